@@ -1,0 +1,36 @@
+// Compile-time settings. Each can be overridden from CMake (-DKCONFIG_<NAME>=...),
+// e.g. `cmake --preset release -DKCONFIG_MAX_CPUS=64`. layout.hpp checks with
+// static_asserts that whatever is chosen still fits the seed's regions.
+#pragma once
+#include "lib/types.hpp"
+
+#ifndef KCONFIG_MAX_CPUS
+#define KCONFIG_MAX_CPUS 256
+#endif
+#ifndef KCONFIG_PERCPU_SLOT_MIB
+#define KCONFIG_PERCPU_SLOT_MIB 16
+#endif
+#ifndef KCONFIG_PERCPU_REGION_GIB
+#define KCONFIG_PERCPU_REGION_GIB 4
+#endif
+#ifndef KCONFIG_KERNEL_STACK_KIB
+#define KCONFIG_KERNEL_STACK_KIB 16
+#endif
+#ifndef KCONFIG_IST_STACK_KIB
+#define KCONFIG_IST_STACK_KIB 4
+#endif
+#ifndef KCONFIG_AP_TIMEOUT_MS
+#define KCONFIG_AP_TIMEOUT_MS 2000
+#endif
+
+namespace config {
+constexpr u64 kMaxCpus = KCONFIG_MAX_CPUS;
+constexpr u64 kPerCpuSlotSize = u64{KCONFIG_PERCPU_SLOT_MIB} * MiB;
+constexpr u64 kPerCpuRegionSize = u64{KCONFIG_PERCPU_REGION_GIB} * GiB;
+constexpr u64 kKernelStackSize = u64{KCONFIG_KERNEL_STACK_KIB} * KiB;
+constexpr u64 kIstStackSize = u64{KCONFIG_IST_STACK_KIB} * KiB;
+// How long the bootstrap CPU waits, after the last SIPI, for every AP to arrive before
+// it marks the missing ones `failed` and goes on. Under TCG with 255 vCPUs on two host
+// cores the slowest AP has been seen after a few hundred ms; 2 s leaves margin.
+constexpr u64 kApArrivalTimeoutMs = KCONFIG_AP_TIMEOUT_MS;
+}  // namespace config
