@@ -18,25 +18,39 @@ endif()
 
 file(GLOB_RECURSE KERNEL_CXX CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.cpp)
 file(GLOB_RECURSE KERNEL_ASM CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.asm)
-list(FILTER KERNEL_ASM EXCLUDE REGEX ".*/trampoline\\.asm$")
 
 # The AP trampoline: a flat binary (nasm -f bin), embedded by trampoline_blob.asm.
 set(TRAMPOLINE_BIN ${CMAKE_BINARY_DIR}/trampoline.bin)
+# The C preprocessor runs first so the NASM source reads the same #defines as the C++.
 add_custom_command(OUTPUT ${TRAMPOLINE_BIN}
-  COMMAND nasm -Werror -f bin -I${CMAKE_SOURCE_DIR}/src/smp/ -o ${TRAMPOLINE_BIN}
-          -l ${CMAKE_BINARY_DIR}/trampoline.lst ${CMAKE_SOURCE_DIR}/src/smp/trampoline.asm
-  DEPENDS ${CMAKE_SOURCE_DIR}/src/smp/trampoline.asm ${CMAKE_SOURCE_DIR}/src/smp/trampoline.inc
+  COMMAND clang -E -P -x assembler-with-cpp -I${CMAKE_SOURCE_DIR}/src/smp
+          ${CMAKE_SOURCE_DIR}/src/smp/trampoline.S -o ${CMAKE_BINARY_DIR}/trampoline.pp.asm
+  COMMAND nasm -Werror -f bin -o ${TRAMPOLINE_BIN} -l ${CMAKE_BINARY_DIR}/trampoline.lst
+          ${CMAKE_BINARY_DIR}/trampoline.pp.asm
+  DEPENDS ${CMAKE_SOURCE_DIR}/src/smp/trampoline.S ${CMAKE_SOURCE_DIR}/src/smp/trampoline_layout.h
   COMMENT "Assembling the AP trampoline (flat binary)")
 add_custom_target(trampoline DEPENDS ${TRAMPOLINE_BIN})
 set_source_files_properties(${CMAKE_SOURCE_DIR}/src/smp/trampoline_blob.asm PROPERTIES
   OBJECT_DEPENDS ${TRAMPOLINE_BIN})
 set(CMAKE_ASM_NASM_FLAGS "${CMAKE_ASM_NASM_FLAGS} -I${CMAKE_BINARY_DIR}/ -I${CMAKE_SOURCE_DIR}/src/ -I${CMAKE_SOURCE_DIR}/src/smp/")
 
-add_executable(kernel.elf ${KERNEL_CXX} ${KERNEL_ASM})
-add_dependencies(kernel.elf trampoline)
-target_include_directories(kernel.elf PRIVATE ${CMAKE_SOURCE_DIR}/src)
-target_compile_definitions(kernel.elf PRIVATE KERNEL)
-target_compile_options(kernel.elf PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_CXX_FLAGS}>)
+add_library(kobjs OBJECT ${KERNEL_CXX} ${KERNEL_ASM})
+add_dependencies(kobjs trampoline)
+target_include_directories(kobjs PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_compile_definitions(kobjs PRIVATE KERNEL)
+target_compile_options(kobjs PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_CXX_FLAGS}>)
+
+# Two links: the first gives the addresses, from which gen_ksyms.py makes the symbol
+# table the kernel's backtraces print; the second adds it in .ksyms, the last section,
+# so no other address moves.
+add_executable(kernel.stage1.elf $<TARGET_OBJECTS:kobjs>)
+set_target_properties(kernel.stage1.elf PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/linker.ld)
+set(KSYMS_ASM ${CMAKE_BINARY_DIR}/ksyms.asm)
+add_custom_command(OUTPUT ${KSYMS_ASM}
+  COMMAND python3 ${CMAKE_SOURCE_DIR}/scripts/gen_ksyms.py $<TARGET_FILE:kernel.stage1.elf> ${KSYMS_ASM}
+  DEPENDS kernel.stage1.elf ${CMAKE_SOURCE_DIR}/scripts/gen_ksyms.py
+  COMMENT "Kernel symbol table")
+add_executable(kernel.elf $<TARGET_OBJECTS:kobjs> ${KSYMS_ASM})
 set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/linker.ld)
 # Link with ld.lld directly: no crt, no libc, our linker script.
 set(CMAKE_CXX_LINK_EXECUTABLE

@@ -1,8 +1,10 @@
 # Portable sources: plain C++ with no hardware access, compiled into the kernel and
 # into the host unit tests. Everything else under src/ is kernel-only.
 list(APPEND PORTABLE_SOURCES
+  src/boot/multiboot2.cpp
   src/mm/memmap.cpp
   src/mm/frame_alloc.cpp
+  src/mm/pt_build.cpp
   src/mm/pt_walk.cpp
   src/smp/acpi_tables.cpp
   src/monitor/line_editor.cpp

@@ -1,0 +1,117 @@
+#include "arch/lapic.hpp"
+
+#include "arch/cpu.hpp"
+#include "arch/trap_frame.hpp"
+#include "arch/tsc.hpp"
+#include "lib/console.hpp"
+#include "mm/kvm.hpp"
+
+namespace lapic {
+namespace {
+bool g_x2apic;
+u64 g_mmio_phys;
+volatile u32* g_mmio;
+u64 g_timer_hz;
+constexpr u64 kApicBaseAddrMask = 0x000ffffffffff000ULL;  // IA32_APIC_BASE bits 12..51
+constexpr u32 kTimerDivide16 = 0x3;                       // SDM Vol. 3A Figure 11-10
+}  // namespace
+
+bool x2apic() { return g_x2apic; }
+u64 mmio_phys() { return g_mmio_phys; }
+
+void init_bsp() {
+  u64 base = arch::rdmsr(arch::msr::kApicBase);
+  g_mmio_phys = base & kApicBaseAddrMask;
+  g_x2apic = (arch::cpuid(1).ecx & arch::cpuid_bit::kLeaf1EcxX2Apic) != 0;
+  if (!g_x2apic) {
+    u64 va = kvm::map_device(g_mmio_phys, 0x1000, "lapic");
+    g_mmio = reinterpret_cast<volatile u32*>(va);
+  }
+}
+
+u32 read(Reg r) {
+  if (g_x2apic) return static_cast<u32>(arch::rdmsr(x2apic_msr(r)));
+  return g_mmio[static_cast<u32>(r) / 4];
+}
+
+void write(Reg r, u32 v) {
+  if (g_x2apic) arch::wrmsr(x2apic_msr(r), v);
+  else g_mmio[static_cast<u32>(r) / 4] = v;
+}
+
+u32 id() {
+  if (g_x2apic) return static_cast<u32>(arch::rdmsr(x2apic_msr(Reg::Id)));
+  return read(Reg::Id) >> 24;  // xAPIC ID is bits 24-31 (SDM Vol. 3A Figure 11-6)
+}
+
+void enable_this_cpu() {
+  u64 base = arch::rdmsr(arch::msr::kApicBase);
+  base |= arch::apic_base::kEnable;
+  // xAPIC -> x2APIC is a legal transition; both bits must be set (SDM Vol. 3A 11.12.5).
+  if (g_x2apic) base |= arch::apic_base::kX2Apic;
+  arch::wrmsr(arch::msr::kApicBase, base);
+
+  write(Reg::Tpr, 0);
+  u32 masked = LvtMask::make(1);
+  write(Reg::LvtTimer, masked | LvtVector::make(arch::vec::kApicTimer));
+  write(Reg::LvtPerf, masked);
+  write(Reg::LvtLint0, masked);
+  write(Reg::LvtLint1, masked);
+  write(Reg::LvtError, LvtVector::make(arch::vec::kApicError));
+  // Thermal LVT exists only when Version.MaxLVT >= 5 (SDM Vol. 3A 11.5.1).
+  if (((read(Reg::Version) >> 16) & 0xff) >= 5) write(Reg::LvtThermal, masked);
+  // ESR: a write arms it, then it reads back the errors since (SDM Vol. 3A 11.5.3).
+  write(Reg::Esr, 0);
+  write(Reg::Esr, 0);
+  write(Reg::Svr, SvrEnable::make(1) | SvrVector::make(arch::vec::kSpurious));
+  eoi();
+}
+
+void eoi() { write(Reg::Eoi, 0); }
+
+bool send(const Ipi& ipi) {
+  u64 icr = encode_icr(ipi, g_x2apic);
+  if (g_x2apic) {
+    arch::wrmsr(x2apic_msr(Reg::IcrLow), icr);  // one write; no delivery-status bit
+    return true;
+  }
+  u64 flags = arch::read_rflags();
+  arch::cli();  // the high/low pair must not be split by an interrupt that sends too
+  write(Reg::IcrHigh, static_cast<u32>(icr >> 32));
+  write(Reg::IcrLow, static_cast<u32>(icr));
+  bool ok = false;
+  for (int i = 0; i < 1000000; ++i) {
+    if (IcrPending::get(read(Reg::IcrLow)) == 0) {
+      ok = true;
+      break;
+    }
+    arch::pause();
+  }
+  if (flags & arch::kRflagsIf) arch::sti();
+  return ok;
+}
+
+void send_fixed(u32 apic_id, u8 vector) { send(Ipi{.delivery = Delivery::Fixed, .vector = vector, .dest = apic_id}); }
+void send_nmi(u32 apic_id) { send(Ipi{.delivery = Delivery::Nmi, .dest = apic_id}); }
+void send_nmi_all_but_self() {
+  send(Ipi{.delivery = Delivery::Nmi, .shorthand = Shorthand::AllExcludingSelf});
+}
+
+void timer_calibrate() {
+  // One-shot from the maximum count for 10 ms of TSC time; the TSC is calibrated first.
+  write(Reg::TimerDivide, kTimerDivide16);
+  write(Reg::LvtTimer, LvtMask::make(1) | LvtVector::make(arch::vec::kApicTimer));
+  write(Reg::TimerInitial, 0xffffffff);
+  u64 t0 = arch::rdtsc();
+  tsc::delay_us(10000);
+  u64 t1 = arch::rdtsc();
+  u32 left = read(Reg::TimerCurrent);
+  write(Reg::TimerInitial, 0);
+  u64 elapsed_ticks = 0xffffffffULL - left;
+  u64 us = tsc::ticks_to_us(t1 - t0);
+  g_timer_hz = us ? elapsed_ticks * 1000000 / us : 0;
+}
+
+u64 timer_hz() { return g_timer_hz; }
+
+}  // namespace lapic

@@ -1,0 +1,29 @@
+// The local APIC of the calling CPU: x2APIC (MSRs) when CPUID offers it, else xAPIC
+// through its page in the device window.
+#pragma once
+#include "arch/lapic_regs.hpp"
+
+namespace lapic {
+
+// On the bootstrap CPU: choose the mode, map the xAPIC page if needed.
+void init_bsp();
+// On every CPU (BSP included): enable in the chosen mode, spurious vector, LVTs masked,
+// ESR cleared, TPR 0.
+void enable_this_cpu();
+bool x2apic();
+u64 mmio_phys();
+u32 id();  // APIC ID of the calling CPU
+u32 read(Reg r);
+void write(Reg r, u32 v);
+void eoi();
+// Sends an IPI; waits (bounded) for the xAPIC delivery-status bit to clear.
+bool send(const Ipi& ipi);
+void send_fixed(u32 apic_id, u8 vector);
+void send_nmi(u32 apic_id);
+void send_nmi_all_but_self();
+
+// APIC timer, calibrated against the TSC on the BSP.
+void timer_calibrate();
+u64 timer_hz();  // with divide-by-16
+
+}  // namespace lapic

@@ -1,0 +1,93 @@
+// Local APIC registers as typed definitions (SDM Vol. 3A 11.4.1 Table 11-1 for the
+// xAPIC MMIO offsets, 11.12.1.2 Table 11-6 for the x2APIC MSR numbers). Plain C++ so
+// the encodings, and the xAPIC/x2APIC differences, are unit-tested on the host.
+#pragma once
+#include "lib/types.hpp"
+
+namespace lapic {
+
+// A bit field [shift, shift + width) of a register of type T.
+template <typename T, unsigned Shift, unsigned Width>
+struct Field {
+  static constexpr T kMask = ((Width >= sizeof(T) * 8) ? ~T{0} : ((T{1} << Width) - 1)) << Shift;
+  static constexpr T make(T v) { return (v << Shift) & kMask; }
+  static constexpr T get(T reg) { return (reg & kMask) >> Shift; }
+};
+
+// Register offsets in the xAPIC MMIO page.
+enum class Reg : u32 {
+  Id = 0x020,
+  Version = 0x030,
+  Tpr = 0x080,
+  Eoi = 0x0b0,
+  Svr = 0x0f0,
+  Esr = 0x280,
+  IcrLow = 0x300,
+  IcrHigh = 0x310,
+  LvtTimer = 0x320,
+  LvtThermal = 0x330,
+  LvtPerf = 0x340,
+  LvtLint0 = 0x350,
+  LvtLint1 = 0x360,
+  LvtError = 0x370,
+  TimerInitial = 0x380,
+  TimerCurrent = 0x390,
+  TimerDivide = 0x3e0,
+};
+
+// x2APIC: the same registers as MSRs 0x800 + offset / 16; the ICR is one 64-bit MSR.
+constexpr u32 x2apic_msr(Reg r) { return 0x800 + (static_cast<u32>(r) >> 4); }
+static_assert(x2apic_msr(Reg::IcrLow) == 0x830);
+static_assert(x2apic_msr(Reg::Eoi) == 0x80b);
+
+// Spurious-interrupt vector register (SDM Vol. 3A 11.9, Figure 11-23).
+using SvrVector = Field<u32, 0, 8>;
+using SvrEnable = Field<u32, 8, 1>;
+
+// LVT entries (SDM Vol. 3A 11.5.1, Figure 11-8).
+using LvtVector = Field<u32, 0, 8>;
+using LvtMask = Field<u32, 16, 1>;
+using LvtTimerMode = Field<u32, 17, 2>;  // 0 one-shot, 1 periodic, 2 TSC-deadline
+
+// Interrupt command register (SDM Vol. 3A 11.6.1, Figure 11-12; x2APIC 11.12.9).
+enum class Delivery : u64 { Fixed = 0, Nmi = 4, Init = 5, Startup = 6 };
+enum class Shorthand : u64 { None = 0, Self = 1, AllIncludingSelf = 2, AllExcludingSelf = 3 };
+using IcrVector = Field<u64, 0, 8>;
+using IcrDelivery = Field<u64, 8, 3>;
+using IcrDestLogical = Field<u64, 11, 1>;
+using IcrPending = Field<u64, 12, 1>;  // delivery status (xAPIC only)
+using IcrAssert = Field<u64, 14, 1>;
+using IcrLevelTrigger = Field<u64, 15, 1>;
+using IcrShorthand = Field<u64, 18, 2>;
+using IcrDestXapic = Field<u64, 56, 8>;   // ICR high bits 24-31
+using IcrDestX2apic = Field<u64, 32, 32>;
+
+struct Ipi {
+  Delivery delivery = Delivery::Fixed;
+  u8 vector = 0;
+  Shorthand shorthand = Shorthand::None;
+  u32 dest = 0;  // APIC ID
+  bool level_assert = true;
+  bool level_trigger = false;
+};
+
+// The 64-bit ICR value for an IPI. In xAPIC mode the upper half goes to ICR high and
+// only 8 bits of destination exist; the caller must not ask for more.
+constexpr u64 encode_icr(const Ipi& ipi, bool x2apic) {
+  u64 v = IcrVector::make(ipi.vector) | IcrDelivery::make(static_cast<u64>(ipi.delivery)) |
+          IcrAssert::make(ipi.level_assert ? 1 : 0) | IcrLevelTrigger::make(ipi.level_trigger ? 1 : 0) |
+          IcrShorthand::make(static_cast<u64>(ipi.shorthand));
+  if (ipi.shorthand == Shorthand::None)
+    v |= x2apic ? IcrDestX2apic::make(ipi.dest) : IcrDestXapic::make(ipi.dest & 0xff);
+  return v;
+}
+
+// The start-up IPI's vector is the page number of the trampoline (SDM Vol. 3A 11.6.1:
+// the AP starts at vector << 12); so the page must be below 1 MiB.
+constexpr bool sipi_vector_for(u64 page_phys, u8* vector) {
+  if ((page_phys & 0xfff) != 0 || page_phys >= 0x100000) return false;
+  *vector = static_cast<u8>(page_phys >> 12);
+  return true;
+}
+
+}  // namespace lapic

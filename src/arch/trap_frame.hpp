@@ -1,0 +1,37 @@
+// The register frame isr.asm builds on the stack for every interrupt and exception.
+// isr.asm pushes in the reverse order of this struct; the offsets it relies on are
+// static_asserted here against the numbers in isr.asm (kTrapFrame* below).
+#pragma once
+#include "lib/types.hpp"
+
+namespace arch {
+
+struct TrapFrame {
+  u64 r15, r14, r13, r12, r11, r10, r9, r8;
+  u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  u64 vector;
+  u64 error_code;  // 0 for vectors without one
+  // Pushed by the CPU (SDM Vol. 3A 6.14.1, Figure 6-9, 64-bit mode stack frame).
+  u64 rip, cs, rflags, rsp, ss;
+};
+
+// isr.asm: `sub rsp`/push order and the offset of `vector` it reads.
+constexpr usize kTrapFrameVectorOffset = 15 * 8;
+constexpr usize kTrapFrameSize = 22 * 8;
+static_assert(__builtin_offsetof(TrapFrame, vector) == kTrapFrameVectorOffset);
+static_assert(__builtin_offsetof(TrapFrame, rip) == 17 * 8);
+static_assert(sizeof(TrapFrame) == kTrapFrameSize);
+
+// Vectors (SDM Vol. 3A 6.3.1, Table 6-1) and the ones this kernel assigns.
+namespace vec {
+constexpr u8 kDivide = 0, kDebug = 1, kNmi = 2, kBreakpoint = 3, kInvalidOpcode = 6;
+constexpr u8 kDoubleFault = 8, kGeneralProtection = 13, kPageFault = 14, kMachineCheck = 18;
+constexpr u8 kCrossCall = 0xf0;     // cross-CPU function call
+constexpr u8 kApicTimer = 0xf1;
+constexpr u8 kApicError = 0xfe;
+constexpr u8 kSpurious = 0xff;      // SVR low byte; low nibble must be all ones on old APICs
+}  // namespace vec
+
+const char* exception_name(u64 vector);
+
+}  // namespace arch

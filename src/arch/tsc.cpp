@@ -1,0 +1,89 @@
+#include "arch/tsc.hpp"
+
+#include "arch/cpu.hpp"
+
+namespace tsc {
+namespace {
+u64 g_hz = 1000000000;  // a guess until calibrate(): bounded waits still terminate
+Source g_source = Source::Unknown;
+
+// 8254 PIT (Intel 8254 data sheet): channel 2's gate and output are in port 0x61.
+constexpr u16 kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
+constexpr u64 kPitHz = 1193182;
+constexpr u8 kGate = 0x01, kSpeaker = 0x02, kOut2 = 0x20;
+
+u64 calibrate_pit(u64 ms) {
+  u64 count = kPitHz * ms / 1000;
+  u8 p61 = arch::inb(kPort61);
+  arch::outb(kPort61, static_cast<u8>((p61 & ~kSpeaker) | kGate));
+  // Channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count), binary.
+  arch::outb(kPitCmd, 0xb0);
+  arch::outb(kPitCh2, static_cast<u8>(count));
+  arch::outb(kPitCh2, static_cast<u8>(count >> 8));
+  // Restart the count with a gate edge so it starts now.
+  u8 g = arch::inb(kPort61);
+  arch::outb(kPort61, static_cast<u8>(g & ~kGate));
+  arch::outb(kPort61, static_cast<u8>(g | kGate));
+  u64 t0 = arch::rdtsc();
+  u64 spins = 0;
+  while ((arch::inb(kPort61) & kOut2) == 0) {
+    if (++spins > 100000000) return 0;  // no PIT: give up rather than hang
+  }
+  u64 t1 = arch::rdtsc();
+  arch::outb(kPort61, p61);
+  return (t1 - t0) * 1000 / ms;
+}
+}  // namespace
+
+void calibrate() {
+  u32 max_leaf = arch::cpuid(0).eax;
+  if (max_leaf >= 0x15) {
+    // CPUID 0x15: TSC/crystal ratio EBX/EAX and the crystal in ECX (SDM Vol. 2A, CPUID).
+    auto r = arch::cpuid(0x15);
+    if (r.eax != 0 && r.ebx != 0 && r.ecx != 0) {
+      g_hz = u64{r.ecx} * r.ebx / r.eax;
+      g_source = Source::Cpuid15;
+      return;
+    }
+  }
+  // The PIT measures the real rate; CPUID 0x16's nominal MHz is only a fallback.
+  u64 best = 0;
+  for (int i = 0; i < 3; ++i) {
+    u64 hz = calibrate_pit(10);
+    if (hz != 0 && (best == 0 || hz < best)) best = hz;  // the least-disturbed window
+  }
+  if (best != 0) {
+    g_hz = best;
+    g_source = Source::Pit;
+    return;
+  }
+  if (max_leaf >= 0x16) {
+    auto r = arch::cpuid(0x16);
+    if ((r.eax & 0xffff) != 0) {
+      g_hz = u64{r.eax & 0xffff} * 1000000;
+      g_source = Source::Cpuid16;
+    }
+  }
+}
+
+u64 hz() { return g_hz; }
+Source source() { return g_source; }
+const char* source_name() {
+  switch (g_source) {
+    case Source::Cpuid15: return "cpuid-0x15";
+    case Source::Cpuid16: return "cpuid-0x16";
+    case Source::Pit: return "pit";
+    default: return "uncalibrated";
+  }
+}
+// a * b / c without 128-bit division (no compiler runtime in the kernel); exact while
+// (a % c) * b fits 64 bits, i.e. for any c below 2^34 and b up to 10^9.
+static u64 mul_div(u64 a, u64 b, u64 c) { return (a / c) * b + (a % c) * b / c; }
+u64 ticks_to_us(u64 t) { return mul_div(t, 1000000, g_hz); }
+u64 ticks_to_ns(u64 t) { return mul_div(t, 1000000000, g_hz); }
+u64 us_to_ticks(u64 us) { return mul_div(us, g_hz, 1000000); }
+void delay_us(u64 us) {
+  u64 end = arch::rdtsc() + us_to_ticks(us);
+  while (arch::rdtsc() < end) arch::pause();
+}
+}  // namespace tsc

@@ -1,0 +1,151 @@
+// kernel_main: from the multiboot2 handoff to the monitor prompt, in order:
+//   serial -> boot information -> physical memory -> final address space -> IDT ->
+//   LAPIC -> per-CPU slot 0 (the BSP moves onto its own stack) -> TSC -> ACPI ->
+//   AP bring-up -> boot report -> monitor.
+#include "arch/cpu.hpp"
+#include "arch/idt.hpp"
+#include "arch/lapic.hpp"
+#include "arch/serial.hpp"
+#include "arch/tsc.hpp"
+#include "boot/multiboot2.hpp"
+#include "boot/timeline.hpp"
+#include "lib/console.hpp"
+#include "lib/string.hpp"
+#include "mm/kvm.hpp"
+#include "mm/layout.hpp"
+#include "smp/acpi.hpp"
+#include "smp/bringup.hpp"
+#include "smp/percpu.hpp"
+
+extern "C" u64 boot_handoff_tsc;
+extern "C" char __kernel_phys_start[], __kernel_phys_end[];
+
+namespace boot {
+void run_global_constructors();
+}
+namespace monitor {
+[[noreturn]] void run();
+}
+
+namespace {
+
+mm::MemoryMap g_map;
+mm::FrameAllocator g_frames;
+boot::BootInfo g_boot;
+
+// The lowest page in [4 KiB, 640 KiB) that is usable in the firmware map and free of
+// the boot information: the AP trampoline's page. Page 0 holds the real-mode IVT and
+// BIOS data area; the EBDA and ROMs sit above 0x9fc00.
+u64 pick_trampoline_page(u64 mbi_start, u64 mbi_end) {
+  for (u64 pa = 0x1000; pa < 0xa0000; pa += 0x1000) {
+    bool usable = false;
+    for (usize i = 0; i < g_map.size(); ++i) {
+      const auto& r = g_map[i];
+      if (r.type == mm::MemType::Usable && pa >= r.start && pa + 0x1000 <= r.end) usable = true;
+    }
+    if (usable && (pa + 0x1000 <= mbi_start || pa >= mbi_end)) return pa;
+  }
+  return 0;
+}
+
+[[noreturn]] void continue_on_own_stack();
+
+}  // namespace
+
+extern "C" [[noreturn]] void kernel_main(u32 magic, u32 mbi_phys) {
+  serial::init();
+  boot::run_global_constructors();
+  boot::timeline_mark(boot::Phase::Handoff, boot_handoff_tsc);
+  boot::timeline_mark(boot::Phase::KernelEntry, arch::rdtsc());
+  console::puts("\nkmon: x86-64 SMP kernel, serial console on COM1\n");
+  if (magic != boot::kMultiboot2BootMagic) {
+    console::printf("error: not started by a multiboot2 loader (eax=0x%x); halting\n", magic);
+    arch::halt_forever();
+  }
+
+  // The boot information is read through the boot identity map (it lies below 4 GiB).
+  const u8* mbi = reinterpret_cast<const u8*>(static_cast<u64>(mbi_phys));
+  u32 mbi_size = *reinterpret_cast<const u32*>(mbi);
+  const char* err = nullptr;
+  if (!boot::parse_multiboot2(mbi, mbi_size, &g_boot, &g_map, &err)) {
+    console::printf("error: multiboot2 information: %s; halting\n", err);
+    arch::halt_forever();
+  }
+  if (!g_boot.has_mmap) {
+    console::puts("error: the boot loader gave no memory map; halting\n");
+    arch::halt_forever();
+  }
+  g_map.normalize();
+
+  // Physical memory: never the low 1 MiB (allocator rule), the kernel image, the boot
+  // information or the trampoline page.
+  u64 mbi_start = mbi_phys, mbi_end = mbi_phys + mbi_size;
+  u64 tramp = pick_trampoline_page(mbi_start, mbi_end);
+  g_frames.exclude(reinterpret_cast<u64>(__kernel_phys_start), reinterpret_cast<u64>(__kernel_phys_end));
+  g_frames.exclude(mbi_start, mbi_end);
+  g_frames.init(g_map);
+  smp::set_trampoline_page(tramp);
+
+  bool huge = (arch::cpuid(0x80000001).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) != 0;
+  kvm::build_and_switch(g_map, g_frames, huge);
+  boot::timeline_mark(boot::Phase::Paging, arch::rdtsc());
+
+  arch::idt_init();
+  arch::idt_load();
+  lapic::init_bsp();
+  smp::bsp_enter_slot(lapic::id(), continue_on_own_stack);
+}
+
+namespace {
+
+void print_boot_report() {
+  const auto& st = kvm::stats();
+  console::Locked lock;
+  lib::Sink& out = console::sink();
+  lib::format(out, "boot: %s, loader \"%s\", cmdline \"%s\"\n", g_boot.efi ? "UEFI" : "BIOS", g_boot.loader,
+              g_boot.cmdline);
+  lib::format(out, "memory: %lu MiB usable in %lu ranges; direct map %lu MiB (%s pages); page tables %lu KiB\n",
+              g_map.total(mm::MemType::Usable) / MiB, static_cast<u64>(g_map.size()), st.direct_map_bytes / MiB,
+              (arch::cpuid(0x80000001).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) ? "1G/2M" : "2M",
+              g_frames.allocated_bytes(mm::Purpose::PageTable) / KiB);
+  lib::format(out, "image: text %lu KiB r-x, rodata %lu KiB r--, data+bss %lu KiB rw-\n", st.image_text / KiB,
+              st.image_rodata / KiB, st.image_data / KiB);
+  lib::format(out, "tsc: %lu.%03lu MHz (%s); lapic: %s, timer %lu kHz\n", tsc::hz() / 1000000,
+              (tsc::hz() / 1000) % 1000, tsc::source_name(), lapic::x2apic() ? "x2apic" : "xapic",
+              lapic::timer_hz() / 1000);
+  const auto& b = smp::g_bringup;
+  u64 listed = 0;
+  for (u64 i = 0; i < smp::g_cpu_count; ++i)
+    if (smp::g_cpus[i].state != smp::CpuState::Offline) ++listed;
+  lib::format(out, "smp: %lu of %lu enabled CPUs online (%lu failed), %lu listed in the MADT\n",
+              smp::g_online_count, listed, b.failed, smp::g_cpu_count);
+  if (b.started > 0) {
+    lib::format(out, "smp: bring-up %lu us from first INIT to last AP online (trampoline at 0x%lx)\n",
+                tsc::ticks_to_us(b.last_arrival_tsc > b.first_init_tsc ? b.last_arrival_tsc - b.first_init_tsc : 0),
+                b.trampoline_phys);
+  }
+  lib::format(out, "boot: %lu us from multiboot handoff to prompt; type 'help'\n",
+              tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
+}
+
+[[noreturn]] void continue_on_own_stack() {
+  tsc::calibrate();
+  lapic::enable_this_cpu();
+  lapic::timer_calibrate();
+  boot::timeline_mark(boot::Phase::Timers, arch::rdtsc());
+  acpi::load(g_boot, kvm::phys());
+  smp::register_cpus(acpi::g_info.madt_found ? &acpi::g_info.madt : nullptr, lapic::id());
+  boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
+  smp::start_aps();
+  boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
+  print_boot_report();
+  boot::timeline_mark(boot::Phase::Prompt, arch::rdtsc());
+  monitor::run();
+}
+
+}  // namespace
+
+namespace boot {
+const BootInfo& info() { return g_boot; }
+const mm::MemoryMap& memory_map() { return g_map; }
+}  // namespace boot

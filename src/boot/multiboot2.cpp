@@ -1,0 +1,111 @@
+#include "boot/multiboot2.hpp"
+
+#include "lib/string.hpp"
+
+namespace boot {
+namespace {
+// Tag types (Multiboot2 spec 3.6.2 ff.).
+constexpr u32 kTagEnd = 0, kTagCmdline = 1, kTagLoader = 2, kTagMmap = 6;
+constexpr u32 kTagEfi32 = 11, kTagEfi64 = 12, kTagAcpiOld = 14, kTagAcpiNew = 15;
+
+u32 rd32(const u8* p) {
+  u32 v;
+  memcpy(&v, p, 4);
+  return v;
+}
+u64 rd64(const u8* p) {
+  u64 v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+void copy_string(char* dst, usize cap, const u8* src, usize n) {
+  usize i = 0;
+  for (; i + 1 < cap && i < n && src[i] != 0; ++i) dst[i] = static_cast<char>(src[i]);
+  dst[i] = '\0';
+}
+}  // namespace
+
+bool parse_multiboot2(const u8* info, usize size, BootInfo* out, mm::MemoryMap* map, const char** error) {
+  memset(out, 0, sizeof(*out));
+  *error = nullptr;
+  if (size < 8) {
+    *error = "boot information shorter than its header";
+    return false;
+  }
+  u32 total = rd32(info);
+  if (total < 8 || total > size) {
+    *error = "boot information size out of range";
+    return false;
+  }
+  out->info_size = total;
+  usize off = 8;
+  while (off + 8 <= total) {
+    u32 type = rd32(info + off);
+    u32 tag_size = rd32(info + off + 4);
+    if (tag_size < 8 || tag_size > total - off) {
+      *error = "boot information tag runs past the end";
+      return false;
+    }
+    const u8* body = info + off + 8;
+    usize body_len = tag_size - 8;
+    switch (type) {
+      case kTagEnd: return true;
+      case kTagCmdline: copy_string(out->cmdline, sizeof out->cmdline, body, body_len); break;
+      case kTagLoader: copy_string(out->loader, sizeof out->loader, body, body_len); break;
+      case kTagMmap: {
+        if (body_len < 8) break;
+        u32 entry_size = rd32(body);
+        if (entry_size < 24) {
+          *error = "memory map entry size below 24";
+          return false;
+        }
+        out->has_mmap = true;
+        for (usize e = 8; e + entry_size <= body_len; e += entry_size) {
+          const u8* ent = body + e;
+          map->add(rd64(ent), rd64(ent + 8), mm::mem_type_from_multiboot(rd32(ent + 16)));
+        }
+        break;
+      }
+      case kTagEfi32:
+      case kTagEfi64: out->efi = true; break;
+      case kTagAcpiOld:
+      case kTagAcpiNew:
+        // Prefer the ACPI 2.0 copy (it has the XSDT address) when both are present.
+        if (type == kTagAcpiNew || !out->rsdp_v2) {
+          usize n = body_len < sizeof out->rsdp ? body_len : sizeof out->rsdp;
+          memcpy(out->rsdp, body, n);
+          out->rsdp_len = n;
+          out->rsdp_v2 = type == kTagAcpiNew;
+        }
+        break;
+      default: break;
+    }
+    off += (tag_size + 7) & ~usize{7};
+  }
+  *error = "boot information has no end tag";
+  return false;
+}
+
+bool cmdline_option(const char* cmdline, const char* key, char* buf, usize cap) {
+  usize klen = lib::strlen(key);
+  const char* p = cmdline;
+  while (*p != '\0') {
+    while (*p == ' ') ++p;
+    const char* word = p;
+    while (*p != '\0' && *p != ' ') ++p;
+    usize wlen = static_cast<usize>(p - word);
+    if (wlen >= klen && lib::strncmp(word, key, klen) == 0 && (wlen == klen || word[klen] == '=')) {
+      if (buf != nullptr && cap > 0) {
+        usize vlen = wlen > klen ? wlen - klen - 1 : 0;
+        if (vlen >= cap) vlen = cap - 1;
+        memcpy(buf, word + klen + (wlen > klen ? 1 : 0), vlen);
+        buf[vlen] = '\0';
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace boot

@@ -1,0 +1,22 @@
+// What the C++ compiler expects from a runtime, for a kernel without one.
+#include "arch/cpu.hpp"
+#include "lib/console.hpp"
+
+extern "C" {
+// A pure virtual call means a corrupt or half-built object.
+void __cxa_pure_virtual() {
+  console::puts("error: pure virtual function called\n");
+  arch::halt_forever();
+}
+// Static objects are never destroyed in a kernel.
+int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }
+void* __dso_handle = nullptr;
+}
+
+namespace boot {
+extern "C" void (*__init_array_start[])();
+extern "C" void (*__init_array_end[])();
+void run_global_constructors() {
+  for (auto* f = __init_array_start; f != __init_array_end; ++f) (*f)();
+}
+}  // namespace boot

@@ -1,0 +1,27 @@
+// The kernel console: formatted output to COM1, "\n" becomes "\r\n" (the contract's
+// line ending). Output from several CPUs is serialised line by line.
+#pragma once
+#include "lib/fmt.hpp"
+
+namespace console {
+
+// A Sink that writes to the serial port with newline translation. Holding it does not
+// take the console lock; use Locked for multi-line output that must stay together.
+lib::Sink& sink();
+
+__attribute__((format(printf, 1, 2))) void printf(const char* fmt, ...);
+void vprintf(const char* fmt, va_list ap);
+void puts(const char* s);
+
+// Takes the console lock for the scope (re-entrant per CPU is not supported).
+class Locked {
+ public:
+  Locked();
+  ~Locked();
+};
+
+// After a panic has stopped the other CPUs: take over the console even if a stopped
+// CPU held its lock.
+void break_lock();
+
+}  // namespace console

@@ -1,0 +1,47 @@
+// The kernel's one address space (all CPUs share it): built from scratch on the
+// bootstrap CPU from the firmware memory map, then switched to. See layout.hpp.
+#pragma once
+#include "lib/physmem.hpp"
+#include "mm/frame_alloc.hpp"
+#include "mm/memmap.hpp"
+
+namespace kvm {
+
+struct Stats {
+  u64 direct_map_bytes;
+  u64 direct_map_1g, direct_map_2m;  // leaf counts
+  u64 image_text, image_rodata, image_data;  // bytes
+  u64 device_bytes;
+};
+
+// Builds the final tables (direct map, kernel image by section, device window) and
+// loads CR3. Runs on the boot stack, with the boot identity map still in place.
+void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& frames, bool huge_pages);
+
+u64 pml4_phys();
+const Stats& stats();
+mm::FrameAllocator& frames();
+
+// Physical memory through the direct map; refuses what is not direct-mapped.
+lib::PhysMem& phys();
+inline u64 phys_to_virt(u64 pa) { return 0xffff800000000000ULL + pa; }
+
+// Maps one 4 KiB page rw-, NX, global (per-CPU data and stacks).
+bool map_data_page(u64 va, u64 pa);
+// Maps [pa, pa + size) into the device window, uncached, NX; returns the VA or 0.
+u64 map_device(u64 pa, u64 size, const char* name);
+struct DeviceMapping {
+  u64 va, pa, size;
+  const char* name;
+};
+usize device_count();
+const DeviceMapping& device(usize i);
+
+// The AP trampoline's identity mapping (page at pa, r-x), present only during bring-up.
+void map_identity(u64 pa);
+void unmap_identity();
+
+// Is every byte of [va, va + len) mapped (and, if write, writable)? Used by `x`.
+bool is_mapped(u64 va, u64 len, bool write);
+
+}  // namespace kvm

@@ -1,0 +1,30 @@
+#include "lib/string.hpp"
+#include "monitor/monitor.hpp"
+
+namespace {
+int cmd_help(const monitor::Args& a) {
+  auto& out = monitor::out();
+  const monitor::Command* b = monitor::commands_begin();
+  usize n = static_cast<usize>(monitor::commands_end() - b);
+  if (a.argc > 2) return monitor::error("usage: help [command]");
+  if (a.argc == 2) {
+    monitor::LookupError le;
+    const monitor::Command* c = monitor::lookup(b, n, a.argv[1], &le);
+    if (c == nullptr) {
+      monitor::print_lookup_error(out, b, n, a.argv[1], le);
+      return 1;
+    }
+    lib::format(out, "%s %s\n  %s%s\n", c->name, c->usage, c->summary,
+                c->panic_safe ? "" : " (not in the panic shell)");
+    return 0;
+  }
+  for (const monitor::Command* c = b; c != monitor::commands_end(); ++c) {
+    if (monitor::in_panic_shell() && !c->panic_safe) continue;
+    lib::format(out, "%-8s %-22s %s\n", c->name, c->usage, c->summary);
+  }
+  return 0;
+}
+const char* const kHelpKeywords[] = {nullptr};
+}  // namespace
+
+MONITOR_COMMAND(help, "[command]", "list commands, or describe one", cmd_help, kHelpKeywords, true);

@@ -1,0 +1,27 @@
+// The serial debug monitor: the prompt loop, the command table (each command registers
+// itself with MONITOR_COMMAND in its own file; the linker gathers them in .monitor_cmds,
+// sorted by name), and the panic shell.
+#pragma once
+#include "lib/fmt.hpp"
+#include "monitor/parse.hpp"
+
+namespace monitor {
+
+lib::Sink& out();
+// Prints "error: <message>\n".
+__attribute__((format(printf, 1, 2))) int error(const char* fmt, ...);
+bool in_panic_shell();
+const Command* commands_begin();
+const Command* commands_end();
+
+[[noreturn]] void run();
+[[noreturn]] void panic_shell();
+
+}  // namespace monitor
+
+#define MONITOR_CAT2(a, b) a##b
+#define MONITOR_CAT(a, b) MONITOR_CAT2(a, b)
+// MONITOR_COMMAND(name, usage, summary, handler, keywords, panic_safe)
+#define MONITOR_COMMAND(name, ...)                                                          \
+  [[gnu::used, gnu::section(".monitor_cmds." #name), gnu::aligned(8)]] const monitor::Command \
+      MONITOR_CAT(kMonitorCommand_, name) = {#name, __VA_ARGS__}

@@ -1,0 +1,152 @@
+#include "monitor/parse.hpp"
+
+#include "lib/string.hpp"
+
+namespace monitor {
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+// Does `word` (n characters, not NUL-terminated) start `s`?
+bool has_prefix(const char* s, const char* word, usize n) {
+  return lib::strncmp(s, word, n) == 0 && lib::strnlen(s, n) == n;
+}
+
+}  // namespace
+
+TokError tokenize(char* line, Args* out) {
+  out->argc = 0;
+  // Quotes are removed in place: the write position never passes the read
+  // position, so the rewrite cannot clobber unread input.
+  char* r = line;
+  usize argc = 0;
+  for (;;) {
+    while (is_space(*r)) ++r;
+    if (*r == '\0') break;
+    if (argc == kMaxArgs) return TokError::TooManyArgs;
+    char* w = r;
+    out->argv[argc++] = w;
+    bool quoted = false;
+    while (*r != '\0' && (quoted || !is_space(*r))) {
+      if (*r == '"') quoted = !quoted;
+      else *w++ = *r;
+      ++r;
+    }
+    if (quoted) return TokError::UnterminatedQuote;
+    bool end = *r == '\0';
+    *w = '\0';  // may overwrite *r, which was a separator or the NUL itself
+    if (end) break;
+    ++r;
+  }
+  out->argc = argc;
+  return TokError::None;
+}
+
+const Command* lookup(const Command* table, usize n, const char* name, LookupError* err) {
+  LookupError dummy;
+  if (err == nullptr) err = &dummy;
+  *err = LookupError::Unknown;
+  if (name == nullptr || *name == '\0') return nullptr;
+  for (usize i = 0; i < n; ++i) {
+    if (lib::streq(table[i].name, name)) {
+      *err = LookupError::None;
+      return &table[i];
+    }
+  }
+  const Command* found = nullptr;
+  for (usize i = 0; i < n; ++i) {
+    if (!lib::starts_with(table[i].name, name)) continue;
+    if (found != nullptr) {
+      *err = LookupError::Ambiguous;
+      return nullptr;
+    }
+    found = &table[i];
+  }
+  if (found != nullptr) *err = LookupError::None;
+  return found;
+}
+
+usize complete_command(const Command* table, usize n, const char* line, usize word_start,
+                       usize cursor, const char** out, usize max) {
+  if (word_start > cursor) return 0;
+  const char* word = line + word_start;
+  usize wlen = cursor - word_start;
+
+  // Which word is being completed: count the words before it.
+  usize before = 0;
+  usize first = 0, first_len = 0;
+  for (usize i = 0; i < word_start;) {
+    if (is_space(line[i])) {
+      ++i;
+      continue;
+    }
+    usize s = i;
+    while (i < word_start && !is_space(line[i])) ++i;
+    if (before == 0) first = s, first_len = i - s;
+    ++before;
+  }
+
+  usize count = 0;
+  if (before == 0) {
+    for (usize i = 0; i < n && count < max; ++i)
+      if (has_prefix(table[i].name, word, wlen)) out[count++] = table[i].name;
+    return count;
+  }
+  if (before != 1) return 0;
+
+  // The command word is not NUL-terminated inside the line; copy it to look it up.
+  char name[kMaxLine + 1];
+  if (first_len > kMaxLine) return 0;
+  memcpy(name, line + first, first_len);
+  name[first_len] = '\0';
+  const Command* cmd = lookup(table, n, name, nullptr);
+  if (cmd == nullptr || cmd->keywords == nullptr) return 0;
+  for (const char* const* k = cmd->keywords; *k != nullptr && count < max; ++k)
+    if (has_prefix(*k, word, wlen)) out[count++] = *k;
+  return count;
+}
+
+usize TableCompleter::complete(const char* line, usize word_start, usize cursor,
+                               const char** out, usize max) {
+  return complete_command(table_, n_, line, word_start, cursor, out, max);
+}
+
+bool parse_address(const char* s, u64* out, lib::Sink* err) {
+  if (s != nullptr && lib::parse_u64(s, out, /*hex_default=*/true)) return true;
+  if (err != nullptr) lib::format(*err, "error: invalid address '%s'\r\n", s ? s : "");
+  return false;
+}
+
+bool parse_count(const char* s, u64* out, lib::Sink* err) {
+  if (s != nullptr && lib::parse_u64(s, out, /*hex_default=*/false)) return true;
+  if (err != nullptr) lib::format(*err, "error: invalid number '%s'\r\n", s ? s : "");
+  return false;
+}
+
+void print_error(lib::Sink& out, TokError e) {
+  switch (e) {
+    case TokError::None:
+      break;
+    case TokError::TooManyArgs:
+      lib::format(out, "error: too many arguments (at most %zu)\r\n", kMaxArgs);
+      break;
+    case TokError::UnterminatedQuote:
+      lib::format(out, "error: unterminated quote\r\n");
+      break;
+  }
+}
+
+void print_lookup_error(lib::Sink& out, const Command* table, usize n, const char* name,
+                        LookupError e) {
+  if (e == LookupError::Unknown) {
+    lib::format(out, "error: unknown command '%s' (try help)\r\n", name);
+  } else if (e == LookupError::Ambiguous) {
+    lib::format(out, "error: ambiguous command '%s':", name);
+    for (usize i = 0; i < n; ++i)
+      if (lib::starts_with(table[i].name, name)) lib::format(out, " %s", table[i].name);
+    lib::format(out, "\r\n");
+  }
+}
+
+}  // namespace monitor

@@ -1,0 +1,521 @@
+// ACPI table walk and MADT parser; see acpi_tables.hpp. Section numbers are ACPI 6.5.
+#include "smp/acpi_tables.hpp"
+
+#include "lib/string.hpp"
+
+namespace acpi {
+namespace {
+
+// Every System Description Table starts with this 36-byte header (5.2.6):
+// Signature[4] Length u32 @4, Revision u8 @8, Checksum u8 @9, OEMID[6] @10,
+// OEM Table ID[8] @16, OEM Revision u32 @24, Creator ID u32 @28, Creator Revision @32.
+constexpr usize kSdtHeader = 36;
+// The MADT adds Local Interrupt Controller Address u32 @36 and Flags u32 @40 (5.2.12).
+constexpr usize kMadtHeader = 44;
+// RSDP (5.2.5.3): the ACPI 1.0 part is 20 bytes, the revision-2 structure 36.
+constexpr usize kRsdpV1 = 20;
+constexpr usize kRsdpV2 = 36;
+
+// Unaligned little-endian reads; callers have already checked off + size <= length.
+u16 rd16(const u8* p, usize off) {
+  u16 v;
+  memcpy(&v, p + off, sizeof v);
+  return v;
+}
+u32 rd32(const u8* p, usize off) {
+  u32 v;
+  memcpy(&v, p + off, sizeof v);
+  return v;
+}
+u64 rd64(const u8* p, usize off) {
+  u64 v;
+  memcpy(&v, p + off, sizeof v);
+  return v;
+}
+
+// ACPI checksums: all bytes of the structure sum to 0 modulo 256 (5.2.5.3, 5.2.6).
+bool sum_ok(const u8* p, usize n) {
+  u8 s = 0;
+  for (usize i = 0; i < n; ++i) s = static_cast<u8>(s + p[i]);
+  return s == 0;
+}
+
+// Copies n raw bytes as a printable, NUL-terminated string: firmware strings are not
+// NUL-terminated and a corrupt table must not put control characters on the console.
+void copy_printable(char* dst, const u8* src, usize n) {
+  for (usize i = 0; i < n; ++i) {
+    const u8 c = src[i];
+    dst[i] = (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  dst[n] = '\0';
+}
+
+// PhysMem::map with the wrap-around check done here, so a hostile 64-bit address
+// cannot make [pa, pa + len) wrap even if a map() implementation forgets to check.
+const u8* map_range(lib::PhysMem& mem, u64 pa, u64 len) {
+  if (len == 0) len = 1;
+  if (pa > ~u64{0} - len) return nullptr;
+  if (len > ~usize{0}) return nullptr;
+  return mem.map(pa, static_cast<usize>(len));
+}
+
+bool add_cpu(Madt* m, u32 apic_id, u32 uid, u32 flags, bool x2apic) {
+  // 0xff is the xAPIC broadcast ID and 0xffffffff the x2APIC one: neither can name a
+  // processor, and Linux ignores such entries too.
+  if ((!x2apic && apic_id == 0xff) || apic_id == 0xffffffffu) {
+    ++m->cpus_rejected;
+    return false;
+  }
+  // Duplicate APIC IDs: firmware bug (or a type-0 and a type-9 entry describing the
+  // same CPU, which 5.2.12.12 forbids). Starting the same APIC twice would be wrong, so
+  // keep the first description and reject the later one.
+  for (usize i = 0; i < m->cpu_count; ++i) {
+    if (m->cpus[i].apic_id == apic_id) {
+      ++m->cpus_rejected;
+      return false;
+    }
+  }
+  if (m->cpu_count >= kMaxCpus) {
+    ++m->cpus_dropped;
+    return false;
+  }
+  Cpu& c = m->cpus[m->cpu_count++];
+  c.apic_id = apic_id;
+  c.uid = uid;
+  c.enabled = (flags & 1u) != 0;  // Table 5.23 bit 0: Enabled
+  c.online_capable = (flags & 2u) != 0;  // Table 5.23 bit 1: Online Capable (ACPI 6.3+)
+  c.x2apic = x2apic;
+  return true;
+}
+
+void add_nmi(Madt* m, u32 uid, u16 flags, u8 lint, bool x2apic) {
+  if (m->nmi_count >= kMaxNmis) {
+    ++m->entries_dropped;
+    return;
+  }
+  LapicNmi& n = m->nmis[m->nmi_count++];
+  n.uid = uid;
+  n.flags = flags;
+  n.lint = lint;
+  n.x2apic = x2apic;
+  n.all = x2apic ? uid == 0xffffffffu : uid == 0xff;
+}
+
+bool sig_is(const u8* p, const char* sig) { return memcmp(p, sig, 4) == 0; }
+
+}  // namespace
+
+const char* error_text(Error e) {
+  switch (e) {
+    case Error::None: return "ok";
+    case Error::NoRsdp: return "no ACPI RSDP found (no \"RSD PTR \" signature)";
+    case Error::RsdpChecksum: return "ACPI RSDP checksum is bad";
+    case Error::RsdpTruncated: return "ACPI RSDP is truncated or its length field is invalid";
+    case Error::RsdpNoRoot: return "ACPI RSDP gives neither an RSDT nor an XSDT address";
+    case Error::RootUnreadable: return "ACPI RSDT/XSDT header is outside readable memory";
+    case Error::RootSignature: return "ACPI RSDT/XSDT has the wrong signature";
+    case Error::RootChecksum: return "ACPI RSDT/XSDT checksum is bad";
+    case Error::RootTruncated: return "ACPI RSDT/XSDT length is shorter than its header or runs past readable memory";
+    case Error::RootBadLength: return "ACPI RSDT/XSDT length is not a whole number of entries";
+    case Error::MadtMissing: return "ACPI MADT (\"APIC\") not found";
+    case Error::MadtSignature: return "ACPI MADT has the wrong signature";
+    case Error::MadtChecksum: return "ACPI MADT checksum is bad";
+    case Error::MadtTruncated: return "ACPI MADT is truncated (length field too small or past readable memory)";
+    case Error::MadtBadEntry: return "ACPI MADT has a malformed entry (bad length or past the table end)";
+  }
+  return "unknown ACPI error";
+}
+
+Error parse_madt(const u8* table, usize len, Madt* out) {
+  memset(out, 0, sizeof *out);
+  if (table == nullptr || len < kSdtHeader) return Error::MadtTruncated;
+  if (!sig_is(table, "APIC")) return Error::MadtSignature;
+  const u32 tlen = rd32(table, 4);
+  // The header's length must cover the MADT's own fixed fields and lie inside what the
+  // caller could read; everything below stays inside [0, tlen).
+  if (tlen < kMadtHeader || tlen > len) return Error::MadtTruncated;
+  if (!sum_ok(table, tlen)) return Error::MadtChecksum;
+
+  out->lapic_address = rd32(table, 36);
+  out->flags = rd32(table, 40);
+
+  // Interrupt Controller Structures (5.2.12, Table 5.21): Type u8, Length u8, then the
+  // type's fields. The length is what lets an OS skip types it does not know, so a
+  // length that cannot be right means nothing after it can be trusted.
+  usize off = kMadtHeader;
+  while (off < tlen) {
+    if (tlen - off < 2) return Error::MadtBadEntry;
+    const u8 type = table[off];
+    const u8 elen = table[off + 1];
+    if (elen < 2 || elen > tlen - off) return Error::MadtBadEntry;
+    const u8* e = table + off;
+    usize need = 2;
+    switch (type) {
+      case 0: need = 8; break;  // 5.2.12.2 Processor Local APIC
+      case 1: need = 12; break;  // 5.2.12.3 I/O APIC
+      case 2: need = 10; break;  // 5.2.12.5 Interrupt Source Override
+      case 4: need = 6; break;  // 5.2.12.7 Local APIC NMI
+      case 5: need = 12; break;  // 5.2.12.8 Local APIC Address Override
+      case 9: need = 16; break;  // 5.2.12.12 Processor Local x2APIC
+      case 0xA: need = 12; break;  // 5.2.12.13 Local x2APIC NMI
+      default: break;
+    }
+    // Longer entries are accepted: later revisions may append fields.
+    if (elen < need) return Error::MadtBadEntry;
+    switch (type) {
+      case 0:  // UID u8 @2, APIC ID u8 @3, Flags u32 @4
+        add_cpu(out, e[3], e[2], rd32(e, 4), false);
+        break;
+      case 1:  // I/O APIC ID u8 @2, reserved @3, Address u32 @4, GSI Base u32 @8
+        if (out->ioapic_count < kMaxIoApics) {
+          IoApic& io = out->ioapics[out->ioapic_count++];
+          io.id = e[2];
+          io.address = rd32(e, 4);
+          io.gsi_base = rd32(e, 8);
+        } else {
+          ++out->entries_dropped;
+        }
+        break;
+      case 2:  // Bus u8 @2, Source u8 @3, GSI u32 @4, Flags u16 @8
+        if (out->override_count < kMaxOverrides) {
+          Override& o = out->overrides[out->override_count++];
+          o.bus = e[2];
+          o.source = e[3];
+          o.gsi = rd32(e, 4);
+          o.flags = rd16(e, 8);
+        } else {
+          ++out->entries_dropped;
+        }
+        break;
+      case 4:  // UID u8 @2, Flags u16 @3, LINT# u8 @5
+        add_nmi(out, e[2], rd16(e, 3), e[5], false);
+        break;
+      case 5:  // reserved u16 @2, Local APIC Address u64 @4: replaces the 32-bit field
+        out->lapic_address = rd64(e, 4);
+        break;
+      case 9:  // reserved u16 @2, x2APIC ID u32 @4, Flags u32 @8, UID u32 @12
+        add_cpu(out, rd32(e, 4), rd32(e, 12), rd32(e, 8), true);
+        break;
+      case 0xA:  // Flags u16 @2, UID u32 @4, LINT# u8 @8, reserved[3] @9
+        add_nmi(out, rd32(e, 4), rd16(e, 2), e[8], true);
+        break;
+      default:
+        ++out->entries_unknown;
+        break;
+    }
+    off += elen;
+  }
+  return Error::None;
+}
+
+Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision,
+                 char oem_id[7]) {
+  *root_phys = 0;
+  *use_xsdt = false;
+  *revision = 0;
+  oem_id[0] = '\0';
+  // 5.2.5.3: Signature[8] @0, Checksum u8 @8 (over the first 20 bytes), OEMID[6] @9,
+  // Revision u8 @15, RsdtAddress u32 @16; revision >= 2 adds Length u32 @20,
+  // XsdtAddress u64 @24, Extended Checksum u8 @32 (over Length bytes), reserved[3].
+  if (p == nullptr || len < 8) return Error::RsdpTruncated;
+  if (memcmp(p, "RSD PTR ", 8) != 0) return Error::NoRsdp;
+  if (len < kRsdpV1) return Error::RsdpTruncated;
+  if (!sum_ok(p, kRsdpV1)) return Error::RsdpChecksum;
+  copy_printable(oem_id, p + 9, 6);
+  *revision = p[15];
+  const u32 rsdt = rd32(p, 16);
+  u64 xsdt = 0;
+  // Revision 0 is ACPI 1.0; 1 was never used; 2 and later carry the extended fields.
+  if (p[15] >= 2) {
+    if (len < kRsdpV2) return Error::RsdpTruncated;
+    const u32 rlen = rd32(p, 20);
+    if (rlen < kRsdpV2 || rlen > len) return Error::RsdpTruncated;
+    if (!sum_ok(p, rlen)) return Error::RsdpChecksum;
+    xsdt = rd64(p, 24);
+  }
+  // 5.2.5.3: on ACPI 2.0+ systems the OS uses the XSDT when it is present.
+  if (xsdt != 0) {
+    *root_phys = xsdt;
+    *use_xsdt = true;
+  } else if (rsdt != 0) {
+    *root_phys = rsdt;
+  } else {
+    return Error::RsdpNoRoot;
+  }
+  return Error::None;
+}
+
+namespace {
+
+// Reads a table's header (and, when its length allows, the whole table to check the
+// checksum) and fills *ti. Returns the mapped table (ti->length readable bytes) when
+// the whole table could be mapped, else nullptr.
+const u8* inspect_table(lib::PhysMem& mem, u64 phys, TableInfo* ti) {
+  memset(ti, 0, sizeof *ti);
+  ti->phys = phys;
+  memcpy(ti->signature, "????", 5);
+  const u8* h = phys == 0 ? nullptr : map_range(mem, phys, kSdtHeader);
+  if (h == nullptr) return nullptr;  // recorded with length 0, checksum_ok=false
+  copy_printable(ti->signature, h, 4);
+  ti->length = rd32(h, 4);
+  ti->revision = h[8];
+  copy_printable(ti->oem_id, h + 10, 6);
+  if (ti->length < kSdtHeader) return nullptr;  // cannot even hold its own header
+  const u8* t = map_range(mem, phys, ti->length);
+  if (t == nullptr) return nullptr;
+  ti->checksum_ok = sum_ok(t, ti->length);
+  return t;
+}
+
+// The FACS (5.2.10) has no checksum and a different header: Signature[4] @0,
+// Length u32 @4, ..., Version u8 @32.
+void inspect_facs(lib::PhysMem& mem, u64 phys, TableInfo* ti) {
+  memset(ti, 0, sizeof *ti);
+  ti->phys = phys;
+  memcpy(ti->signature, "????", 5);
+  const u8* h = map_range(mem, phys, 8);
+  if (h == nullptr) return;
+  copy_printable(ti->signature, h, 4);
+  ti->length = rd32(h, 4);
+  ti->checksum_ok = sig_is(h, "FACS");
+  if (ti->length >= 33) {
+    const u8* t = map_range(mem, phys, 33);
+    if (t != nullptr) ti->revision = t[32];
+  }
+}
+
+bool already_recorded(const Info* out, u64 phys) {
+  for (usize i = 0; i < out->table_count; ++i)
+    if (out->tables[i].phys == phys) return true;
+  return false;
+}
+
+void record(Info* out, const TableInfo& ti) {
+  if (out->table_count < kMaxTables) {
+    out->tables[out->table_count++] = ti;
+  } else {
+    ++out->tables_dropped;
+  }
+}
+
+}  // namespace
+
+Error parse_acpi(lib::PhysMem& mem, const u8* rsdp, usize rsdp_len, u64 rsdp_phys, Info* out) {
+  memset(out, 0, sizeof *out);
+  out->rsdp_phys = rsdp_phys;
+  Error err = parse_rsdp(rsdp, rsdp_len, &out->root_phys, &out->use_xsdt, &out->rsdp_revision,
+                         out->oem_id);
+  if (err != Error::None) return out->error = err;
+
+  // RSDT (5.2.7) holds u32 physical addresses, XSDT (5.2.8) u64 ones, both right after
+  // the 36-byte header, at unaligned offsets.
+  const char* root_sig = out->use_xsdt ? "XSDT" : "RSDT";
+  const usize entry_size = out->use_xsdt ? 8 : 4;
+  const u8* rh = map_range(mem, out->root_phys, kSdtHeader);
+  if (rh == nullptr) return out->error = Error::RootUnreadable;
+  if (!sig_is(rh, root_sig)) return out->error = Error::RootSignature;
+  TableInfo root;
+  const u8* rt = inspect_table(mem, out->root_phys, &root);
+  record(out, root);
+  if (root.length < kSdtHeader || rt == nullptr) return out->error = Error::RootTruncated;
+  if (!root.checksum_ok) return out->error = Error::RootChecksum;
+  // A checksummed length that is not header + whole entries is not something to guess
+  // about (ACPICA would silently drop the tail); report it instead.
+  if ((root.length - kSdtHeader) % entry_size != 0) return out->error = Error::RootBadLength;
+  const usize count = (root.length - kSdtHeader) / entry_size;
+
+  Error madt_err = Error::MadtMissing;
+  bool madt_tried = false;
+  bool fadt_seen = false;
+  u64 facs_phys = 0;
+  u64 dsdt_phys = 0;
+  for (usize i = 0; i < count; ++i) {
+    const usize off = kSdtHeader + i * entry_size;
+    const u64 phys = out->use_xsdt ? rd64(rt, off) : rd32(rt, off);
+    TableInfo ti;
+    const u8* t = inspect_table(mem, phys, &ti);
+    record(out, ti);  // an unreadable one is listed too (length 0), then matches nothing
+
+    if (memcmp(ti.signature, "APIC", 4) == 0 && !madt_tried) {
+      // 5.2.12: only one MADT is expected; take the first one that checks out, and
+      // remember why earlier ones did not.
+      if (t == nullptr || ti.length < kMadtHeader) {
+        if (madt_err == Error::MadtMissing) madt_err = Error::MadtTruncated;
+      } else if (!ti.checksum_ok) {
+        if (madt_err == Error::MadtMissing) madt_err = Error::MadtChecksum;
+      } else {
+        madt_tried = true;
+        madt_err = parse_madt(t, ti.length, &out->madt);
+        out->madt_found = madt_err == Error::None;
+      }
+    }
+
+    if (memcmp(ti.signature, "FACP", 4) == 0 && !fadt_seen && t != nullptr && ti.checksum_ok) {
+      fadt_seen = true;
+      // FADT (5.2.9, Table 5.9): FIRMWARE_CTRL u32 @36, DSDT u32 @40, X_FIRMWARE_CTRL
+      // u64 @132, X_DSDT u64 @140. A non-zero X_ field supersedes the 32-bit one.
+      // ACPI 1.0 FADTs (116 bytes on QEMU "pc") end before the X_ fields.
+      if (ti.length >= 44) {
+        facs_phys = rd32(t, 36);
+        dsdt_phys = rd32(t, 40);
+      }
+      if (ti.length >= 140) {
+        const u64 x = rd64(t, 132);
+        if (x != 0) facs_phys = x;
+      }
+      if (ti.length >= 148) {
+        const u64 x = rd64(t, 140);
+        if (x != 0) dsdt_phys = x;
+      }
+    }
+  }
+
+  if (facs_phys != 0 && !already_recorded(out, facs_phys)) {
+    TableInfo ti;
+    inspect_facs(mem, facs_phys, &ti);
+    record(out, ti);
+  }
+  if (dsdt_phys != 0 && !already_recorded(out, dsdt_phys)) {
+    TableInfo ti;
+    inspect_table(mem, dsdt_phys, &ti);
+    record(out, ti);
+  }
+  return out->error = madt_err;
+}
+
+Error parse_acpi_at(lib::PhysMem& mem, u64 rsdp_phys, Info* out) {
+  const u8* p = map_range(mem, rsdp_phys, kRsdpV1);
+  if (p == nullptr) {
+    memset(out, 0, sizeof *out);
+    out->rsdp_phys = rsdp_phys;
+    return out->error = Error::NoRsdp;
+  }
+  usize len = kRsdpV1;
+  if (p[15] >= 2) {
+    const u8* p2 = map_range(mem, rsdp_phys, kRsdpV2);
+    if (p2 != nullptr) {
+      p = p2;
+      len = kRsdpV2;
+      // Map the Length the RSDP claims, if sane; otherwise parse_rsdp reports it.
+      const u32 rlen = rd32(p2, 20);
+      if (rlen > kRsdpV2 && rlen <= 4096) {
+        const u8* p3 = map_range(mem, rsdp_phys, rlen);
+        if (p3 != nullptr) {
+          p = p3;
+          len = rlen;
+        }
+      }
+    }
+  }
+  return parse_acpi(mem, p, len, rsdp_phys, out);
+}
+
+u64 find_rsdp_bios(lib::PhysMem& mem) {
+  // 5.2.5.1: look in the first 1 KiB of the EBDA, whose real-mode segment is stored at
+  // 0x40E in the BIOS Data Area, then in the BIOS ROM area 0xE0000-0xFFFFF, on 16-byte
+  // boundaries. An EBDA pointer outside conventional memory below the VGA hole is
+  // garbage (no EBDA), so it is not followed.
+  struct Range {
+    u64 start, end;
+  } ranges[2] = {{0, 0}, {0xE0000, 0x100000}};
+  const u8* bda = map_range(mem, 0x40E, 2);
+  if (bda != nullptr) {
+    const u64 ebda = u64{rd16(bda, 0)} << 4;
+    if (ebda >= 0x80000 && ebda < 0xA0000) {
+      u64 end = ebda + 1024;
+      if (end > 0xA0000) end = 0xA0000;
+      ranges[0] = {ebda, end};
+    }
+  }
+  for (const Range& r : ranges) {
+    for (u64 pa = r.start; pa < r.end; pa += 16) {
+      const u8* p = map_range(mem, pa, kRsdpV1);
+      if (p == nullptr) continue;
+      if (memcmp(p, "RSD PTR ", 8) == 0 && sum_ok(p, kRsdpV1)) return pa;
+    }
+  }
+  return 0;
+}
+
+namespace {
+
+// Firmware pads OEM IDs with spaces; trailing ones are dropped when printing.
+struct Trimmed {
+  char s[7];
+};
+Trimmed trim(const char* src) {
+  Trimmed t;
+  usize n = lib::strnlen(src, 6);
+  memcpy(t.s, src, n);
+  while (n > 0 && t.s[n - 1] == ' ') --n;
+  t.s[n] = '\0';
+  return t;
+}
+
+}  // namespace
+
+void format_tables(lib::Sink& out, const Info& info) {
+  const Trimmed oem = trim(info.oem_id);
+  if (info.rsdp_phys != 0) {
+    lib::format(out, "RSDP 0x%016lx rev=%u oem=%s", info.rsdp_phys, info.rsdp_revision, oem.s);
+  } else {
+    lib::format(out, "RSDP (copy, address unknown) rev=%u oem=%s", info.rsdp_revision, oem.s);
+  }
+  if (info.root_phys != 0) {
+    lib::format(out, " root=%s 0x%016lx", info.use_xsdt ? "XSDT" : "RSDT", info.root_phys);
+  }
+  lib::format(out, "\n");
+
+  for (usize i = 0; i < info.table_count; ++i) {
+    const TableInfo& t = info.tables[i];
+    char sig[5];
+    memcpy(sig, t.signature, 5);
+    sig[4] = '\0';
+    // Lines must start with a letter; a corrupt signature may not.
+    if (sig[0] >= '0' && sig[0] <= '9') sig[0] = '?';
+    lib::format(out, "%s 0x%016lx len=%u rev=%u checksum=%s oem=%s\n", sig, t.phys, t.length,
+                t.revision, t.checksum_ok ? "ok" : "BAD", trim(t.oem_id).s);
+  }
+  if (info.tables_dropped != 0) {
+    lib::format(out, "tables not listed: %zu (more than %zu)\n", info.tables_dropped, kMaxTables);
+  }
+  if (info.error != Error::None) lib::format(out, "error: %s\n", error_text(info.error));
+  if (!info.madt_found) {
+    lib::format(out, "MADT: not parsed\n");
+    return;
+  }
+
+  const Madt& m = info.madt;
+  usize enabled = 0;
+  for (usize i = 0; i < m.cpu_count; ++i)
+    if (m.cpus[i].enabled) ++enabled;
+  lib::format(out, "MADT lapic=0x%lx flags=0x%x cpus=%zu enabled=%zu dropped=%zu rejected=%zu\n",
+              m.lapic_address, m.flags, m.cpu_count, enabled, m.cpus_dropped, m.cpus_rejected);
+  for (usize i = 0; i < m.cpu_count; ++i) {
+    const Cpu& c = m.cpus[i];
+    lib::format(out, "cpu %u apic %u %s%s%s\n", c.uid, c.apic_id, c.enabled ? "enabled" : "disabled",
+                c.online_capable ? " online-capable" : "", c.x2apic ? " x2apic" : "");
+  }
+  for (usize i = 0; i < m.ioapic_count; ++i) {
+    const IoApic& io = m.ioapics[i];
+    lib::format(out, "ioapic id %u addr 0x%x gsi %u\n", io.id, io.address, io.gsi_base);
+  }
+  for (usize i = 0; i < m.override_count; ++i) {
+    const Override& o = m.overrides[i];
+    lib::format(out, "override bus %u irq %u gsi %u flags 0x%x\n", o.bus, o.source, o.gsi, o.flags);
+  }
+  for (usize i = 0; i < m.nmi_count; ++i) {
+    const LapicNmi& n = m.nmis[i];
+    if (n.all) {
+      lib::format(out, "nmi cpu all lint %u flags 0x%x%s\n", n.lint, n.flags, n.x2apic ? " x2apic" : "");
+    } else {
+      lib::format(out, "nmi cpu %u lint %u flags 0x%x%s\n", n.uid, n.lint, n.flags,
+                  n.x2apic ? " x2apic" : "");
+    }
+  }
+  if (m.entries_dropped != 0 || m.entries_unknown != 0) {
+    lib::format(out, "entries dropped=%zu unknown-type=%zu\n", m.entries_dropped, m.entries_unknown);
+  }
+}
+
+}  // namespace acpi

@@ -1,0 +1,199 @@
+#include "smp/bringup.hpp"
+
+#include "arch/cpu.hpp"
+#include "arch/lapic.hpp"
+#include "arch/tsc.hpp"
+#include "lib/console.hpp"
+#include "lib/string.hpp"
+#include "mm/kvm.hpp"
+#include "smp/percpu.hpp"
+#include "smp/trampoline_layout.h"
+#include "smp/xcall.hpp"
+
+extern "C" const u8 trampoline_blob_start[], trampoline_blob_end[];
+extern "C" void ap_long_entry();
+
+// Slot geometry for ap_entry.asm: one definition, read by the assembly.
+extern "C" const u64 g_ap_percpu_base;
+extern "C" const u64 g_ap_slot_size;
+extern "C" const u64 g_ap_stack_top_off;
+const u64 g_ap_percpu_base = layout::kPerCpuBase;
+const u64 g_ap_slot_size = config::kPerCpuSlotSize;
+const u64 g_ap_stack_top_off = layout::kStackTopOff;
+
+namespace smp {
+
+Bringup g_bringup;
+
+namespace {
+// Delays of the INIT-SIPI-SIPI sequence (SDM Vol. 3A 9.4.4.1 "Typical BSP Initialization
+// Sequence", and the MultiProcessor Specification 1.4 Appendix B.4):
+// - after INIT: the AP must finish its INIT reset before it accepts a start-up IPI.
+//   10 ms is the SDM's figure; recent Intel parts need none (Linux skips it on family
+//   6+), but nothing tells us which part we are on, and we pay it once for all APs.
+constexpr u64 kInitDelayUs = 10000;
+// - after each SIPI: the SDM's 200 us lets the first SIPI land before the second is
+//   sent; the second exists for APs that miss the first (a SIPI to an AP that already
+//   runs is ignored, so it is harmless to the others).
+constexpr u64 kSipiDelayUs = 200;
+
+void reload_cr3(void*, const arch::TrapFrame*) { arch::write_cr3(arch::read_cr3()); }
+}  // namespace
+
+[[noreturn]] void bsp_enter_slot(u32 apic_id, void (*next)()) {
+  g_cpu_count = 1;
+  g_cpus[0].apic_id = apic_id;
+  g_cpus[0].state = CpuState::Online;
+  PerCpu* p = create_slot(0, apic_id);
+  if (p == nullptr) {
+    console::puts("error: out of memory for the bootstrap CPU's per-CPU slot\n");
+    arch::halt_forever();
+  }
+  activate(p);
+  p->state = CpuState::Online;
+  p->arrival_tsc = arch::rdtsc();
+  g_cpus[0].arrival_tsc = p->arrival_tsc;
+  g_online_count = 1;
+  g_cpu_apic_ids[0] = apic_id;
+  g_cpu_apic_count = 1;
+  asm volatile(
+      "mov %0, %%rsp\n"
+      "xor %%ebp, %%ebp\n"
+      "pushq $0\n"
+      "jmp *%1\n"
+      :
+      : "r"(p->stack_hi), "r"(next)
+      : "memory");
+  __builtin_unreachable();
+}
+
+void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
+  if (madt == nullptr) return;  // no MADT: the bootstrap CPU alone
+  bool bsp_seen = false;
+  u64 n = 1;
+  for (usize i = 0; i < madt->cpu_count; ++i) {
+    const acpi::Cpu& c = madt->cpus[i];
+    if (c.apic_id == bsp_apic_id) {
+      g_cpus[0].acpi_uid = c.uid;
+      bsp_seen = true;
+      continue;
+    }
+    if (n >= config::kMaxCpus) {
+      console::printf("smp: more than %lu CPUs in the MADT; apic %u and later ignored\n", config::kMaxCpus,
+                      c.apic_id);
+      break;
+    }
+    CpuEntry& e = g_cpus[n];
+    e.apic_id = c.apic_id;
+    e.acpi_uid = c.uid;
+    // Enabled: start it. Neither enabled nor online-capable: absent, never start it
+    // (ACPI 6.5 5.2.12.2, Table 5.40). Online-capable only: hot-pluggable, not started.
+    e.state = c.enabled ? CpuState::Starting : CpuState::Offline;
+    g_cpu_apic_ids[n] = c.apic_id;
+    ++n;
+  }
+  if (!bsp_seen) console::printf("smp: warning: the bootstrap CPU (apic %u) is not in the MADT\n", bsp_apic_id);
+  g_cpu_count = n;
+  g_cpu_apic_count = n;
+}
+
+void set_trampoline_page(u64 phys) { g_bringup.trampoline_phys = phys; }
+
+void start_aps() {
+  Bringup& b = g_bringup;
+  u64 page = b.trampoline_phys;
+  u8 sipi_vector = 0;
+  if (!lapic::sipi_vector_for(page, &sipi_vector)) {
+    console::puts("error: no trampoline page below 1 MiB; APs not started\n");
+    return;
+  }
+  // Slots first, so an AP finds everything in place the moment it arrives.
+  for (u64 i = 1; i < g_cpu_count; ++i) {
+    if (g_cpus[i].state != CpuState::Starting) continue;
+    if (create_slot(i, g_cpus[i].apic_id) == nullptr) {
+      console::printf("error: out of memory for cpu %lu's slot; not started\n", i);
+      g_cpus[i].state = CpuState::Failed;
+    }
+  }
+
+  // The trampoline: copied through the direct map, data block patched for this page.
+  u8* tramp = reinterpret_cast<u8*>(kvm::phys_to_virt(page));
+  memcpy(tramp, trampoline_blob_start, static_cast<usize>(trampoline_blob_end - trampoline_blob_start));
+  auto* d = reinterpret_cast<TrampolineData*>(tramp + TRAMP_DATA);
+  d->cr3 = static_cast<u32>(kvm::pml4_phys());
+  d->entry64 = reinterpret_cast<u64>(&ap_long_entry);
+  d->gdtr_base = static_cast<u32>(page + TRAMP_GDT);
+  d->pm32_offset = static_cast<u32>(page + d->pm32_off_in_page);
+  d->lm64_offset = static_cast<u32>(page + d->lm64_off_in_page);
+  kvm::map_identity(page);
+
+  u64 expected = 0;
+  for (u64 i = 1; i < g_cpu_count; ++i)
+    if (g_cpus[i].state == CpuState::Starting) ++expected;
+  b.started = expected;
+
+  // INIT to every AP without waiting on any one of them, then the start-up IPIs: the
+  // fixed delays are paid once for all APs, so bring-up time grows little with count.
+  b.first_init_tsc = arch::rdtsc();
+  for (u64 i = 1; i < g_cpu_count; ++i)
+    if (g_cpus[i].state == CpuState::Starting)
+      lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = g_cpus[i].apic_id});
+  b.init_sent_tsc = arch::rdtsc();
+  if (expected > 0) tsc::delay_us(kInitDelayUs);
+  for (int round = 0; round < 2 && expected > 0; ++round) {
+    for (u64 i = 1; i < g_cpu_count; ++i) {
+      PerCpu* p = g_cpus[i].percpu;
+      if (g_cpus[i].state != CpuState::Starting || (p != nullptr && p->state != CpuState::Starting)) continue;
+      lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id});
+    }
+    (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
+    tsc::delay_us(kSipiDelayUs);
+  }
+
+  // Wait for arrivals, bounded (config::kApArrivalTimeoutMs, reason in config.hpp).
+  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(config::kApArrivalTimeoutMs * 1000);
+  for (;;) {
+    u64 arrived = 0;
+    for (u64 i = 1; i < g_cpu_count; ++i)
+      if (g_cpus[i].percpu != nullptr && g_cpus[i].percpu->state == CpuState::Online) ++arrived;
+    if (arrived == expected || arch::rdtsc() > deadline) break;
+    arch::pause();
+  }
+  // Whoever has not arrived is failed. The AP does the opposite exchange, so exactly one
+  // of the two wins; a failed AP is put back into wait-for-SIPI with INIT so it cannot
+  // run the trampoline once its identity mapping is gone.
+  for (u64 i = 1; i < g_cpu_count; ++i) {
+    CpuEntry& e = g_cpus[i];
+    if (e.state != CpuState::Starting || e.percpu == nullptr) continue;
+    if (cas_state(&e.percpu->state, CpuState::Starting, CpuState::Failed)) {
+      e.state = CpuState::Failed;
+      ++b.failed;
+      lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = e.apic_id});
+    } else {
+      e.state = CpuState::Online;
+      e.arrival_tsc = e.percpu->arrival_tsc;
+      ++b.arrived;
+      if (e.arrival_tsc > b.last_arrival_tsc) b.last_arrival_tsc = e.arrival_tsc;
+    }
+  }
+  b.done_tsc = arch::rdtsc();
+
+  // Nothing in the lower half from here on; every CPU drops the identity mapping.
+  kvm::unmap_identity();
+  xcall_others(reload_cr3, nullptr, 100000);
+}
+
+}  // namespace smp
+
+extern "C" [[noreturn]] void ap_main(u64 index) {
+  using namespace smp;
+  PerCpu* p = g_cpus[index].percpu;
+  activate(p);
+  lapic::enable_this_cpu();
+  p->arrival_tsc = arch::rdtsc();
+  if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
+    arch::halt_forever();  // too late: the BSP has given up on us
+  __atomic_fetch_add(&g_online_count, 1, __ATOMIC_ACQ_REL);
+  // Idle: wait for cross-CPU calls.
+  for (;;) asm volatile("sti; hlt" ::: "memory");
+}

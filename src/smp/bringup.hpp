@@ -1,0 +1,28 @@
+// Starting the application processors: INIT-SIPI-SIPI to every enabled processor in the
+// MADT but the bootstrap one, all at once, then a bounded wait for each to arrive.
+#pragma once
+#include "smp/acpi_tables.hpp"
+
+namespace smp {
+
+struct Bringup {
+  u64 trampoline_phys;
+  u64 first_init_tsc;  // timeline origin for AP arrivals
+  u64 init_sent_tsc;
+  u64 sipi1_tsc, sipi2_tsc;
+  u64 last_arrival_tsc;
+  u64 done_tsc;
+  u64 started, arrived, failed;
+};
+extern Bringup g_bringup;
+
+// Slot 0 for the bootstrap CPU, before ACPI is read. Switches to its kernel stack and
+// continues in `next`.
+[[noreturn]] void bsp_enter_slot(u32 apic_id, void (*next)());
+// Fills the CPU table from the MADT (bootstrap CPU at index 0).
+void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id);
+// Picks the trampoline page: a usable page below 1 MiB that holds nothing else.
+void set_trampoline_page(u64 phys);
+void start_aps();
+
+}  // namespace smp

@@ -1,0 +1,91 @@
+#include "smp/percpu.hpp"
+
+#include "arch/cpu.hpp"
+#include "arch/idt.hpp"
+#include "lib/console.hpp"
+#include "lib/string.hpp"
+#include "mm/kvm.hpp"
+
+namespace smp {
+
+CpuEntry g_cpus[config::kMaxCpus];
+u64 g_cpu_count;
+u64 g_online_count;
+extern "C" {
+u32 g_cpu_apic_ids[config::kMaxCpus];
+u64 g_cpu_apic_count;
+}
+
+const char* cpu_state_name(CpuState s) {
+  switch (s) {
+    case CpuState::Offline: return "offline";
+    case CpuState::Starting: return "starting";
+    case CpuState::Online: return "online";
+    case CpuState::Failed: return "failed";
+    case CpuState::Stopped: return "stopped";
+  }
+  return "?";
+}
+
+namespace {
+// Backs [off, off + size) of a slot with fresh zeroed frames.
+bool back(u64 slot, u64 off, u64 size, mm::Purpose purpose) {
+  for (u64 o = off; o < off + size; o += layout::kPageSize) {
+    u64 pa = kvm::frames().alloc(purpose);
+    if (pa == 0) return false;
+    memset(reinterpret_cast<void*>(kvm::phys_to_virt(pa)), 0, layout::kPageSize);
+    if (!kvm::map_data_page(slot + o, pa)) return false;
+  }
+  return true;
+}
+// Stack paint for the high-water mark shown by `percpu`.
+constexpr u64 kStackPaint = 0x5ca1ab1e5ca1ab1eULL;
+}  // namespace
+
+PerCpu* create_slot(u64 index, u32 apic_id) {
+  if (index >= config::kMaxCpus) return nullptr;
+  u64 slot = layout::percpu_slot(index);
+  if (!back(slot, 0, layout::kPerCpuDataSize, mm::Purpose::PerCpu) ||
+      !back(slot, layout::kStackBottomOff, config::kKernelStackSize, mm::Purpose::Stack))
+    return nullptr;
+  for (unsigned i = 1; i <= layout::kIstCount; ++i)
+    if (!back(slot, layout::ist_bottom_off(i), config::kIstStackSize, mm::Purpose::Stack)) return nullptr;
+
+  auto* p = reinterpret_cast<PerCpu*>(slot);
+  p->self = p;
+  p->index = index;
+  p->apic_id = apic_id;
+  p->state = CpuState::Starting;
+  p->slot_base = slot;
+  p->stack_lo = slot + layout::kStackBottomOff;
+  p->stack_hi = slot + layout::kStackTopOff;
+  for (unsigned i = 1; i <= layout::kIstCount; ++i) {
+    p->ist_lo[i - 1] = slot + layout::ist_bottom_off(i);
+    p->ist_hi[i - 1] = slot + layout::ist_top_off(i);
+  }
+  auto* stack = reinterpret_cast<u64*>(p->stack_lo);
+  for (u64 i = 0; i < config::kKernelStackSize / 8; ++i) stack[i] = kStackPaint;
+  g_cpus[index].percpu = p;
+  return p;
+}
+
+u64 stack_high_water(const PerCpu* p) {
+  auto* stack = reinterpret_cast<const u64*>(p->stack_lo);
+  u64 n = config::kKernelStackSize / 8, i = 0;
+  while (i < n && stack[i] == kStackPaint) ++i;
+  return (n - i) * 8;
+}
+
+void activate(PerCpu* p) {
+  arch::load_gdt_tss(&p->gdt, &p->tss, p->ist_hi);
+  arch::idt_load();
+  arch::wrmsr(arch::msr::kGsBase, reinterpret_cast<u64>(p));
+  arch::wrmsr(arch::msr::kKernelGsBase, 0);
+}
+
+PerCpu* cpu(u64 index) {
+  if (index >= g_cpu_count) return nullptr;
+  return g_cpus[index].percpu;
+}
+
+}  // namespace smp

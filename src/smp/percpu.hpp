@@ -1,0 +1,98 @@
+// Per-CPU data: one structure at the base of each CPU's slot in the per-CPU region
+// (layout.hpp), reached through GS: gs:0 holds a pointer to the structure itself, so
+// this_cpu() is one load. Assembly reads kPerCpu* offsets, static_asserted below.
+#pragma once
+#include "arch/gdt.hpp"
+#include "arch/trap_frame.hpp"
+#include "config.hpp"
+#include "mm/layout.hpp"
+
+namespace smp {
+
+enum class CpuState : u32 {
+  Offline,   // disabled by firmware (MADT flags): never started
+  Starting,  // INIT-SIPI-SIPI sent, not arrived yet
+  Online,    // running kernel code on its own slot
+  Failed,    // did not arrive within the bring-up timeout
+  Stopped,   // halted by a panic elsewhere
+};
+const char* cpu_state_name(CpuState s);
+// Atomically moves *s from `from` to `to`; false if it held something else.
+inline bool cas_state(volatile CpuState* s, CpuState from, CpuState to) {
+  u32 want = static_cast<u32>(from);
+  return __atomic_compare_exchange_n(reinterpret_cast<volatile u32*>(s), &want, static_cast<u32>(to), false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+using XcallFn = void (*)(void* arg, const arch::TrapFrame* interrupted);
+
+struct alignas(64) PerCpu {
+  PerCpu* self;  // gs:0
+  u64 index;     // gs:8
+  u32 apic_id;   // gs:16
+  volatile CpuState state;
+  u64 slot_base;
+  u64 stack_lo, stack_hi;
+  u64 ist_lo[layout::kIstCount], ist_hi[layout::kIstCount];
+  u64 arrival_tsc;  // when it reached ap_main (the BSP: when its slot went live)
+
+  // Cross-CPU call mailbox (xcall.cpp): written by the caller under xcall_lock.
+  volatile XcallFn xcall_fn;
+  void* volatile xcall_arg;
+  volatile u64 xcall_seq;
+  volatile u64 xcall_done;
+  volatile bool xcall_via_nmi;
+
+  // Counters.
+  volatile u64 ipis;
+  volatile u64 nmis;
+  volatile u64 exceptions;
+  volatile u64 timer_ticks;
+
+  // When a panic stopped this CPU: the frame it was interrupted at.
+  arch::TrapFrame* stopped_frame;
+  arch::TrapFrame stopped_copy;
+
+  // Monitor command guard (guarded_call/guard_resume in isr.asm).
+  u64 guard_buf[8];
+  bool guard_armed;
+
+  arch::Gdt gdt;
+  arch::Tss tss;
+};
+static_assert(sizeof(PerCpu) <= layout::kPerCpuDataSize, "PerCpu must fit its page(s)");
+constexpr usize kPerCpuSelfOffset = 0;
+static_assert(__builtin_offsetof(PerCpu, self) == kPerCpuSelfOffset);
+
+inline PerCpu* this_cpu() {
+  PerCpu* p;
+  asm volatile("movq %%gs:0, %0" : "=r"(p));
+  return p;
+}
+
+// Every processor the MADT lists, in MADT order except that the bootstrap CPU is
+// always index 0 (its slot is set up before ACPI is read).
+struct CpuEntry {
+  u32 apic_id;
+  u32 acpi_uid;
+  CpuState state;  // mirrors PerCpu::state once a slot exists
+  PerCpu* percpu;  // nullptr when no slot is backed (offline)
+  u64 arrival_tsc;
+};
+
+extern CpuEntry g_cpus[config::kMaxCpus];
+extern u64 g_cpu_count;
+extern u64 g_online_count;
+// APIC ID per index, read by ap_entry.asm to find an AP's slot.
+extern "C" u32 g_cpu_apic_ids[config::kMaxCpus];
+extern "C" u64 g_cpu_apic_count;
+
+// Allocates and maps CPU index's slot (data, stacks; guard pages stay unmapped).
+PerCpu* create_slot(u64 index, u32 apic_id);
+// Loads GDT/TSS/IDT and GS for the calling CPU (which must own p).
+void activate(PerCpu* p);
+PerCpu* cpu(u64 index);  // nullptr if out of range or no slot
+// Bytes of the kernel stack ever used (the unpainted part).
+u64 stack_high_water(const PerCpu* p);
+
+}  // namespace smp

@@ -1,0 +1,22 @@
+// Cross-CPU calls: run a function on another CPU through an IPI on a fixed vector
+// (arch::vec::kCrossCall) and wait for it, bounded; if the CPU does not answer (it
+// runs with interrupts off, or is wedged), try again by NMI, which it cannot mask.
+#pragma once
+#include "smp/percpu.hpp"
+
+namespace smp {
+
+enum class XcallResult { Done, DoneViaNmi, Timeout, NoSuchCpu };
+const char* xcall_result_name(XcallResult r);
+
+// fn(arg, frame) runs on CPU `index` in interrupt context; frame is what that CPU was
+// doing when interrupted. On the calling CPU itself fn runs directly with a frame of
+// the caller.
+XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us);
+// On every online CPU but the caller, one after another; returns how many answered.
+u64 xcall_others(XcallFn fn, void* arg, u64 timeout_us);
+
+// Called from the IPI and NMI handlers.
+void xcall_handle(PerCpu* self, const arch::TrapFrame* f, bool from_nmi);
+
+}  // namespace smp
