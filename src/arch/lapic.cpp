@@ -97,17 +97,29 @@ void send_nmi_all_but_self() {
   send(Ipi{.delivery = Delivery::Nmi, .shorthand = Shorthand::AllExcludingSelf});
 }
 
-void timer_calibrate() {
-  // One-shot from the maximum count for 10 ms of TSC time; the TSC is calibrated first.
+u32 timer_start_free_running() {
   write(Reg::TimerDivide, kTimerDivide16);
   write(Reg::LvtTimer, LvtMask::make(1) | LvtVector::make(arch::vec::kApicTimer));
   write(Reg::TimerInitial, 0xffffffff);
+  return 0xffffffff;
+}
+
+u32 timer_stop() {
+  u32 left = read(Reg::TimerCurrent);
+  write(Reg::TimerInitial, 0);
+  return left;
+}
+
+void timer_set_hz(u64 hz) { g_timer_hz = hz; }
+
+void timer_calibrate() {
+  if (g_timer_hz != 0) return;  // done in the PIT window already
+  // One-shot from the maximum count for 10 ms of TSC time; the TSC is calibrated first.
+  u32 start = timer_start_free_running();
   u64 t0 = arch::rdtsc();
   tsc::delay_us(10000);
   u64 t1 = arch::rdtsc();
-  u32 left = read(Reg::TimerCurrent);
-  write(Reg::TimerInitial, 0);
-  u64 elapsed_ticks = 0xffffffffULL - left;
+  u64 elapsed_ticks = start - timer_stop();
   u64 us = tsc::ticks_to_us(t1 - t0);
   g_timer_hz = us ? elapsed_ticks * 1000000 / us : 0;
 }

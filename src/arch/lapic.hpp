@@ -22,8 +22,12 @@ void send_fixed(u32 apic_id, u8 vector);
 void send_nmi(u32 apic_id);
 void send_nmi_all_but_self();
 
-// APIC timer, calibrated against the TSC on the BSP.
-void timer_calibrate();
-u64 timer_hz();  // with divide-by-16
+// APIC timer (divide-by-16), calibrated on the BSP in the same PIT window as the TSC,
+// or against the TSC when the TSC's frequency came from CPUID.
+u32 timer_start_free_running();  // masked one-shot from 0xffffffff; returns the start count
+u32 timer_stop();                // returns the current count and stops the timer
+void timer_set_hz(u64 hz);
+void timer_calibrate();          // against the TSC, if timer_set_hz was not called
+u64 timer_hz();
 
 }  // namespace lapic

@@ -108,7 +108,9 @@ void print_backtrace(lib::Sink& out, u64 rbp, u64 rip) {
   lib::format(out, "backtrace:\n  #0  0x%016lx ", rip);
   ksyms::print(out, rip);
   lib::format(out, "\n");
-  for (int depth = 1; depth < 32 && rbp != 0; ++depth) {
+  u64 last_ret = 0;
+  int repeats = 0;
+  for (int depth = 1; depth < 64 && rbp != 0; ++depth) {
     // Only follow frames that are mapped kernel memory: a corrupt chain must not fault.
     if ((rbp & 7) != 0 || rbp < layout::kDirectMapBase || !kvm::is_mapped(rbp, 16, false)) {
       if (rbp != 0) lib::format(out, "  (frame pointer 0x%016lx not followed)\n", rbp);
@@ -117,12 +119,20 @@ void print_backtrace(lib::Sink& out, u64 rbp, u64 rip) {
     u64 next = reinterpret_cast<u64*>(rbp)[0];
     u64 ret = reinterpret_cast<u64*>(rbp)[1];
     if (ret == 0) break;
-    lib::format(out, "  #%-2d 0x%016lx ", depth, ret);
-    ksyms::print(out, ret);
-    lib::format(out, "\n");
+    if (ret == last_ret) {
+      ++repeats;  // deep recursion: one line for the whole run
+    } else {
+      if (repeats > 0) lib::format(out, "  ... previous frame repeated %d more times\n", repeats);
+      repeats = 0;
+      lib::format(out, "  #%-2d 0x%016lx ", depth, ret);
+      ksyms::print(out, ret);
+      lib::format(out, "\n");
+    }
+    last_ret = ret;
     if (next != 0 && next <= rbp) break;  // frames grow upward as we unwind
     rbp = next;
   }
+  if (repeats > 0) lib::format(out, "  ... previous frame repeated %d more times\n", repeats);
 }
 
 void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {

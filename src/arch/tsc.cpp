@@ -1,6 +1,7 @@
 #include "arch/tsc.hpp"
 
 #include "arch/cpu.hpp"
+#include "arch/lapic.hpp"
 
 namespace tsc {
 namespace {
@@ -11,6 +12,9 @@ Source g_source = Source::Unknown;
 constexpr u16 kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
 constexpr u64 kPitHz = 1193182;
 constexpr u8 kGate = 0x01, kSpeaker = 0x02, kOut2 = 0x20;
+constexpr u64 kPitWindowMs = 10;
+
+u64 g_apic_ticks_per_window;  // APIC timer ticks counted during the PIT window
 
 u64 calibrate_pit(u64 ms) {
   u64 count = kPitHz * ms / 1000;
@@ -25,11 +29,13 @@ u64 calibrate_pit(u64 ms) {
   arch::outb(kPort61, static_cast<u8>(g & ~kGate));
   arch::outb(kPort61, static_cast<u8>(g | kGate));
   u64 t0 = arch::rdtsc();
+  u32 apic0 = lapic::timer_start_free_running();
   u64 spins = 0;
   while ((arch::inb(kPort61) & kOut2) == 0) {
     if (++spins > 100000000) return 0;  // no PIT: give up rather than hang
   }
   u64 t1 = arch::rdtsc();
+  g_apic_ticks_per_window = apic0 - lapic::timer_stop();
   arch::outb(kPort61, p61);
   return (t1 - t0) * 1000 / ms;
 }
@@ -46,15 +52,13 @@ void calibrate() {
       return;
     }
   }
-  // The PIT measures the real rate; CPUID 0x16's nominal MHz is only a fallback.
-  u64 best = 0;
-  for (int i = 0; i < 3; ++i) {
-    u64 hz = calibrate_pit(10);
-    if (hz != 0 && (best == 0 || hz < best)) best = hz;  // the least-disturbed window
-  }
-  if (best != 0) {
-    g_hz = best;
+  // The PIT measures the real rate; CPUID 0x16's nominal MHz is only a fallback. One
+  // 10 ms window (0.01% resolution at the PIT's 1.19 MHz) also calibrates the APIC timer.
+  u64 hz = calibrate_pit(kPitWindowMs);
+  if (hz != 0) {
+    g_hz = hz;
     g_source = Source::Pit;
+    lapic::timer_set_hz(g_apic_ticks_per_window * 1000 / kPitWindowMs);
     return;
   }
   if (max_leaf >= 0x16) {

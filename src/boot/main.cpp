@@ -27,11 +27,17 @@ namespace monitor {
 [[noreturn]] void run();
 }
 
-namespace {
-
+// Not in an anonymous namespace: gdb/kernel.py reads them by name.
+namespace boot {
 mm::MemoryMap g_map;
 mm::FrameAllocator g_frames;
-boot::BootInfo g_boot;
+BootInfo g_boot;
+}  // namespace boot
+using boot::g_boot;
+using boot::g_frames;
+using boot::g_map;
+
+namespace {
 
 // The lowest page in [4 KiB, 640 KiB) that is usable in the firmware map and free of
 // the boot information: the AP trampoline's page. Page 0 holds the real-mode IVT and
@@ -129,8 +135,8 @@ void print_boot_report() {
 }
 
 [[noreturn]] void continue_on_own_stack() {
-  tsc::calibrate();
   lapic::enable_this_cpu();
+  tsc::calibrate();
   lapic::timer_calibrate();
   boot::timeline_mark(boot::Phase::Timers, arch::rdtsc());
   acpi::load(g_boot, kvm::phys());

@@ -128,14 +128,16 @@ u64 MemoryMap::ram_top() const {
 
 namespace {
 
-// Less than a page apart counts as touching: Usable ranges lost their partial pages
-// in normalize(), so firmware data right after RAM may now sit just past its end.
-bool touches_ram(const MemoryMap& map, const MemRange& r) {
+// Firmware keeps its tables in reserved memory right after RAM (SeaBIOS: the ACPI
+// tables at the top of low RAM), so a Reserved range counts when it starts less than a
+// page past the end of RAM (Usable ranges lost their partial pages in normalize()).
+// Only after: every SeaBIOS map with RAM above 4 GiB has the BIOS ROM, 0xfffc0000,
+// ending exactly where that RAM starts, and the ROM must not be mapped as RAM.
+bool follows_ram(const MemoryMap& map, const MemRange& r) {
   for (usize i = 0; i < map.size(); ++i) {
     const MemRange& m = map[i];
-    if (!is_ram(m.type)) continue;
     // Ends are <= kMaxEnd, so adding kPage - 1 cannot wrap.
-    if (r.start <= m.end + (kPage - 1) && m.start <= r.end + (kPage - 1)) return true;
+    if (is_ram(m.type) && r.start >= m.start && r.start <= m.end + (kPage - 1)) return true;
   }
   return false;
 }
@@ -183,7 +185,7 @@ usize direct_map_ranges(const MemoryMap& map, MemRange* out, usize max) {
   sink.add(0, kLowMemEnd);
   for (usize i = 0; i < map.size(); ++i) {
     const MemRange& r = map[i];
-    bool wanted = is_ram(r.type) || (r.type == MemType::Reserved && touches_ram(map, r));
+    bool wanted = is_ram(r.type) || (r.type == MemType::Reserved && follows_ram(map, r));
     if (wanted) sink.add(r.start, r.end);
   }
   return sink.finish();

@@ -57,14 +57,16 @@ class MemoryMap {
 
 // The physical ranges the kernel direct-maps, from a normalized map: every Usable,
 // Acpi and Nvs range; all of [0, 1 MiB) (BIOS data area, EBDA, the ROM area the RSDP
-// scan reads); and every Reserved range that overlaps or touches one of those (less
-// than a page apart, as Usable ranges were shrunk to pages), which is where SeaBIOS
-// keeps its ACPI tables. Reserved ranges standing alone (PCI MMCONFIG, the BIOS ROM at
-// 4 GiB, the HyperTransport hole) and Bad ranges are left out. Each range is rounded
-// out to 2 MiB (an end above the last 2 MiB boundary below 2^64 is cut there, so the
-// top 2 MiB of the address space is never included), then overlapping or touching ones
-// are merged. Output is sorted, type Usable. Nothing is cut at the direct map's size
-// (layout::kDirectMapMaxPhys): that is the caller's check.
+// scan reads); and every Reserved range that starts inside or right after one of those
+// (less than a page past its end, as Usable ranges were shrunk to pages), which is
+// where SeaBIOS and OVMF keep ACPI tables and other firmware data. A Reserved range
+// that only touches RAM from below is left out: that is the BIOS ROM at 0xfffc0000,
+// which ends where RAM above 4 GiB begins. Reserved ranges standing alone (PCI
+// MMCONFIG, the HyperTransport hole) and Bad ranges are left out too. Each range is
+// rounded out to 2 MiB (an end above the last 2 MiB boundary below 2^64 is cut there,
+// so the top 2 MiB of the address space is never included), then overlapping or
+// touching ones are merged. Output is sorted, type Usable. Nothing is cut at the
+// direct map's size (layout::kDirectMapMaxPhys): that is the caller's check.
 // Writes at most max ranges to out and returns how many the full result has: a return
 // value above max means out was too small and only the lowest max were written.
 usize direct_map_ranges(const MemoryMap& map, MemRange* out, usize max);

@@ -52,7 +52,8 @@ struct RawRange {
   u64 start, end;
 };
 RawRange raw_range(const layout::RegionDesc& r) {
-  return {r.start & kLinearMask, r.end == 0 ? kLinearTop : (r.end & kLinearMask) == 0 ? kLinearTop : (r.end & kLinearMask)};
+  const u64 end = r.end & kLinearMask;  // 0 = the top of the address space
+  return {r.start & kLinearMask, end == 0 ? kLinearTop : end};
 }
 constexpr usize kRegionCount = sizeof(layout::kRegions) / sizeof(layout::kRegions[0]);
 static_assert(kRegionCount == 5, "mapped_bytes_by_region's out_bytes[5] follows layout::kRegions");

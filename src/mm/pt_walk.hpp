@@ -81,7 +81,9 @@ void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3);
 // and a run ending at the hole prints ffff800000000000.
 // Where QEMU would read garbage, this code treats an unreadable table or an entry with
 // reserved bits set (PS in a PML4E, reserved bits in a 1G/2M leaf) as not present and
-// adds one "error: <n> page-table entries unreadable or reserved" line at the end.
+// adds one line at the end: "error: <n> page-table entries skipped (table unreadable or
+// reserved bits set)" (a wholly unreadable table counts once); an unreadable PML4 gives
+// only "error: PML4 at 0x<pa> unreadable".
 // verbose adds columns: x or - (executable: no XD at any level; runs are also split where
 // it changes), the seed regions the run overlaps (comma-separated, or "unused"), and
 // "!WX" for a writable and executable run, "!USER" for a user-accessible one.

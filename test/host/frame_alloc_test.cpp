@@ -158,7 +158,7 @@ TEST(FrameAlloc, ContiguousAlignment) {
   EXPECT_EQ(fa.alloc(Purpose::Other), 0x100000u);
   EXPECT_EQ(fa.alloc_contiguous(512, 2 * MiB, Purpose::PerCpu), 0x200000u);
   EXPECT_EQ(fa.alloc_contiguous(3, 64 * KiB, Purpose::Stack), 0x110000u);
-  EXPECT_EQ(fa.alloc(Purpose::Other), 0x101000u);  // fills the hole alignment left
+  EXPECT_EQ(fa.alloc(Purpose::Other), 0x101000u);                    // fills the hole alignment left
   EXPECT_EQ(fa.alloc_contiguous(16, 0, Purpose::Stack), 0x113000u);  // align 0 = 4 KiB; the hole has 14
   EXPECT_EQ(fa.alloc_contiguous(1, 1, Purpose::Stack), 0x102000u);
   EXPECT_EQ(fa.alloc_contiguous(0, kPage, Purpose::Stack), 0u);
@@ -166,7 +166,7 @@ TEST(FrameAlloc, ContiguousAlignment) {
   EXPECT_EQ(fa.alloc_contiguous(1, 1ull << 63, Purpose::Stack), 0u);
   EXPECT_EQ(fa.alloc_contiguous(~usize{0}, kPage, Purpose::Stack), 0u);
   EXPECT_EQ(fa.alloc_contiguous(0x20000, kPage, Purpose::Stack), 0u);  // 512 MiB: never fits
-  u64 big = fa.alloc_contiguous(1024, 1 * GiB / 4, Purpose::Other);  // 4 MiB on 256 MiB
+  u64 big = fa.alloc_contiguous(1024, 1 * GiB / 4, Purpose::Other);    // 4 MiB on 256 MiB
   EXPECT_EQ(big, 256 * MiB);
   EXPECT_EQ(fa.allocated_bytes(Purpose::PerCpu), 2 * MiB);
   EXPECT_EQ(fa.allocated_bytes(Purpose::Stack), 20 * kPage);
@@ -210,7 +210,8 @@ TEST(FrameAlloc, RunsBeyondMaxAreCountedOnly) {
   m.normalize();
   FrameAllocator fa;
   fa.init(m);
-  for (usize i = 0; i < FrameAllocator::kMaxRuns + 6; ++i) ASSERT_NE(fa.alloc(i % 2 ? Purpose::Stack : Purpose::PerCpu), 0u);
+  for (usize i = 0; i < FrameAllocator::kMaxRuns + 6; ++i)
+    ASSERT_NE(fa.alloc(i % 2 ? Purpose::Stack : Purpose::PerCpu), 0u);
   EXPECT_EQ(fa.run_count(), FrameAllocator::kMaxRuns);
   EXPECT_EQ(fa.unlisted_bytes(), 6 * kPage);
   EXPECT_EQ(fa.allocated_bytes(), (FrameAllocator::kMaxRuns + 6) * kPage);
@@ -237,7 +238,7 @@ TEST(FrameAlloc, ExcludeLimitsAndTiming) {
     ASSERT_TRUE(fa.exclude(0x100000 + i * 2 * kPage, 0x100000 + i * 2 * kPage + 1));
   EXPECT_FALSE(fa.exclude(0x300000, 0x301000));
   EXPECT_TRUE(fa.exclude(0x300000, 0x300000));  // empty needs no slot
-  fa.init(m);  // excludes made before init apply
+  fa.init(m);                                   // excludes made before init apply
   for (usize i = 0; i < FrameAllocator::kMaxExcludes; ++i)
     EXPECT_EQ(fa.alloc(Purpose::Other), 0x100000 + (2 * i + 1) * kPage);
   EXPECT_EQ(fa.alloc(Purpose::Other), 0x100000 + 32 * kPage);
@@ -369,7 +370,8 @@ TEST(FrameAlloc, FuzzAgainstPageModel) {
       u64 limit = rng() % 3 ? ~0ull : rng() % (5 * MiB);
       Purpose p = kAllPurposes[rng() % 5];
       u64 want = model.alloc(pages, align, limit);
-      u64 got = pages == 1 && align == kPage && rng() % 2 ? fa.alloc(p, limit) : fa.alloc_contiguous(pages, align, p, limit);
+      u64 got =
+          pages == 1 && align == kPage && rng() % 2 ? fa.alloc(p, limit) : fa.alloc_contiguous(pages, align, p, limit);
       ASSERT_EQ(got, want) << "pages " << pages << " align " << align << " limit " << limit;
       if (got) by_purpose[static_cast<int>(p)] += pages * kPage;
     }

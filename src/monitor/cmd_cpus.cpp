@@ -1,0 +1,196 @@
+// CPU commands: cpus, percpu, regs, ipi. Anything "as that CPU sees it now" is read on
+// that CPU through a cross-CPU call (smp/xcall), by NMI if it ignores the IPI.
+#include "arch/cpu.hpp"
+#include "arch/lapic.hpp"
+#include "arch/trap.hpp"
+#include "arch/tsc.hpp"
+#include "lib/ksyms.hpp"
+#include "lib/string.hpp"
+#include "monitor/monitor.hpp"
+#include "smp/bringup.hpp"
+#include "smp/percpu.hpp"
+#include "smp/xcall.hpp"
+
+namespace {
+
+constexpr u64 kXcallTimeoutUs = 100000;  // 100 ms: an idle CPU answers in microseconds
+
+const char* const kNoKeywords[] = {nullptr};
+const char* const kAllKeywords[] = {"all", nullptr};
+
+u64 arrival_us(const smp::CpuEntry& e) {
+  u64 origin = smp::g_bringup.first_init_tsc;
+  if (e.arrival_tsc == 0 || origin == 0 || e.arrival_tsc < origin) return 0;
+  return tsc::ticks_to_us(e.arrival_tsc - origin);
+}
+
+bool parse_cpu(const char* s, u64* index) {
+  if (!lib::parse_u64(s, index)) {
+    monitor::error("invalid cpu '%s' (a decimal index; see cpus)", s);
+    return false;
+  }
+  if (*index >= smp::g_cpu_count) {
+    monitor::error("no cpu %lu (there are %lu)", *index, smp::g_cpu_count);
+    return false;
+  }
+  return true;
+}
+
+int cmd_cpus(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: cpus");
+  auto& out = monitor::out();
+  lib::format(out, "index apic state   slot               arrival_us  uid\n");
+  for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+    const smp::CpuEntry& e = smp::g_cpus[i];
+    smp::CpuState st = e.percpu != nullptr ? e.percpu->state : e.state;
+    if (st == smp::CpuState::Starting) st = smp::CpuState::Failed;
+    lib::format(out, "%-5lu %-4u %-7s 0x%016lx %-11lu %u%s\n", i, e.apic_id, smp::cpu_state_name(st),
+                layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), e.acpi_uid, i == 0 ? " (bootstrap)" : "");
+  }
+  return 0;
+}
+
+struct GsProbe {
+  u64 gs_base;
+  u64 rsp;
+};
+void probe_gs(void* arg, const arch::TrapFrame* f) {
+  auto* p = static_cast<GsProbe*>(arg);
+  p->gs_base = arch::rdmsr(arch::msr::kGsBase);
+  p->rsp = f->rsp;
+}
+
+void print_percpu(u64 i) {
+  auto& out = monitor::out();
+  const smp::CpuEntry& e = smp::g_cpus[i];
+  smp::PerCpu* p = e.percpu;
+  smp::CpuState st = p != nullptr ? p->state : e.state;
+  lib::format(out, "cpu: %lu\napic: %u\nstate: %s\nbase: 0x%016lx\n", i, e.apic_id, smp::cpu_state_name(st),
+              layout::percpu_slot(i));
+  if (p == nullptr) {
+    lib::format(out, "gs_base: none (no slot backed)\n");
+    return;
+  }
+  GsProbe probe{};
+  if (monitor::in_panic_shell()) {
+    if (i == smp::this_cpu()->index) lib::format(out, "gs_base: 0x%016lx\n", arch::rdmsr(arch::msr::kGsBase));
+    else lib::format(out, "gs_base: 0x%016lx (stopped; its slot)\n", reinterpret_cast<u64>(p->self));
+  } else {
+    smp::XcallResult r = smp::xcall(i, probe_gs, &probe, kXcallTimeoutUs);
+    if (r == smp::XcallResult::Done || r == smp::XcallResult::DoneViaNmi)
+      lib::format(out, "gs_base: 0x%016lx\n", probe.gs_base);
+    else lib::format(out, "gs_base: unavailable (%s)\n", smp::xcall_result_name(r));
+  }
+  lib::format(out, "self: 0x%016lx\n", reinterpret_cast<u64>(p->self));
+  lib::format(out, "stack: 0x%016lx-0x%016lx\n", p->stack_lo, p->stack_hi);
+  lib::format(out, "stack_used: %lu of %lu bytes (high-water mark)\n", smp::stack_high_water(p),
+              p->stack_hi - p->stack_lo);
+  for (unsigned k = 0; k < layout::kIstCount; ++k)
+    lib::format(out, "ist%u: 0x%016lx-0x%016lx %s\n", k + 1, p->ist_lo[k], p->ist_hi[k],
+                k == 0 ? "#DF" : (k == 1 ? "NMI" : "#MC"));
+  lib::format(out, "arrival_us: %lu\n", i == 0 ? 0 : arrival_us(e));
+  lib::format(out, "ipis: %lu\nnmis: %lu\nexceptions: %lu\n", p->ipis, p->nmis, p->exceptions);
+}
+
+int cmd_percpu(const monitor::Args& a) {
+  if (a.argc != 2) return monitor::error("usage: percpu <n>|all");
+  if (lib::streq(a.argv[1], "all")) {
+    for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+      if (i != 0) lib::format(monitor::out(), "\n");
+      print_percpu(i);
+    }
+    return 0;
+  }
+  u64 i;
+  if (!parse_cpu(a.argv[1], &i)) return 1;
+  print_percpu(i);
+  return 0;
+}
+
+struct RegsSnap {
+  arch::TrapFrame f;
+  u64 cr0, cr2, cr3, cr4, efer, gs_base, apic_id;
+};
+void snap_regs(void* arg, const arch::TrapFrame* f) {
+  auto* s = static_cast<RegsSnap*>(arg);
+  s->f = *f;
+  s->cr0 = arch::read_cr0();
+  s->cr2 = arch::read_cr2();
+  s->cr3 = arch::read_cr3();
+  s->cr4 = arch::read_cr4();
+  s->efer = arch::rdmsr(arch::msr::kEfer);
+  s->gs_base = arch::rdmsr(arch::msr::kGsBase);
+  s->apic_id = lapic::id();
+}
+
+int cmd_regs(const monitor::Args& a) {
+  if (a.argc != 2) return monitor::error("usage: regs <n>");
+  u64 i;
+  if (!parse_cpu(a.argv[1], &i)) return 1;
+  smp::PerCpu* p = smp::cpu(i);
+  if (p == nullptr) return monitor::error("cpu %lu has no slot (%s)", i, smp::cpu_state_name(smp::g_cpus[i].state));
+  RegsSnap s{};
+  const char* how = "ipi";
+  if (monitor::in_panic_shell() && p != smp::this_cpu()) {
+    if (p->stopped_frame == nullptr) return monitor::error("cpu %lu did not stop with a saved frame", i);
+    s.f = *p->stopped_frame;
+    s.cr3 = arch::read_cr3();
+    s.gs_base = reinterpret_cast<u64>(p);
+    s.apic_id = p->apic_id;
+    how = "saved when stopped by the panic NMI";
+  } else {
+    smp::XcallResult r = smp::xcall(i, snap_regs, &s, kXcallTimeoutUs);
+    if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)
+      return monitor::error("cpu %lu did not answer (%s)", i, smp::xcall_result_name(r));
+    how = p == smp::this_cpu() ? "this cpu" : smp::xcall_result_name(r);
+  }
+  auto& out = monitor::out();
+  const arch::TrapFrame& f = s.f;
+  lib::format(out, "cpu %lu apic %lu (taken on that cpu: %s)\n", i, s.apic_id, how);
+  lib::format(out, "rip=0x%016lx ", f.rip);
+  ksyms::print(out, f.rip);
+  lib::format(out, "\nrsp=0x%016lx rbp=0x%016lx rflags=0x%016lx\n", f.rsp, f.rbp, f.rflags);
+  lib::format(out, "rax=0x%016lx rbx=0x%016lx rcx=0x%016lx rdx=0x%016lx\n", f.rax, f.rbx, f.rcx, f.rdx);
+  lib::format(out, "rsi=0x%016lx rdi=0x%016lx r8=0x%016lx r9=0x%016lx\n", f.rsi, f.rdi, f.r8, f.r9);
+  lib::format(out, "r10=0x%016lx r11=0x%016lx r12=0x%016lx r13=0x%016lx\n", f.r10, f.r11, f.r12, f.r13);
+  lib::format(out, "r14=0x%016lx r15=0x%016lx cs=0x%lx ss=0x%lx\n", f.r14, f.r15, f.cs, f.ss);
+  lib::format(out, "cr0=0x%016lx cr2=0x%016lx cr3=0x%016lx cr4=0x%016lx\n", s.cr0, s.cr2, s.cr3, s.cr4);
+  lib::format(out, "efer=0x%016lx gs_base=0x%016lx\n", s.efer, s.gs_base);
+  return 0;
+}
+
+void ping(void*, const arch::TrapFrame*) {}
+
+int cmd_ipi(const monitor::Args& a) {
+  if (a.argc < 2 || a.argc > 3) return monitor::error("usage: ipi <n> [count]");
+  if (monitor::in_panic_shell()) return monitor::error("the other CPUs are stopped");
+  u64 i, count = 16;
+  if (!parse_cpu(a.argv[1], &i)) return 1;
+  if (a.argc == 3 && (!monitor::parse_count(a.argv[2], &count, &monitor::out()) || count == 0 || count > 10000))
+    return monitor::error("count must be 1-10000");
+  smp::PerCpu* p = smp::cpu(i);
+  if (p == nullptr || p->state != smp::CpuState::Online) return monitor::error("cpu %lu is not online", i);
+  if (p == smp::this_cpu()) return monitor::error("cpu %lu is this cpu; pick another", i);
+  u64 min = ~0ULL, max = 0, sum = 0;
+  for (u64 k = 0; k < count; ++k) {
+    u64 t0 = arch::rdtsc();
+    smp::XcallResult r = smp::xcall(i, ping, nullptr, kXcallTimeoutUs);
+    u64 dt = arch::rdtsc() - t0;
+    if (r != smp::XcallResult::Done) return monitor::error("cpu %lu: %s on ping %lu", i, smp::xcall_result_name(r), k);
+    if (dt < min) min = dt;
+    if (dt > max) max = dt;
+    sum += dt;
+  }
+  u64 mn = tsc::ticks_to_ns(min), av = tsc::ticks_to_ns(sum / count), mx = tsc::ticks_to_ns(max);
+  lib::format(monitor::out(), "cpu %lu (apic %u): %lu round trips, min %lu.%03lu us, avg %lu.%03lu us, max %lu.%03lu us\n",
+              i, p->apic_id, count, mn / 1000, mn % 1000, av / 1000, av % 1000, mx / 1000, mx % 1000);
+  return 0;
+}
+
+}  // namespace
+
+MONITOR_COMMAND(cpus, "", "every CPU in the MADT: index, APIC ID, state, slot, arrival", cmd_cpus, kNoKeywords, true);
+MONITOR_COMMAND(percpu, "<n>|all", "per-CPU data; gs_base as that CPU reads it now", cmd_percpu, kAllKeywords, true);
+MONITOR_COMMAND(regs, "<n>", "registers of CPU n, taken on that CPU (NMI if it ignores the IPI)", cmd_regs,
+                kNoKeywords, true);
+MONITOR_COMMAND(ipi, "<n> [count]", "cross-CPU call round trip to CPU n: min/avg/max", cmd_ipi, kNoKeywords, false);

@@ -1,0 +1,40 @@
+// physmap: the firmware memory map (sorted, overlaps resolved), then the kernel's own
+// use of physical memory.
+#include "boot/timeline.hpp"
+#include "mm/kvm.hpp"
+#include "monitor/monitor.hpp"
+#include "smp/bringup.hpp"
+
+extern "C" char __kernel_phys_start[], __kernel_phys_end[];
+
+namespace {
+const char* const kNoKeywords[] = {nullptr};
+
+int cmd_physmap(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: physmap");
+  auto& out = monitor::out();
+  const mm::MemoryMap& map = boot::memory_map();
+  for (usize i = 0; i < map.size(); ++i)
+    lib::format(out, "0x%016lx-0x%016lx %s\n", map[i].start, map[i].end, mm::mem_type_name(map[i].type));
+  lib::format(out, "kernel use of physical memory:\n");
+  u64 ks = reinterpret_cast<u64>(__kernel_phys_start), ke = reinterpret_cast<u64>(__kernel_phys_end);
+  lib::format(out, "  0x%016lx-0x%016lx image\n", ks, ke);
+  u64 tp = smp::g_bringup.trampoline_phys;
+  if (tp != 0) lib::format(out, "  0x%016lx-0x%016lx trampoline\n", tp, tp + 0x1000);
+  const auto& fr = kvm::frames();
+  for (usize i = 0; i < fr.run_count(); ++i) {
+    const auto& r = fr.run(i);
+    lib::format(out, "  0x%016lx-0x%016lx %s\n", r.start, r.end, mm::purpose_name(r.purpose));
+  }
+  lib::format(out, "totals: usable %lu KiB, kernel image %lu KiB, allocated %lu KiB", map.total(mm::MemType::Usable) / KiB,
+              (ke - ks) / KiB, fr.allocated_bytes() / KiB);
+  for (usize p = 0; p < mm::kPurposeCount; ++p) {
+    u64 b = fr.allocated_bytes(static_cast<mm::Purpose>(p));
+    if (b != 0) lib::format(out, " (%s %lu KiB)", mm::purpose_name(static_cast<mm::Purpose>(p)), b / KiB);
+  }
+  lib::format(out, ", free %lu KiB\n", fr.free_bytes() / KiB);
+  return 0;
+}
+}  // namespace
+
+MONITOR_COMMAND(physmap, "", "firmware memory map, then the kernel's own use of RAM", cmd_physmap, kNoKeywords, true);

@@ -1,0 +1,152 @@
+// System commands: acpi, timing, crash, reboot, halt.
+#include "arch/cpu.hpp"
+#include "arch/lapic.hpp"
+#include "arch/trap.hpp"
+#include "arch/tsc.hpp"
+#include "boot/timeline.hpp"
+#include "lib/string.hpp"
+#include "monitor/monitor.hpp"
+#include "smp/acpi.hpp"
+#include "smp/bringup.hpp"
+#include "smp/percpu.hpp"
+#include "smp/xcall.hpp"
+
+namespace {
+
+const char* const kNoKeywords[] = {nullptr};
+
+int cmd_acpi(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: acpi");
+  lib::format(monitor::out(), "RSDP from %s\n", acpi::g_rsdp_source);
+  acpi::format_tables(monitor::out(), acpi::g_info);
+  return 0;
+}
+
+void print_us(lib::Sink& out, const char* what, u64 from, u64 to) {
+  u64 ns = to >= from ? tsc::ticks_to_ns(to - from) : 0;
+  lib::format(out, "  %8lu.%03lu us  %s\n", ns / 1000, ns % 1000, what);
+}
+
+int cmd_timing(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: timing");
+  auto& out = monitor::out();
+  u64 t0 = boot::timeline_tsc(boot::Phase::Handoff);
+  lib::format(out, "boot timeline (TSC %lu Hz, %s), from the multiboot2 handoff:\n", tsc::hz(), tsc::source_name());
+  for (int p = 0; p < static_cast<int>(boot::Phase::Count); ++p) {
+    auto ph = static_cast<boot::Phase>(p);
+    print_us(out, boot::phase_name(ph), t0, boot::timeline_tsc(ph));
+  }
+  const auto& b = smp::g_bringup;
+  if (b.started == 0) {
+    lib::format(out, "bring-up: no APs to start\n");
+    return 0;
+  }
+  lib::format(out, "bring-up, from the first INIT:\n");
+  print_us(out, "INIT sent to every AP", b.first_init_tsc, b.init_sent_tsc);
+  print_us(out, "first SIPI round sent", b.first_init_tsc, b.sipi1_tsc);
+  print_us(out, "second SIPI round sent", b.first_init_tsc, b.sipi2_tsc);
+  for (u64 i = 1; i < smp::g_cpu_count; ++i) {
+    const smp::CpuEntry& e = smp::g_cpus[i];
+    char what[64];
+    if (e.state == smp::CpuState::Online && e.arrival_tsc != 0) {
+      lib::snformat(what, sizeof what, "cpu %lu (apic %u) online", i, e.apic_id);
+      print_us(out, what, b.first_init_tsc, e.arrival_tsc);
+    } else {
+      lib::format(out, "  %12s  cpu %lu (apic %u) %s\n", "-", i, e.apic_id, smp::cpu_state_name(e.state));
+    }
+  }
+  print_us(out, "last AP online", b.first_init_tsc, b.last_arrival_tsc);
+  lib::format(out, "%lu started, %lu online, %lu failed\n", b.started, b.arrived, b.failed);
+  return 0;
+}
+
+// Deliberate faults. Each kind must end in the panic shell with a report.
+volatile u64 g_sink;
+volatile bool g_keep_going = true;  // opaque to the compiler: the recursion has no base case
+[[gnu::noinline]] u64 recurse(u64 depth) {
+  volatile u8 pad[512];
+  pad[0] = static_cast<u8>(depth);
+  if (!g_keep_going) return pad[0];
+  return recurse(depth + 1) + pad[0];
+}
+
+enum class Crash { Pf, Gp, Ud, De, Stack, Bp };
+void do_crash(void* arg, const arch::TrapFrame*) {
+  arch::expect_crash();
+  switch (*static_cast<Crash*>(arg)) {
+    case Crash::Pf: g_sink = *reinterpret_cast<volatile u64*>(0xffff9fff00000000ULL); break;
+    case Crash::Gp: g_sink = *reinterpret_cast<volatile u64*>(0x8000000000000000ULL); break;  // non-canonical
+    case Crash::Ud: asm volatile("ud2"); break;
+    case Crash::De: {
+      volatile u64 zero = 0;
+      u64 num = 1, q;
+      asm volatile("divq %2" : "=a"(q), "+d"(num) : "r"(static_cast<u64>(zero)), "a"(u64{1}));
+      g_sink = q;
+      break;
+    }
+    case Crash::Stack: g_sink = recurse(0); break;
+    case Crash::Bp: asm volatile("int3"); break;
+  }
+}
+
+const char* const kCrashKeywords[] = {"pf", "gp", "ud", "de", "stack", "bp", nullptr};
+
+int cmd_crash(const monitor::Args& a) {
+  if (a.argc < 2 || a.argc > 3) return monitor::error("usage: crash pf|gp|ud|de|stack|bp [cpu]");
+  static Crash kind;
+  const char* k = a.argv[1];
+  if (lib::streq(k, "pf")) kind = Crash::Pf;
+  else if (lib::streq(k, "gp")) kind = Crash::Gp;
+  else if (lib::streq(k, "ud")) kind = Crash::Ud;
+  else if (lib::streq(k, "de")) kind = Crash::De;
+  else if (lib::streq(k, "stack")) kind = Crash::Stack;
+  else if (lib::streq(k, "bp")) kind = Crash::Bp;
+  else return monitor::error("unknown crash kind '%s' (pf, gp, ud, de, stack, bp)", k);
+  u64 cpu = smp::this_cpu()->index;
+  if (a.argc == 3) {
+    if (!lib::parse_u64(a.argv[2], &cpu) || cpu >= smp::g_cpu_count) return monitor::error("no cpu '%s'", a.argv[2]);
+    smp::PerCpu* p = smp::cpu(cpu);
+    if (p == nullptr || p->state != smp::CpuState::Online) return monitor::error("cpu %lu is not online", cpu);
+  }
+  lib::format(monitor::out(), "crash: raising %s on cpu %lu\n", k, cpu);
+  if (cpu == smp::this_cpu()->index) do_crash(&kind, nullptr);
+  else smp::xcall(cpu, do_crash, &kind, 1000000);
+  // The other CPU panics and NMIs us; we only get here if it did not.
+  return monitor::error("cpu %lu did not crash", cpu);
+}
+
+void stop_cpu(void*, const arch::TrapFrame*) {
+  smp::this_cpu()->state = smp::CpuState::Stopped;
+  arch::halt_forever();
+}
+
+int cmd_halt(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: halt");
+  smp::xcall_others(stop_cpu, nullptr, 10000);
+  lib::format(monitor::out(), "halted: all CPUs stopped; quit QEMU with Ctrl-A x\n");
+  arch::halt_forever();
+}
+
+int cmd_reboot(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: reboot");
+  lib::format(monitor::out(), "rebooting\n");
+  // The 8042 keyboard controller's pulse-reset command (0xfe to port 0x64), then, if
+  // that did nothing, a triple fault through an empty IDT.
+  arch::outb(0x64, 0xfe);
+  tsc::delay_us(100000);
+  struct __attribute__((packed)) {
+    u16 limit;
+    u64 base;
+  } empty{0, 0};
+  asm volatile("lidt %0; int3" : : "m"(empty));
+  arch::halt_forever();
+}
+
+}  // namespace
+
+MONITOR_COMMAND(acpi, "", "ACPI tables: address, length, checksum; MADT summary", cmd_acpi, kNoKeywords, true);
+MONITOR_COMMAND(timing, "", "boot timeline: phases and each AP's arrival", cmd_timing, kNoKeywords, true);
+MONITOR_COMMAND(crash, "<kind> [cpu]", "raise a fault on purpose: pf gp ud de stack bp", cmd_crash, kCrashKeywords,
+                false);
+MONITOR_COMMAND(halt, "", "stop every CPU", cmd_halt, kNoKeywords, true);
+MONITOR_COMMAND(reboot, "", "reset the machine", cmd_reboot, kNoKeywords, true);
