@@ -142,7 +142,16 @@ void print_boot_report() {
   acpi::load(g_boot, kvm::phys());
   smp::register_cpus(acpi::g_info.madt_found ? &acpi::g_info.madt : nullptr, lapic::id());
   boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
-  smp::start_aps();
+  smp::BringupOptions opt{};
+  char val[32];
+  u64 v;
+  if (boot::cmdline_option(g_boot.cmdline, "smp.skip_apic", val, sizeof val) && lib::parse_u64(val, &v)) {
+    opt.skip_apic_set = true;
+    opt.skip_apic = static_cast<u32>(v);
+  }
+  if (boot::cmdline_option(g_boot.cmdline, "smp.timeout_ms", val, sizeof val) && lib::parse_u64(val, &v))
+    opt.timeout_ms = v;
+  smp::start_aps(opt);
   boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
   print_boot_report();
   boot::timeline_mark(boot::Phase::Prompt, arch::rdtsc());

@@ -139,6 +139,8 @@ int cmd_regs(const monitor::Args& a) {
     s.apic_id = p->apic_id;
     how = "saved when stopped by the panic NMI";
   } else {
+    if (p->state != smp::CpuState::Online)
+      return monitor::error("cpu %lu is %s; no registers to take", i, smp::cpu_state_name(p->state));
     smp::XcallResult r = smp::xcall(i, snap_regs, &s, kXcallTimeoutUs);
     if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)
       return monitor::error("cpu %lu did not answer (%s)", i, smp::xcall_result_name(r));
@@ -194,3 +196,39 @@ MONITOR_COMMAND(percpu, "<n>|all", "per-CPU data; gs_base as that CPU reads it n
 MONITOR_COMMAND(regs, "<n>", "registers of CPU n, taken on that CPU (NMI if it ignores the IPI)", cmd_regs,
                 kNoKeywords, true);
 MONITOR_COMMAND(ipi, "<n> [count]", "cross-CPU call round trip to CPU n: min/avg/max", cmd_ipi, kNoKeywords, false);
+
+namespace {
+// Debug aid for the NMI path: the CPU spins with interrupts off, as a wedged core would.
+// Cross-CPU calls to it then time out on the IPI and are answered by NMI.
+volatile bool g_wedge_release;
+void wedge(void*, const arch::TrapFrame*) {
+  // Runs in the IPI handler (IF already 0); leaving it would re-enable interrupts.
+  while (!g_wedge_release) arch::pause();
+}
+const char* const kWedgeKeywords[] = {"release", nullptr};
+int cmd_wedge(const monitor::Args& a) {
+  if (a.argc != 2) return monitor::error("usage: wedge <n>|release");
+  if (lib::streq(a.argv[1], "release")) {
+    g_wedge_release = true;
+    lib::format(monitor::out(), "wedged CPUs released\n");
+    return 0;
+  }
+  u64 i;
+  if (!parse_cpu(a.argv[1], &i)) return 1;
+  smp::PerCpu* p = smp::cpu(i);
+  if (p == nullptr || p->state != smp::CpuState::Online) return monitor::error("cpu %lu is not online", i);
+  if (p == smp::this_cpu()) return monitor::error("cannot wedge the CPU running the monitor");
+  g_wedge_release = false;
+  // Fire and forget: the call never completes while the CPU is wedged.
+  p->xcall_fn = wedge;
+  p->xcall_arg = nullptr;
+  p->xcall_via_nmi = false;
+  __atomic_store_n(&p->xcall_seq, p->xcall_seq + 1, __ATOMIC_RELEASE);
+  lapic::send_fixed(p->apic_id, arch::vec::kCrossCall);
+  lib::format(monitor::out(), "cpu %lu spins with interrupts off; 'wedge release' lets it go\n", i);
+  return 0;
+}
+}  // namespace
+
+MONITOR_COMMAND(wedge, "<n>|release", "make CPU n spin with interrupts off (tests the NMI path)", cmd_wedge,
+                kWedgeKeywords, false);

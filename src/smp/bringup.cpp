@@ -99,7 +99,7 @@ void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
 
 void set_trampoline_page(u64 phys) { g_bringup.trampoline_phys = phys; }
 
-void start_aps() {
+void start_aps(const BringupOptions& opt) {
   Bringup& b = g_bringup;
   u64 page = b.trampoline_phys;
   u8 sipi_vector = 0;
@@ -130,20 +130,22 @@ void start_aps() {
   u64 expected = 0;
   for (u64 i = 1; i < g_cpu_count; ++i)
     if (g_cpus[i].state == CpuState::Starting) ++expected;
+  auto skipped = [&](u64 i) { return opt.skip_apic_set && g_cpus[i].apic_id == opt.skip_apic; };
   b.started = expected;
 
   // INIT to every AP without waiting on any one of them, then the start-up IPIs: the
   // fixed delays are paid once for all APs, so bring-up time grows little with count.
   b.first_init_tsc = arch::rdtsc();
   for (u64 i = 1; i < g_cpu_count; ++i)
-    if (g_cpus[i].state == CpuState::Starting)
+    if (g_cpus[i].state == CpuState::Starting && !skipped(i))
       lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = g_cpus[i].apic_id});
   b.init_sent_tsc = arch::rdtsc();
   if (expected > 0) tsc::delay_us(kInitDelayUs);
   for (int round = 0; round < 2 && expected > 0; ++round) {
     for (u64 i = 1; i < g_cpu_count; ++i) {
       PerCpu* p = g_cpus[i].percpu;
-      if (g_cpus[i].state != CpuState::Starting || (p != nullptr && p->state != CpuState::Starting)) continue;
+      if (g_cpus[i].state != CpuState::Starting || (p != nullptr && p->state != CpuState::Starting) || skipped(i))
+        continue;
       lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id});
     }
     (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
@@ -151,7 +153,8 @@ void start_aps() {
   }
 
   // Wait for arrivals, bounded (config::kApArrivalTimeoutMs, reason in config.hpp).
-  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(config::kApArrivalTimeoutMs * 1000);
+  u64 timeout_ms = opt.timeout_ms != 0 ? opt.timeout_ms : config::kApArrivalTimeoutMs;
+  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(timeout_ms * 1000);
   for (;;) {
     u64 arrived = 0;
     for (u64 i = 1; i < g_cpu_count; ++i)

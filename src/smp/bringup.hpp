@@ -23,6 +23,14 @@ extern Bringup g_bringup;
 void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id);
 // Picks the trampoline page: a usable page below 1 MiB that holds nothing else.
 void set_trampoline_page(u64 phys);
-void start_aps();
+struct BringupOptions {
+  // Test hooks from the kernel command line, to exercise the failure path on a machine
+  // where every core answers: smp.skip_apic=<id> sends that AP nothing (a dead core),
+  // smp.timeout_ms=<ms> shortens the arrival wait.
+  bool skip_apic_set;
+  u32 skip_apic;
+  u64 timeout_ms;
+};
+void start_aps(const BringupOptions& opt);
 
 }  // namespace smp
