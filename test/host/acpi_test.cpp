@@ -17,6 +17,13 @@ namespace {
 
 using Bytes = std::vector<u8>;
 
+// Reallocates b with capacity == size: ASan only sees reads past the allocation, and a
+// vector shrunk by resize() (or grown by insert()) keeps spare capacity behind its end.
+void tighten(Bytes& b) {
+  Bytes exact(b.begin(), b.end());
+  b.swap(exact);
+}
+
 Bytes load(const std::string& config, const std::string& file) {
   const std::string path = std::string(FIXTURE_DIR) + "/acpi/" + config + "/" + file;
   Bytes out;
@@ -36,7 +43,10 @@ Bytes load(const std::string& config, const std::string& file) {
 // read past a table even when tables are adjacent in the real layout.
 class FakeMem final : public lib::PhysMem {
  public:
-  void place(u64 base, Bytes bytes) { regions_.push_back({base, std::move(bytes)}); }
+  void place(u64 base, Bytes bytes) {
+    tighten(bytes);
+    regions_.push_back({base, std::move(bytes)});
+  }
   Bytes* at(u64 base) {
     for (auto& r : regions_)
       if (r.base == base) return &r.bytes;
@@ -185,9 +195,9 @@ Bytes make_rsdp(u8 rev, u32 rsdt, u64 xsdt) {
   if (rev >= 2) {
     put32(b, 20, 36);
     put64(b, 24, xsdt);
-    fix_sum(b, 32, 36);
   }
-  fix_sum(b, 8, 20);
+  fix_sum(b, 8, 20);  // first: byte 8 is inside the extended checksum's range
+  if (rev >= 2) fix_sum(b, 32, 36);
   return b;
 }
 
@@ -771,7 +781,7 @@ TEST(AcpiRoot, RsdtWithOddLength) {
   FakeMem mem;
   mem.place(0x3000, MadtBuilder().lapic(0, 0, 1).build());
   Bytes rsdt = make_root(false, {0x3000});
-  rsdt.push_back(0x12);  // 41 bytes: a partial fifth... first entry plus one stray byte
+  rsdt.push_back(0x12);  // 41 bytes: one 4-byte entry plus a stray byte
   put32(rsdt, 4, static_cast<u32>(rsdt.size()));
   fix_sum(rsdt, 9, rsdt.size());
   mem.place(0x1000, rsdt);
@@ -816,7 +826,9 @@ TEST(AcpiRoot, BadRootTables) {
   {
     // The RSDT region cut short of the header: unreadable.
     FakeMem mem;
-    mem.place(rsdt_at, Bytes(load(l.name, "RSDT.dat").begin(), load(l.name, "RSDT.dat").begin() + 30));
+    Bytes cut = load(l.name, "RSDT.dat");
+    cut.resize(30);
+    mem.place(rsdt_at, cut);
     EXPECT_EQ(acpi::parse_acpi(mem, rsdp.data(), rsdp.size(), l.rsdp, info.get()), acpi::Error::RootUnreadable);
   }
 }
@@ -914,7 +926,7 @@ TEST(AcpiScan, EbdaAndRomArea) {
   broken[8] ^= 1;
   std::memcpy(rom.data() + 0x100, broken.data(), broken.size());
   std::memcpy(rom.data() + 0x1f000, rsdp.data(), rsdp.size());
-  std::memcpy(rom.data() + 0x1f008, rsdp.data(), rsdp.size());  // not 16-byte aligned: ignored
+  std::memcpy(rom.data() + 0x1f108, rsdp.data(), rsdp.size());  // not 16-byte aligned: ignored
   mem.place(0xe0000, rom);
   EXPECT_EQ(acpi::find_rsdp_bios(mem), 0x9fc40u);
 
@@ -957,6 +969,7 @@ void mutate(std::mt19937& rng, Bytes& b, bool fix_checksum_at_9) {
     u32 len = get32(b, 4);
     fix_sum(b, 9, len <= b.size() && len >= 10 ? len : b.size());
   }
+  tighten(b);
 }
 
 }  // namespace
@@ -1008,6 +1021,7 @@ TEST(AcpiFuzz, MutatedRootAndTablesNeverCrash) {
     } else if (which == 2) {
       mutate(rng, *mem.at(l.tables[2].addr), true);  // APIC
     }
+    tighten(rsdp);
     auto info = new_info();
     const acpi::Error e = acpi::parse_acpi(mem, rsdp.data(), rsdp.size(), l.rsdp, info.get());
     ASSERT_EQ(e, info->error);

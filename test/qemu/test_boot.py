@@ -1,0 +1,257 @@
+"""Boot the kernel and compare its address space with QEMU's own view of it (HMP
+`info mem`, `info tlb`, `info mtree`, `info registers`), per boot configuration."""
+
+import random
+import re
+
+import pytest
+
+from machine import (
+    DEVICE_BASE, DIRECT_MAP_BASE, DIRECT_MAP_END, ELF, KERNEL_BASE, KERNEL_END,
+    PERCPU_BASE, PERCPU_END, TOP, covered, elf_load_segments, expected_ram_regions,
+    parse_info_mem, parse_info_tlb,
+)
+
+PAGE = 4096
+
+
+def hx(v: int) -> str:
+    return f"0x{v:016x}"
+
+
+def fmt_runs(runs, limit=40):
+    lines = [f"  {hx(r.start)}-{hx(r.end)} {'u' if r.user else '-'}r{'w' if r.write else '-'}"
+             for r in runs[:limit]]
+    if len(runs) > limit:
+        lines.append(f"  ... {len(runs) - limit} more")
+    return "\n".join(lines)
+
+
+def per_cpu(vm, command):
+    """Runs an HMP command on every vCPU; returns [(cpu, output)]."""
+    out = []
+    try:
+        for cpu in range(vm.config.ncpus):
+            vm.hmp(f"cpu {cpu}")
+            out.append((cpu, vm.hmp(command)))
+    finally:
+        vm.hmp("cpu 0")
+    return out
+
+
+def tlb_by_cr3(vm):
+    """`info tlb` once per distinct CR3 among the vCPUs: {cr3: (cpus, [Pte])}."""
+    seen = {}
+    for cpu in range(vm.config.ncpus):
+        cr3 = vm.cr3(cpu) & ~0xFFF
+        if cr3 in seen:
+            seen[cr3][0].append(cpu)
+            continue
+        vm.hmp(f"cpu {cpu}")
+        try:
+            text = vm.hmp("info tlb", timeout=300)
+        finally:
+            vm.hmp("cpu 0")
+        if text.strip() == "PG disabled":
+            continue
+        seen[cr3] = ([cpu], parse_info_tlb(text))
+    return seen
+
+
+# --------------------------------------------------------------------------------------
+
+
+def test_boots_to_prompt(vm):
+    assert vm.boot_text, "no boot output before the prompt"
+    # The prompt is printed at the start of a line.
+    assert vm.boot_text.endswith("\n"), f"prompt not at line start: {vm.boot_text[-80:]!r}"
+    assert "kpanic" not in vm.boot_text
+
+
+def test_every_vcpu_in_long_mode_with_paging(vm):
+    """Each vCPU QEMU has must have been brought up: CR0.PG and EFER.LMA set."""
+    bad = []
+    for cpu, regs in per_cpu(vm, "info registers"):
+        cr0 = re.search(r"CR0=([0-9a-f]+)", regs)
+        efer = re.search(r"EFER=([0-9a-f]+)", regs)
+        assert cr0 and efer, f"cpu {cpu}: cannot parse info registers:\n{regs[:600]}"
+        if not (int(cr0.group(1), 16) >> 31) & 1 or not (int(efer.group(1), 16) >> 10) & 1:
+            bad.append(f"cpu {cpu}: CR0={cr0.group(1)} EFER={efer.group(1)}")
+    assert not bad, "vCPUs not in 64-bit paging mode:\n" + "\n".join(bad)
+
+
+def test_nothing_mapped_below_direct_map(vm):
+    for cpu, text in per_cpu(vm, "info mem"):
+        assert text.strip() != "PG disabled", f"cpu {cpu}: paging off"
+        runs = parse_info_mem(text)
+        assert runs, f"cpu {cpu}: info mem shows no mappings at all"
+        low = [r for r in runs if r.start < DIRECT_MAP_BASE]
+        assert not low, f"cpu {cpu}: mappings below {hx(DIRECT_MAP_BASE)}:\n{fmt_runs(low)}"
+        user = [r for r in runs if r.user]
+        assert not user, f"cpu {cpu}: user-accessible mappings:\n{fmt_runs(user)}"
+
+
+def test_ram_layout_matches_qemu(vm):
+    """Harness self-check: RAM regions from `info mtree` agree with the documented rule."""
+    got = vm.ram_regions()
+    assert got, "no RAM regions found in info mtree"
+    assert got == expected_ram_regions(vm.config), \
+        f"info mtree RAM {[(hex(s), hex(e)) for s, e in got]}"
+
+
+def test_direct_map_covers_all_ram(vm):
+    ram = vm.ram_regions()
+    runs = parse_info_mem(vm.hmp("info mem"))
+    dm = [(r.start - DIRECT_MAP_BASE, r.end - DIRECT_MAP_BASE) for r in runs
+          if DIRECT_MAP_BASE <= r.start < DIRECT_MAP_END]
+    holes = []
+    for s, e in ram:
+        holes += covered(dm, s, e)
+    assert not holes, (
+        "RAM not reachable through the direct map (physical ranges):\n"
+        + "\n".join(f"  {hx(s)}-{hx(e)}" for s, e in holes[:20])
+        + f"\nRAM per info mtree: {[(hex(s), hex(e)) for s, e in ram]}")
+    # And nothing of the direct map may spill out of its region.
+    spill = [r for r in runs if r.start < DIRECT_MAP_END < r.end and r.start >= DIRECT_MAP_BASE]
+    assert not spill, f"direct map run crosses {hx(DIRECT_MAP_END)}:\n{fmt_runs(spill)}"
+
+
+def test_direct_map_is_offset_by_base(vm):
+    """Every leaf in the direct map region maps va to pa = va - 0xffff800000000000."""
+    ptes = parse_info_tlb(vm.hmp("info tlb", timeout=300))
+    dm = [p for p in ptes if DIRECT_MAP_BASE <= p.va < DIRECT_MAP_END]
+    assert dm, "no leaves in the direct map region"
+    wrong = [p for p in dm if p.pa != p.va - DIRECT_MAP_BASE]
+    assert not wrong, "direct map leaves at the wrong physical address:\n" + "\n".join(
+        f"  {hx(p.va)} -> {hx(p.pa)} (expected {hx(p.va - DIRECT_MAP_BASE)})" for p in wrong[:20])
+
+
+def test_kernel_image_split_read_only_and_writable(vm):
+    runs = [r for r in parse_info_mem(vm.hmp("info mem"))
+            if r.start < KERNEL_END and r.end > KERNEL_BASE]
+    assert runs, f"nothing mapped in the kernel image region {hx(KERNEL_BASE)}-{hx(KERNEL_END)}"
+    assert any(not r.write for r in runs), f"no read-only run in the kernel image:\n{fmt_runs(runs)}"
+    assert any(r.write for r in runs), f"no writable run in the kernel image:\n{fmt_runs(runs)}"
+    inside = [r for r in runs if r.start < KERNEL_BASE or r.end > KERNEL_END]
+    assert not inside, f"kernel image runs leave their region:\n{fmt_runs(inside)}"
+
+
+def test_kernel_image_permissions_match_elf(vm):
+    """Each page wholly inside a PT_LOAD segment of build/kernel.elf is mapped with the
+    segment's permissions: W only if the segment is writable, executable only if it is
+    executable. (Needs the ELF of the same build as the ISO.)"""
+    segs = [s for s in elf_load_segments(ELF) if KERNEL_BASE <= s.vaddr < KERNEL_END]
+    assert segs, f"{ELF}: no PT_LOAD segments in the kernel image region"
+    ptes = parse_info_tlb(vm.hmp("info tlb", timeout=300))
+    kptes = sorted((p for p in ptes if KERNEL_BASE <= p.va < KERNEL_END), key=lambda p: p.va)
+    assert kptes, "no leaves in the kernel image region"
+
+    def leaf_for(va):
+        best = None
+        for p in kptes:
+            if p.va <= va:
+                best = p
+            else:
+                break
+        if best is None:
+            return None
+        size = (1 << 21) if best.ps else PAGE
+        return best if va < best.va + size else None
+
+    problems = []
+    for s in segs:
+        lo = (s.vaddr + PAGE - 1) & ~(PAGE - 1)
+        hi = (s.vaddr + s.memsz) & ~(PAGE - 1)
+        perm = f"{'r' if s.read else '-'}{'w' if s.write else '-'}{'x' if s.execute else '-'}"
+        for va in range(lo, hi, PAGE):
+            p = leaf_for(va)
+            if p is None:
+                problems.append(f"{hx(va)} ({perm} segment at {hx(s.vaddr)}): not mapped")
+            elif p.write != s.write or p.executable != s.execute:
+                problems.append(
+                    f"{hx(va)} ({perm} segment at {hx(s.vaddr)}): mapped "
+                    f"{'w' if p.write else '-'}{'x' if p.executable else '-'}")
+            if len(problems) > 20:
+                break
+    assert not problems, "kernel pages disagree with kernel.elf:\n" + "\n".join(problems)
+
+
+def test_no_page_writable_and_executable(vm):
+    """W^X by the leaf entries QEMU reports (`info tlb`: W set and X, i.e. NX, clear),
+    for every distinct CR3 among the vCPUs."""
+    tables = tlb_by_cr3(vm)
+    assert tables, "no vCPU with paging on"
+    for cr3, (cpus, ptes) in tables.items():
+        wx = [p for p in ptes if p.write and not p.nx]
+        assert not wx, (f"CR3 {hx(cr3)} (cpus {cpus}): writable and executable pages:\n"
+                        + "\n".join(f"  {hx(p.va)} -> {hx(p.pa)}" for p in wx[:30])
+                        + (f"\n  ... {len(wx) - 30} more" if len(wx) > 30 else ""))
+
+
+def test_device_window_not_executable(vm):
+    ptes = parse_info_tlb(vm.hmp("info tlb", timeout=300))
+    dev = [p for p in ptes if p.va >= DEVICE_BASE]
+    bad = [p for p in dev if not p.nx]
+    assert not bad, "executable device mappings:\n" + "\n".join(
+        f"  {hx(p.va)} -> {hx(p.pa)}" for p in bad[:20])
+
+
+def test_per_cpu_region_not_executable(vm):
+    ptes = parse_info_tlb(vm.hmp("info tlb", timeout=300))
+    bad = [p for p in ptes if PERCPU_BASE <= p.va < PERCPU_END and not p.nx]
+    assert not bad, "executable per-CPU mappings:\n" + "\n".join(
+        f"  {hx(p.va)} -> {hx(p.pa)}" for p in bad[:20])
+
+
+def test_maps_matches_info_mem(vm):
+    """The monitor's `maps` merges runs exactly like `info mem`: compare them."""
+    out = vm.cmd("maps")
+    if out and out[0].startswith("error: unknown command"):
+        pytest.skip("no `maps` command yet")
+    assert not any(l.startswith("error: ") for l in out), f"maps failed: {out[:5]}"
+    mine = []
+    for line in out:
+        if not re.match(r"[0-9a-f]{16}-", line):
+            continue  # a header or trailing note
+        m = re.match(r"([0-9a-f]{16})-([0-9a-f]{16}) ([0-9a-f]{16}) ([u-])r([w-])(?:\s|$)", line)
+        assert m, f"bad maps line: {line!r}"
+        s, e = int(m.group(1), 16), int(m.group(2), 16)
+        if e == 0:
+            e = TOP
+        mine.append((s, e, m.group(4) == "u", m.group(5) == "w"))
+    qemu = [(r.start, r.end, r.user, r.write) for r in parse_info_mem(vm.hmp("info mem"))]
+
+    def show(rs):
+        return "\n".join(f"  {hx(s)}-{hx(e)} {'u' if u else '-'}r{'w' if w else '-'}"
+                         for s, e, u, w in rs[:40])
+    assert mine == qemu, f"kernel `maps`:\n{show(mine)}\nQEMU `info mem`:\n{show(qemu)}"
+
+
+def test_unknown_command_gives_error_line(vm):
+    out = vm.cmd("no-such-command-xyzzy")
+    assert out, "no output for an unknown command"
+    assert out[0].startswith("error: "), f"unknown command answered {out!r}"
+    assert len(out) == 1, f"an error must be one line: {out!r}"
+    # Output lines end in \r\n (the pty passes the kernel's bytes unchanged).
+    raw = vm.last_raw
+    assert raw.endswith("\r\n") and "\n" not in raw.replace("\r\n", ""), \
+        f"line endings not \\r\\n: {raw!r}"
+
+
+def test_empty_line_gives_prompt(vm):
+    out = vm.cmd("")  # returns once the prompt is back
+    assert len(out) <= 1, f"an empty line gave {out!r}"
+
+
+@pytest.mark.configs("default")
+def test_long_and_malformed_lines_do_not_hang(vm):
+    rng = random.Random(1234)
+    long_line = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789 -_x") for _ in range(3000))
+    vm.cmd(long_line, timeout=120)
+    junk = "".join(chr(rng.choice(list(range(0x20, 0x7f)) + [0x08, 0x09, 0x7f, 0x1b, 0x5b]))
+                   for _ in range(500))
+    vm.cmd(junk, timeout=120)
+    vm.cmd("walk", timeout=60)
+    vm.cmd("x zz 99999999999999999999999", timeout=60)
+    out = vm.cmd("no-such-command-after-junk")
+    assert out and out[-1].startswith("error: "), out
