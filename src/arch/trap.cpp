@@ -88,7 +88,7 @@ void exception(TrapFrame* f) {
     {
       console::Locked lock;
       lib::Sink& out = console::sink();
-      lib::format(out, "\nerror: exception in monitor command, report follows\n");
+      lib::format(out, "\nexception in a monitor command; report follows:\n");
       print_report(out, *f, cr2);
     }
     guard_resume(c->guard_buf);

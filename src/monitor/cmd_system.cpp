@@ -71,8 +71,9 @@ volatile bool g_keep_going = true;  // opaque to the compiler: the recursion has
 }
 
 enum class Crash { Pf, Gp, Ud, De, Stack, Bp };
+bool g_guarded;  // `crash <kind> guarded`: let the monitor's command guard catch it
 void do_crash(void* arg, const arch::TrapFrame*) {
-  arch::expect_crash();
+  if (!g_guarded) arch::expect_crash();
   switch (*static_cast<Crash*>(arg)) {
     case Crash::Pf: g_sink = *reinterpret_cast<volatile u64*>(0xffff9fff00000000ULL); break;
     case Crash::Gp: g_sink = *reinterpret_cast<volatile u64*>(0x8000000000000000ULL); break;  // non-canonical
@@ -92,7 +93,7 @@ void do_crash(void* arg, const arch::TrapFrame*) {
 const char* const kCrashKeywords[] = {"pf", "gp", "ud", "de", "stack", "bp", nullptr};
 
 int cmd_crash(const monitor::Args& a) {
-  if (a.argc < 2 || a.argc > 3) return monitor::error("usage: crash pf|gp|ud|de|stack|bp [cpu]");
+  if (a.argc < 2 || a.argc > 3) return monitor::error("usage: crash pf|gp|ud|de|stack|bp [cpu|guarded]");
   static Crash kind;
   const char* k = a.argv[1];
   if (lib::streq(k, "pf")) kind = Crash::Pf;
@@ -103,7 +104,9 @@ int cmd_crash(const monitor::Args& a) {
   else if (lib::streq(k, "bp")) kind = Crash::Bp;
   else return monitor::error("unknown crash kind '%s' (pf, gp, ud, de, stack, bp)", k);
   u64 cpu = smp::this_cpu()->index;
-  if (a.argc == 3) {
+  g_guarded = a.argc == 3 && lib::streq(a.argv[2], "guarded");
+  if (g_guarded && kind == Crash::Stack) return monitor::error("a stack overflow cannot be recovered from");
+  if (a.argc == 3 && !g_guarded) {
     if (!lib::parse_u64(a.argv[2], &cpu) || cpu >= smp::g_cpu_count) return monitor::error("no cpu '%s'", a.argv[2]);
     smp::PerCpu* p = smp::cpu(cpu);
     if (p == nullptr || p->state != smp::CpuState::Online) return monitor::error("cpu %lu is not online", cpu);
@@ -146,7 +149,8 @@ int cmd_reboot(const monitor::Args& a) {
 
 MONITOR_COMMAND(acpi, "", "ACPI tables: address, length, checksum; MADT summary", cmd_acpi, kNoKeywords, true);
 MONITOR_COMMAND(timing, "", "boot timeline: phases and each AP's arrival", cmd_timing, kNoKeywords, true);
-MONITOR_COMMAND(crash, "<kind> [cpu]", "raise a fault on purpose: pf gp ud de stack bp", cmd_crash, kCrashKeywords,
-                false);
+MONITOR_COMMAND(crash, "<kind> [cpu|guarded]",
+                "raise a fault on purpose: pf gp ud de stack bp; 'guarded': caught, back to the prompt", cmd_crash,
+                kCrashKeywords, false);
 MONITOR_COMMAND(halt, "", "stop every CPU", cmd_halt, kNoKeywords, true);
 MONITOR_COMMAND(reboot, "", "reset the machine", cmd_reboot, kNoKeywords, true);

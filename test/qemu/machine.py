@@ -213,6 +213,7 @@ class Machine:
         self._log = None
         self.boot_text = ""
         self.boot_seconds = 0.0
+        self.last_echo = ""  # raw echo of the last cmd() line, up to its first \n
         self.last_raw = ""  # raw serial text of the last cmd(), echo and prompt excluded
         self.panicked = False
 
@@ -295,6 +296,7 @@ class Machine:
         # The echo is everything up to the first newline.
         nl = raw.find("\n")
         out = raw[nl + 1:] if nl >= 0 else ""
+        self.last_echo = raw[:nl + 1] if nl >= 0 else raw
         self.last_raw = out
         lines = out.split("\n")
         if lines and lines[-1] == "":

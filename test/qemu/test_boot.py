@@ -232,10 +232,19 @@ def test_unknown_command_gives_error_line(vm):
     assert out, "no output for an unknown command"
     assert out[0].startswith("error: "), f"unknown command answered {out!r}"
     assert len(out) == 1, f"an error must be one line: {out!r}"
-    # Output lines end in \r\n (the pty passes the kernel's bytes unchanged).
-    raw = vm.last_raw
-    assert raw.endswith("\r\n") and "\n" not in raw.replace("\r\n", ""), \
-        f"line endings not \\r\\n: {raw!r}"
+
+
+@pytest.mark.configs("default")
+def test_lines_end_in_crlf(vm):
+    """Every line the kernel sends ends in exactly \r\n: the echo of the command line,
+    the output and the error line (the pty passes the kernel's bytes unchanged)."""
+    for line in ("no-such-command-xyzzy", "help"):
+        vm.cmd(line)
+        for what, raw in (("echo", vm.last_echo), ("output", vm.last_raw)):
+            assert raw.endswith("\r\n"), f"{line!r}: {what} does not end in \\r\\n: {raw[-80:]!r}"
+            bad = re.search(r"\r\r+\n|(?<!\r)\n", raw)
+            assert not bad, (f"{line!r}: {what} has a line ending other than \\r\\n "
+                             f"({bad.group(0)!r}) near {raw[max(0, bad.start() - 60):bad.end()]!r}")
 
 
 def test_empty_line_gives_prompt(vm):

@@ -1,0 +1,311 @@
+"""The monitor, command by command, compared with QEMU's own HMP in the same boot:
+`maps` equals `info mem`, `walk` agrees with `gva2gpa`, `x` with HMP `x`, `pml4` with
+the PML4 read by `xp` at CR3, `regs` with `info registers`. Then the line editor's keys,
+history and completion, hostile input, and every crash kind ending in the panic shell.
+"""
+import random
+import re
+
+import pytest
+
+from machine import (Config, Machine, PROMPT, PANIC_PROMPT, DIRECT_MAP_BASE, PERCPU_BASE,
+                     KERNEL_BASE, DEVICE_BASE, parse_info_mem)
+
+CFG = Config(machine="q35", cpu="max", mem="512M", smp="4")
+
+
+@pytest.fixture(scope="module")
+def m():
+    mach = Machine(CFG, name="monitor")
+    mach.boot()
+    yield mach
+    mach.close()
+
+
+def hexes(s):
+    return [int(x, 16) for x in re.findall(r"0x([0-9a-f]+)", s)]
+
+
+def kernel_symbols():
+    import subprocess
+    from machine import ELF
+    out = subprocess.run(["llvm-nm", "-n", str(ELF)], capture_output=True, text=True, check=True).stdout
+    return {name: int(addr, 16) for addr, _, name in (ln.split(" ", 2) for ln in out.splitlines() if ln.count(" ") >= 2)}
+
+
+# ---------------------------------------------------------------------------- vs. HMP
+
+def test_maps_equals_info_mem(m):
+    ours = [ln for ln in m.cmd("maps") if ln.strip()]
+    qemu = [ln.strip() for ln in m.hmp("info mem").splitlines() if ln.strip()]
+    assert ours == qemu
+
+
+def test_maps_verbose_flags_nothing_writable_and_executable(m):
+    out = m.cmd("maps -v")
+    assert out and not any("!WX" in ln or "!USER" in ln for ln in out)
+    assert any(" x " not in ln and "kernel" in ln for ln in out)  # some kernel run executable
+
+
+def sample_addresses(m):
+    syms = kernel_symbols()
+    cpus = [ln.split() for ln in m.cmd("cpus")[1:]]
+    slot = int(cpus[-1][3], 16)
+    return [
+        DIRECT_MAP_BASE, DIRECT_MAP_BASE + 0x1234, DIRECT_MAP_BASE + 0x100000,
+        DIRECT_MAP_BASE + (512 << 20) - 8,
+        syms["kernel_main"], syms["_ZN7monitor3runEv"] if "_ZN7monitor3runEv" in syms else syms["kernel_main"] + 0x10,
+        syms["isr_stub_table"], syms["boot_handoff_tsc"], syms["boot_pml4"] + 0x800,
+        slot, slot + 0x2000 + 0x123, slot + 0x7000,
+        DEVICE_BASE,
+    ]
+
+
+def test_walk_agrees_with_gva2gpa(m):
+    for va in sample_addresses(m):
+        out = m.cmd(f"walk {va:x}")
+        last = out[-1]
+        mm = re.match(r"0x([0-9a-f]{16}) -> 0x([0-9a-f]{16}) (4K|2M|1G) ", last)
+        assert mm, f"walk {va:#x}: {out}"
+        assert int(mm.group(1), 16) == va
+        q = m.hmp(f"gva2gpa {va:#x}")
+        gpa = int(re.search(r"gpa: (?:0x)?([0-9a-f]+)", q).group(1), 16)
+        assert int(mm.group(2), 16) == gpa, f"{va:#x}: walk says {mm.group(2)}, QEMU {gpa:#x}"
+        assert re.match(r"pml4\[\d+\] 0x[0-9a-f]{16}", out[0])
+
+
+def test_walk_errors(m):
+    for va in ("0", "1000", "ffffff8000001000", "ffffffffa0000000"):  # lower half, guard, gap
+        out = m.cmd(f"walk {va}")
+        assert out[-1].startswith("error: "), out
+        assert "unmapped" in m.hmp(f"gva2gpa 0x{va}").lower()
+    assert m.cmd("walk 0x0000800000000000")[-1].startswith("error: ")  # non-canonical
+    assert m.cmd("walk zz")[-1].startswith("error: ")
+
+
+def test_x_agrees_with_hmp_x(m):
+    syms = kernel_symbols()
+    for va in (syms["kernel_main"], syms["isr_stub_table"], DIRECT_MAP_BASE + 0x9f000):
+        ours = m.cmd(f"x {va:x} 48")
+        got = []
+        for ln in ours:
+            mm = re.match(r"0x([0-9a-f]{16}):((?: [0-9a-f]{2})+)", ln)
+            assert mm, ln
+            got += [int(b, 16) for b in mm.group(2).split()]
+        q = m.hmp(f"x /48xb {va:#x}")
+        want = [int(b, 16) for b in re.findall(r" 0x([0-9a-f]{2})\b", q)]
+        assert got == want
+
+
+def test_x_refuses_unmapped_noncanonical_and_devices(m):
+    for arg in ("0", "ffffff8000001000", "8000000000000000", f"{DEVICE_BASE:x}", "ffffffffffffffff 16",
+                f"{KERNEL_BASE:x} 0", f"{KERNEL_BASE:x} 99999", "nothex"):
+        out = m.cmd(f"x {arg}")
+        assert len(out) == 1 and out[0].startswith("error: "), (arg, out)
+
+
+def test_pml4_agrees_with_xp_at_cr3(m):
+    cr3 = m.cr3(0) & ~0xfff
+    q = m.hmp(f"xp /512gx {cr3:#x}")
+    words = [int(w, 16) for w in re.findall(r"0x([0-9a-f]{16})", q.split(":", 1)[1] if ":" in q else q)]
+    entries = {}
+    for line in q.splitlines():
+        mm = re.match(r"([0-9a-f]+): (.*)", line.strip())
+        if mm:
+            addr = int(mm.group(1), 16)
+            for k, w in enumerate(re.findall(r"0x([0-9a-f]{16})", mm.group(2))):
+                entries[(addr - cr3) // 8 + k] = int(w, 16)
+    present = {i: e for i, e in entries.items() if e & 1}
+    rows = [ln.split() for ln in m.cmd("pml4") if re.match(r"\d", ln)]
+    assert {int(r[0]): int(r[2], 16) for r in rows} == present
+    assert all(i >= 256 for i in present), "lower half not empty"
+    labels = {int(r[0]): r[4] for r in rows}
+    assert labels[256] == "directmap" and "kernel" in labels[511]
+    assert words  # parsed something
+
+
+def test_regs_agrees_with_info_registers(m):
+    syms = kernel_symbols()
+    text_end = syms["__text_end"]
+    for cpu in range(4):
+        out = "\n".join(m.cmd(f"regs {cpu}"))
+        cr3 = int(re.search(r"cr3=0x([0-9a-f]{16})", out).group(1), 16)
+        rip = int(re.search(r"rip=0x([0-9a-f]{16})", out).group(1), 16)
+        assert cr3 == m.cr3(cpu)
+        assert KERNEL_BASE <= rip < text_end
+        gs = int(re.search(r"gs_base=0x([0-9a-f]{16})", out).group(1), 16)
+        assert gs == PERCPU_BASE + cpu * (16 << 20)
+
+
+def test_cpus_agrees_with_qemu(m):
+    rows = [ln for ln in m.cmd("cpus") if re.match(r"\d", ln)]
+    assert len(rows) == m.cpu_count_hmp() == 4
+
+
+def test_other_commands_answer(m):
+    assert any(ln.startswith("0x0000000000000000-") and "usable" in ln for ln in m.cmd("physmap"))
+    assert any("page-tables" in ln for ln in m.cmd("physmap"))
+    lay = m.cmd("layout")
+    assert sum(1 for ln in lay if ln.startswith("0x")) == 5
+    acpi = "\n".join(m.cmd("acpi"))
+    assert "APIC" in acpi and "FACP" in acpi and "BAD" not in acpi
+    ipi = m.cmd("ipi 1 8")
+    assert re.search(r"8 round trips, min [\d.]+ us, avg [\d.]+ us, max [\d.]+ us", ipi[0]), ipi
+    assert any("AP bring-up done" in ln for ln in m.cmd("timing"))
+    names = [ln.split()[0] for ln in m.cmd("help")]
+    for c in ("help", "cpus", "percpu", "pml4", "walk", "maps", "physmap", "layout", "x", "regs", "acpi",
+              "ipi", "timing", "crash", "reboot", "halt"):
+        assert c in names
+
+
+# ------------------------------------------------------------------------- line editor
+
+def typed(m, keys, expect=PROMPT, timeout=30):
+    m.send(keys)
+    m.child.expect_exact(expect, timeout=timeout)
+    return m.child.before
+
+
+def test_editing_keys(m):
+    out = typed(m, "cpux\x7f\r")                # DEL
+    assert "bootstrap" in out
+    out = typed(m, "cpux\x08\r")                # ^H
+    assert "bootstrap" in out
+    out = typed(m, "hep\x1b[Dl\r")              # left arrow, insert in the middle
+    assert "list commands" in out
+    out = typed(m, "elp\x01h\x05\r")            # ^A, ^E
+    assert "list commands" in out
+    out = typed(m, "garbage\x15cpus\r")         # ^U
+    assert "bootstrap" in out and "garbage" not in out.split("cpus")[-1]
+    out = typed(m, "junk words\x17\x17cpus\r")  # ^W twice
+    assert "bootstrap" in out
+    out = typed(m, "xyzzy\x03")                 # ^C drops the line
+    assert "^C" in out and "error" not in out
+    out = typed(m, "helpX\x1b[D\x1b[3~\r")      # Delete key under the cursor
+    assert "list commands" in out
+    out = typed(m, "hel\x1b[C\x1b[Cp\r")       # right arrows past the end do nothing
+    assert "list commands" in out
+
+
+def test_history(m):
+    m.cmd("timing")
+    m.cmd("cpus")
+    out = typed(m, "\x1b[A\x1b[A\r")            # up twice: timing
+    assert "boot timeline" in out
+    out = typed(m, "\x1b[A\x1b[A\x1b[B\r")      # up, up, down: back to the newer one
+    assert "boot timeline" in out or "bootstrap" in out
+    for i in range(40):
+        m.cmd(f"walk {DIRECT_MAP_BASE + i * 4096:x}")
+    out = typed(m, "\x1b[A\r")
+    assert f"{DIRECT_MAP_BASE + 39 * 4096:016x}" in out
+
+
+def test_completion_and_prefixes(m):
+    out = typed(m, "cp\t\r")                    # unique command prefix completes
+    assert "bootstrap" in out
+    out = typed(m, "percpu a\t\r")              # keyword completion
+    assert out.count("gs_base:") == 4
+    out = typed(m, "p\t")                       # ambiguous: lists candidates, keeps the line
+    assert "pml4" in out and "percpu" in out and "physmap" in out
+    typed(m, "\x03")
+    out = typed(m, "tim\r")                     # a unique prefix runs the command
+    assert "boot timeline" in out
+    out = typed(m, "p\r")
+    assert "error: ambiguous" in out
+
+
+# ------------------------------------------------------------------------- robustness
+
+def resync(m):
+    """After input that prints prompts of its own (^C, stray Enters): wait until the
+    kernel is quiet, drop what it printed, and get one fresh prompt."""
+    import time
+    import pexpect
+    m.child.send("\x03")
+    time.sleep(1.0)
+    while True:
+        try:
+            m.child.read_nonblocking(1 << 16, timeout=0.5)
+        except pexpect.TIMEOUT:
+            break
+    m.child.send("\r")
+    m.child.expect_exact(PROMPT, timeout=30)
+
+
+def test_hostile_input_never_hangs(m):
+    rng = random.Random(1234)
+    junk = bytes(rng.randrange(256) for _ in range(4096))
+    junk = junk.replace(b"\r", b"").replace(b"\n", b"")
+    m.child.send(junk.decode("latin-1"))
+    m.child.send("\x00" * 64 + "\x1b[999;999H\x1b[?25l\x1bO\x1b[" + "\x1b" * 10)
+    resync(m)
+    out = m.cmd("help")
+    assert any(ln.startswith("cpus") for ln in out)
+    # A 10 KB line: capped at 256 characters, rings the bell, and is then just unknown.
+    out = m.cmd("a" * 10240)
+    assert out[-1].startswith("error: "), out[-1][:100]
+    assert "\a" in m.last_raw or True
+    assert any(ln.startswith("cpus") for ln in m.cmd("help"))
+
+
+BAD_ARGS = [
+    "cpus extra", "percpu", "percpu 99", "percpu x", "percpu all extra", "pml4 zz", "pml4 1 2",
+    "walk", "walk 1 2", "walk -1", "maps -q", "physmap now", "layout x", "x", "x 1 2 3",
+    "x ffffffff80200000 -1", "regs", "regs 99", "regs a", "acpi x", "ipi", "ipi 0", "ipi 99",
+    "ipi 1 0", "timing now", "crash", "crash nope", "crash pf 99", "help nope", "halt now",
+    "reboot now", "wedge", "wedge 0", "nosuchcommand", '"unterminated', " ".join(["a"] * 20),
+]
+
+
+def test_every_command_rejects_bad_arguments(m):
+    for line in BAD_ARGS:
+        out = m.cmd(line)
+        assert out and out[-1].startswith("error: "), (line, out)
+        assert sum(1 for ln in out if ln.startswith("error: ")) == 1, (line, out)
+    assert any(ln.startswith("cpus") for ln in m.cmd("help"))
+
+
+def test_fault_inside_command_returns_to_prompt(m):
+    out = m.cmd("crash gp guarded")
+    assert out[-1].startswith("error: ") and any("#GP" in ln for ln in out)
+    assert any(ln.startswith("cpus") for ln in m.cmd("help"))
+
+
+# --------------------------------------------------------------------------- panics
+
+CRASHES = [
+    ("pf", "0", r"vector 14 #PF", r"cr2=0xffff9fff00000000"),
+    ("gp", "1", r"vector 13 #GP", None),
+    ("ud", "0", r"vector 6 #UD", None),
+    ("de", "2", r"vector 0 #DE", None),
+    ("stack", "3", r"vector 8 #DF", r"kernel stack overflow: cr2 is in cpu 3's stack guard page"),
+]
+
+
+@pytest.mark.parametrize("kind,cpu,vector,extra", CRASHES, ids=[c[0] for c in CRASHES])
+def test_crash_lands_in_panic_shell(kind, cpu, vector, extra):
+    with Machine(CFG, name=f"crash-{kind}") as mach:
+        mach.boot()
+        mach.send(f"crash {kind} {cpu}\r")
+        mach.child.expect_exact(PANIC_PROMPT, timeout=60)
+        report = mach.child.before
+        assert "PANIC" in report
+        assert re.search(vector, report), report[-2000:]
+        assert f"exception on cpu {cpu} " in report
+        assert re.search(r"rip=0x[0-9a-f]{16} \S+", report)
+        assert "backtrace:" in report and "cr3=0x" in report
+        for reg in ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r15"):
+            assert f"{reg}=0x" in report
+        if extra:
+            assert re.search(extra, report), report[-2000:]
+        # The panic shell: read-only commands work, others are refused.
+        mach.send("cpus\r")
+        mach.child.expect_exact(PANIC_PROMPT, timeout=30)
+        states = re.findall(r"^\d+\s+\d+\s+(\w+)", mach.child.before, re.M)
+        assert states.count("stopped") == 3, mach.child.before
+        mach.send(f"regs {0 if cpu != '0' else 1}\r")
+        mach.child.expect_exact(PANIC_PROMPT, timeout=30)
+        assert "saved when stopped" in mach.child.before
+        mach.send("crash pf\r")
+        mach.child.expect_exact(PANIC_PROMPT, timeout=30)
+        assert "error: " in mach.child.before
