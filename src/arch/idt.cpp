@@ -45,8 +45,9 @@ void idt_init() {
   for (u8 v = 0; v < 32; ++v) set_gate(v, isr_stub_table[v], ist_for(v));
   set_gate(vec::kCrossCall, isr_stub_table[32], 0);
   set_gate(vec::kApicTimer, isr_stub_table[33], 0);
-  set_gate(vec::kApicError, isr_stub_table[34], 0);
-  set_gate(vec::kSpurious, isr_stub_table[35], 0);
+  set_gate(vec::kTlbFlush, isr_stub_table[34], 0);
+  set_gate(vec::kApicError, isr_stub_table[35], 0);
+  set_gate(vec::kSpurious, isr_stub_table[36], 0);
 }
 
 void idt_load() {

@@ -52,6 +52,7 @@ STUB_ERR   30
 STUB_NOERR 31
 STUB_NOERR 0xf0
 STUB_NOERR 0xf1
+STUB_NOERR 0xf2
 STUB_NOERR 0xfe
 STUB_NOERR 0xff
 
@@ -101,7 +102,7 @@ isr_common:
 section .rodata
 global isr_stub_table
 align 8
-isr_stub_table:                         ; vectors 0-31, then 0xf0, 0xf1, 0xfe, 0xff
+isr_stub_table:                         ; vectors 0-31, then 0xf0, 0xf1, 0xf2, 0xfe, 0xff
 %assign i 0
 %rep 32
     dq isr_stub_%+i
@@ -109,6 +110,7 @@ isr_stub_table:                         ; vectors 0-31, then 0xf0, 0xf1, 0xfe, 0
 %endrep
     dq isr_stub_0xf0
     dq isr_stub_0xf1
+    dq isr_stub_0xf2
     dq isr_stub_0xfe
     dq isr_stub_0xff
 

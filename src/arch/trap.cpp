@@ -226,6 +226,11 @@ extern "C" void trap_dispatch(arch::TrapFrame* f) {
       lapic::eoi();
       return;
     }
+    case vec::kTlbFlush:
+      write_cr3(read_cr3());
+      __atomic_fetch_add(&smp::g_tlb_flush_acks, 1, __ATOMIC_RELEASE);
+      lapic::eoi();
+      return;
     case vec::kApicError:
       lapic::write(lapic::Reg::Esr, 0);
       lapic::eoi();

@@ -37,7 +37,6 @@ constexpr u64 kInitDelayUs = 10000;
 //   runs is ignored, so it is harmless to the others).
 constexpr u64 kSipiDelayUs = 200;
 
-void reload_cr3(void*, const arch::TrapFrame*) { arch::write_cr3(arch::read_cr3()); }
 }  // namespace
 
 [[noreturn]] void bsp_enter_slot(u32 apic_id, void (*next)()) {
@@ -183,7 +182,10 @@ void start_aps(const BringupOptions& opt) {
 
   // Nothing in the lower half from here on; every CPU drops the identity mapping.
   kvm::unmap_identity();
-  xcall_others(reload_cr3, nullptr, 100000);
+  u64 acks = tlb_flush_others(100000);
+  if (acks + 1 < g_online_count)
+    console::printf("smp: warning: only %lu of %lu CPUs acknowledged the TLB flush\n", acks, g_online_count - 1);
+  b.flushed_tsc = arch::rdtsc();
 }
 
 }  // namespace smp

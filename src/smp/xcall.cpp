@@ -82,6 +82,20 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
   return XcallResult::Timeout;
 }
 
+volatile u64 g_tlb_flush_acks;
+
+u64 tlb_flush_others(u64 timeout_us) {
+  u64 others = __atomic_load_n(&g_online_count, __ATOMIC_ACQUIRE) - 1;
+  if (others == 0) return 0;
+  u64 start = __atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE);
+  lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Fixed, .vector = arch::vec::kTlbFlush,
+                         .shorthand = lapic::Shorthand::AllExcludingSelf});
+  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(timeout_us);
+  while (__atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE) - start < others && arch::rdtsc() < deadline)
+    arch::pause();
+  return __atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE) - start;
+}
+
 u64 xcall_others(XcallFn fn, void* arg, u64 timeout_us) {
   u64 n = 0;
   for (u64 i = 0; i < g_cpu_count; ++i) {

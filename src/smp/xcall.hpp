@@ -16,6 +16,11 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us);
 // On every online CPU but the caller, one after another; returns how many answered.
 u64 xcall_others(XcallFn fn, void* arg, u64 timeout_us);
 
+// Every other online CPU reloads CR3, all at once (one broadcast IPI); waits, bounded,
+// for their acknowledgements and returns how many answered.
+u64 tlb_flush_others(u64 timeout_us);
+extern volatile u64 g_tlb_flush_acks;
+
 // Called from the IPI and NMI handlers.
 void xcall_handle(PerCpu* self, const arch::TrapFrame* f, bool from_nmi);
 

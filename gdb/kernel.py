@@ -1,0 +1,873 @@
+# gdb helpers for the kernel (sourced by gdb/kernel.gdb; needs gdb built with Python).
+#
+# Everything here is computed from guest memory and registers read through gdb, never by
+# asking the kernel: the page walk starts at the vCPU's CR3 and reads the tables through
+# the direct map (0xffff800000000000 + pa), the same way the monitor reads them.
+#
+# Commands (same output lines as the monitor commands of the same name, see
+# src/monitor/cmd_*.cpp and src/mm/pt_walk.cpp):
+#   kcpus                 cpus
+#   kpercpu <n>|all       percpu <n>|all   (gs_base: the vCPU's IA32_GS_BASE register)
+#   kpml4 [cr3]           pml4 [cr3]
+#   kwalk <va>            walk <va>        (va: hex as the monitor takes it, or a gdb expression)
+#   kphysmap              physmap
+# and:
+#   kbt <n> [bt args]     backtrace of kernel CPU n (switches to its vCPU thread and back)
+#   kcpu <n>              select the gdb thread (vCPU) of kernel CPU n
+#   kthreads              gdb thread <-> kernel CPU index / APIC ID map
+#   ktramp [break]        the AP trampoline: page, labels; `break` sets hbreaks in it
+#   kdis16/kdis32 <addr> [n]  disassemble real-mode / 32-bit code (objdump; gdb's
+#                         architecture is fixed to x86-64 by QEMU's target description)
+# Convenience functions:
+#   $percpu(n)            CPU n's smp::PerCpu (typed value), like Linux's $lx_per_cpu
+#   $percpu()             the selected vCPU's PerCpu (through its gs_base)
+#   $cpu_index()          kernel CPU index of the selected vCPU (-1 if not in the kernel yet)
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+
+import gdb
+
+# --------------------------------------------------------------------------------------
+# Layout constants (src/mm/layout.hpp, src/config.hpp); the per-CPU slot size and the
+# stack paint are read from the kernel where it exposes them.
+
+DIRECT_MAP_BASE = 0xFFFF800000000000
+PAGE = 4096
+PML4_SPAN = 1 << 39
+LINEAR_TOP = 1 << 48
+LINEAR_MASK = LINEAR_TOP - 1
+STACK_PAINT = 0x5CA1AB1E5CA1AB1E  # smp/percpu.cpp kStackPaint
+IST_NAMES = ("#DF", "NMI", "#MC")
+
+# (label, start, end exclusive; 0 = top), layout::kRegions in order.
+REGIONS = (
+    ("user", 0x0000000000000000, 0x0000800000000000),
+    ("directmap", 0xFFFF800000000000, 0xFFFFC00000000000),
+    ("percpu", 0xFFFFFF8000000000, 0xFFFFFF8100000000),
+    ("kernel", 0xFFFFFFFF80000000, 0xFFFFFFFFA0000000),
+    ("devices", 0xFFFFFFFFC0000000, 0),
+)
+PERCPU_BASE = 0xFFFFFF8000000000
+
+CPU_STATES = ("offline", "starting", "online", "failed", "stopped")  # smp::CpuState
+MEM_TYPES = ("usable", "reserved", "acpi", "nvs", "bad")  # mm::MemType
+PURPOSES = ("page-tables", "percpu", "stacks", "trampoline", "other")  # mm::Purpose
+
+# Page-table entry bits (src/arch/pte.hpp; Intel SDM Vol. 3A 4.5).
+P, W, U, PWT, PCD, A, D, PS, G = (1 << i for i in range(9))
+NX = 1 << 63
+ADDR = 0x000FFFFFFFFFF000
+ADDR_2M = 0x000FFFFFFFE00000
+ADDR_1G = 0x000FFFFFC0000000
+RSVD_2M = 0x00000000001FE000  # bits 13-20 of a 2M leaf
+RSVD_1G = 0x000000003FFFE000  # bits 13-29 of a 1G leaf
+
+
+def _pte_masks():
+    """Reads the reserved-bit masks from arch/pte.hpp if the ELF's debug info has them;
+    the values above otherwise."""
+    global RSVD_2M, RSVD_1G
+    for name in ("arch::pte::kRsvd2M", "arch::pte::kRsvd1G"):
+        try:
+            v = int(gdb.parse_and_eval(name)) & 0xFFFFFFFFFFFFFFFF
+        except gdb.error:
+            continue
+        if name.endswith("2M"):
+            RSVD_2M = v
+        else:
+            RSVD_1G = v
+
+
+class KError(Exception):
+    """A one-line error printed as `error: ...`, as the monitor would."""
+
+
+# --------------------------------------------------------------------------------------
+# Reading the guest
+
+
+def u64(v):
+    return int(v) & 0xFFFFFFFFFFFFFFFF
+
+
+def ev(expr):
+    return gdb.parse_and_eval(expr)
+
+
+def read(addr, n):
+    """Bytes at a virtual address, through the selected vCPU's page tables."""
+    return bytes(gdb.selected_inferior().read_memory(addr, n))
+
+
+def read64(addr):
+    return struct.unpack("<Q", read(addr, 8))[0]
+
+
+def phys_read(pa, n):
+    """Physical memory through the direct map, as the kernel's kvm::phys() reads it;
+    None where it is not readable (not direct-mapped, or an address that overflows)."""
+    if pa < 0 or pa + n > (1 << 52) or DIRECT_MAP_BASE + pa + n > 0xFFFFC00000000000:
+        return None
+    try:
+        return read(DIRECT_MAP_BASE + pa, n)
+    except gdb.MemoryError:
+        return None
+
+
+def reg(name, thread=None):
+    """A register of the selected (or given) thread, as an unsigned 64-bit int."""
+    if thread is None or thread == gdb.selected_thread():
+        return u64(gdb.selected_frame().read_register(name)) if _has_frame() else u64(ev("$" + name))
+    old = gdb.selected_thread()
+    try:
+        thread.switch()
+        return u64(ev("$" + name))
+    finally:
+        old.switch()
+
+
+def _has_frame():
+    try:
+        gdb.selected_frame()
+        return True
+    except gdb.error:
+        return False
+
+
+def sym_value(*names):
+    """The first of several spellings of a variable that gdb can find."""
+    last = None
+    for n in names:
+        try:
+            return ev(n)
+        except gdb.error as e:
+            last = e
+    raise KError("cannot read %s: %s (is build/kernel.elf loaded?)" % (names[0], last))
+
+
+def sym_addr(name):
+    return u64(ev("(unsigned long)&%s" % name))
+
+
+def enum_name(v, names):
+    i = int(v)
+    return names[i] if 0 <= i < len(names) else "?"
+
+
+def cpu_count():
+    return int(sym_value("smp::g_cpu_count"))
+
+
+def cpu_entry(i):
+    return sym_value("smp::g_cpus")[i]
+
+
+def slot_size():
+    # layout::percpu_slot(i) = kPerCpuBase + i * kPerCpuSlotSize; the kernel exports the
+    # slot size to ap_entry.asm as g_ap_slot_size.
+    try:
+        return u64(ev("(unsigned long)g_ap_slot_size"))
+    except gdb.error:
+        return 16 << 20
+
+
+def percpu_slot(i):
+    return (PERCPU_BASE + i * slot_size()) & 0xFFFFFFFFFFFFFFFF
+
+
+def tsc_hz():
+    return u64(sym_value("'tsc::(anonymous namespace)::g_hz'", "tsc::g_hz"))
+
+
+def ticks_to_us(t):
+    hz = tsc_hz()
+    # tsc::mul_div, bit for bit (64-bit wrap included).
+    return ((t // hz) * 1000000 + ((t % hz) * 1000000 & 0xFFFFFFFFFFFFFFFF) // hz) & 0xFFFFFFFFFFFFFFFF
+
+
+def arrival_us(e):
+    origin = u64(sym_value("smp::g_bringup")["first_init_tsc"])
+    a = u64(e["arrival_tsc"])
+    if a == 0 or origin == 0 or a < origin:
+        return 0
+    return ticks_to_us(a - origin)
+
+
+def entry_state(e):
+    p = u64(e["percpu"])
+    return e["percpu"].dereference()["state"] if p else e["state"]
+
+
+# --------------------------------------------------------------------------------------
+# vCPUs (gdb threads) <-> kernel CPUs
+
+def vcpu_threads():
+    inf = gdb.selected_inferior()
+    return sorted(inf.threads(), key=lambda t: t.num)
+
+
+def qemu_cpu_index(thread):
+    """QEMU's cpu_index: its gdbstub numbers threads cpu_index + 1 (ptid (1, n, 0))."""
+    pid, lwp, tid = thread.ptid
+    return (lwp or tid or thread.num) - 1
+
+
+def thread_percpu_index(thread):
+    """Kernel CPU index of a vCPU from its IA32_GS_BASE: gs_base points at its PerCpu,
+    whose `self` is that same address; None if the vCPU is not on a slot yet."""
+    try:
+        gs = reg("gs_base", thread)
+    except gdb.error:
+        return None
+    if gs < PERCPU_BASE or gs >= 0xFFFFFF8100000000:
+        return None
+    try:
+        if read64(gs) != gs:
+            return None
+        idx = read64(gs + 8)
+    except gdb.MemoryError:
+        return None
+    return idx if idx < cpu_count() else None
+
+
+def cpu_map():
+    """{kernel CPU index: gdb thread}. A vCPU on its slot is identified by gs_base ->
+    PerCpu.index; any other vCPU by QEMU's numbering: MADT processor UID = cpu_index =
+    gdb thread number - 1 (QEMU's build_madt)."""
+    out = {}
+    threads = vcpu_threads()
+    by_uid = {}
+    n = cpu_count()
+    for i in range(n):
+        by_uid[int(cpu_entry(i)["acpi_uid"])] = i
+    pending = []
+    for t in threads:
+        idx = thread_percpu_index(t)
+        if idx is not None and idx not in out:
+            out[idx] = t
+        else:
+            pending.append(t)
+    for t in pending:
+        idx = by_uid.get(qemu_cpu_index(t))
+        if idx is not None and idx not in out:
+            out[idx] = t
+    return out
+
+
+def thread_of_cpu(n):
+    t = cpu_map().get(n)
+    if t is None:
+        raise KError("no vCPU (gdb thread) found for cpu %d" % n)
+    return t
+
+
+def parse_cpu(arg):
+    s = arg.strip()
+    try:
+        i = int(s, 10)
+    except ValueError:
+        try:
+            i = int(ev(s))
+        except gdb.error:
+            raise KError("invalid cpu '%s' (a decimal index; see cpus)" % s)
+    n = cpu_count()
+    if i < 0 or i >= n:
+        raise KError("no cpu %d (there are %d)" % (i, n))
+    return i
+
+
+def parse_address(arg):
+    """The monitor's parse_address (hex by default, 0x optional, _ and ` separators);
+    anything else is evaluated as a gdb expression ($rsp, &smp::g_cpus, ...)."""
+    s = arg.strip()
+    t = s[2:] if s[:2] in ("0x", "0X") else s
+    t = t.replace("_", "").replace("`", "")
+    if t and re.fullmatch(r"[0-9a-fA-F]+", t):
+        v = int(t, 16)
+        if v >= 1 << 64:
+            raise KError("invalid address '%s'" % s)
+        return v
+    try:
+        return u64(ev(s))
+    except gdb.error:
+        raise KError("invalid address '%s'" % s)
+
+
+# --------------------------------------------------------------------------------------
+# Page tables (src/mm/pt_walk.cpp)
+
+LEVEL_NAMES = {4: "pml4", 3: "pdpt", 2: "pd", 1: "pt"}
+
+
+def raw_flags(e):
+    letters = "PWUTCADSGN"
+    masks = (P, W, U, PWT, PCD, A, D, PS, G, NX)
+    return "".join(c if e & m else "-" for c, m in zip(letters, masks))
+
+
+def canonical(a):
+    return (a | ~LINEAR_MASK) & 0xFFFFFFFFFFFFFFFF if a & (1 << 47) else a
+
+
+def is_canonical(va):
+    top = va >> 47
+    return top == 0 or top == 0x1FFFF
+
+
+def span_of(level):
+    return 1 << (12 + 9 * (level - 1))
+
+
+def index_of(va, level):
+    return (va >> (12 + 9 * (level - 1))) & 511
+
+
+def labels(start, end):
+    out = []
+    for name, s, e in REGIONS:
+        rs, re_ = s & LINEAR_MASK, e & LINEAR_MASK
+        if re_ == 0:
+            re_ = LINEAR_TOP
+        if rs < end and start < re_:
+            out.append(name)
+    return ",".join(out) if out else "unused"
+
+
+def walk_lines(cr3, va):
+    """mm::walk + mm::format_walk."""
+    lines = []
+    if not is_canonical(va):
+        return ["error: 0x%016x is not canonical" % va]
+    table = cr3 & ADDR
+    write = user = exe = True
+    last = None
+    for level in (4, 3, 2, 1):
+        idx = index_of(va, level)
+        raw = phys_read(table + idx * 8, 8)
+        if raw is None:
+            lines.append("error: 0x%016x not mapped (%s table at 0x%016x unreadable)"
+                         % (va, LEVEL_NAMES[level], table))
+            return lines
+        e = struct.unpack("<Q", raw)[0]
+        lines.append("%s[%d] 0x%016x %s" % (LEVEL_NAMES[level], idx, e, raw_flags(e)))
+        last = (level, idx)
+        if not e & P:
+            lines.append("error: 0x%016x not mapped (%s[%d] not present)" % (va, LEVEL_NAMES[level], idx))
+            return lines
+        ps = bool(e & PS)
+        if (level == 4 and ps) or (level == 3 and ps and e & RSVD_1G) or (level == 2 and ps and e & RSVD_2M):
+            lines.append("error: 0x%016x not mapped (%s[%d] has reserved bits set)"
+                         % (va, LEVEL_NAMES[level], idx))
+            return lines
+        write = write and bool(e & W)
+        user = user and bool(e & U)
+        exe = exe and not e & NX
+        if level == 1 or ps:
+            size = span_of(level)
+            frame = e & (ADDR_1G if level == 3 else ADDR_2M if level == 2 else ADDR)
+            pa = frame | (va & (size - 1))
+            sz = {1 << 30: "1G", 1 << 21: "2M"}.get(size, "4K")
+            lines.append("0x%016x -> 0x%016x %s r%s%s%s" % (va, pa, sz, "w" if write else "-",
+                                                           "x" if exe else "-", "u" if user else "k"))
+            return lines
+        table = e & ADDR
+    return lines
+
+
+def translate(cr3, va):
+    """(pa, page size) or None: the translation walk_lines prints."""
+    for line in walk_lines(cr3, va):
+        m = re.match(r"0x[0-9a-f]{16} -> 0x([0-9a-f]{16}) (\w+)", line)
+        if m:
+            return int(m.group(1), 16), m.group(2)
+    return None
+
+
+def pml4_lines(cr3):
+    """mm::format_pml4."""
+    pml4 = cr3 & ADDR
+    t = phys_read(pml4, PAGE)
+    if t is None:
+        return ["error: PML4 at 0x%016x unreadable" % pml4]
+    lines = ["PML4 at 0x%016x: index va entry flags regions" % pml4]
+    for i, e in enumerate(struct.unpack("<512Q", t)):
+        if not e & P:
+            continue
+        raw = i * PML4_SPAN
+        s = "%d 0x%016x 0x%016x %s %s" % (i, canonical(raw), e, raw_flags(e), labels(raw, raw + PML4_SPAN))
+        if e & PS:
+            s += " !RSVD"
+        lines.append(s)
+    return lines
+
+
+# --------------------------------------------------------------------------------------
+# The monitor commands' output
+
+
+def cpus_lines():
+    """cmd_cpus."""
+    lines = ["index apic state   slot               arrival_us  uid"]
+    for i in range(cpu_count()):
+        e = cpu_entry(i)
+        st = enum_name(entry_state(e), CPU_STATES)
+        if st == "starting":
+            st = "failed"
+        lines.append("%-5d %-4d %-7s 0x%016x %-11d %d%s" % (
+            i, int(e["apic_id"]), st, percpu_slot(i), 0 if i == 0 else arrival_us(e), int(e["acpi_uid"]),
+            " (bootstrap)" if i == 0 else ""))
+    return lines
+
+
+def panic_state():
+    """(in the panic shell, index of the CPU running it)."""
+    try:
+        shell = bool(int(ev("'monitor::(anonymous namespace)::g_panic_shell'")))
+    except gdb.error:
+        return False, None
+    try:
+        pc = u64(ev("'arch::(anonymous namespace)::g_panic_cpu'"))
+    except gdb.error:
+        pc = None
+    return shell, pc
+
+
+def percpu_lines(i, cmap=None):
+    """print_percpu. gs_base is the vCPU's IA32_GS_BASE register, read by gdb (the monitor
+    has the CPU read its own MSR through a cross-CPU call, which gives the same value)."""
+    e = cpu_entry(i)
+    p = u64(e["percpu"])
+    st = enum_name(entry_state(e), CPU_STATES)
+    lines = ["cpu: %d" % i, "apic: %d" % int(e["apic_id"]), "state: %s" % st, "base: 0x%016x" % percpu_slot(i)]
+    if not p:
+        lines.append("gs_base: none (no slot backed)")
+        return lines
+    pc = e["percpu"].dereference()
+    shell, panic_cpu = panic_state()
+    cmap = cpu_map() if cmap is None else cmap
+    if shell and i != panic_cpu:
+        lines.append("gs_base: 0x%016x (stopped; its slot)" % u64(pc["self"]))
+    elif not shell and st != "online":
+        lines.append("gs_base: unavailable (no such cpu)")  # xcall refuses a CPU not online
+    elif i not in cmap:
+        lines.append("gs_base: unavailable (no vcpu)")
+    else:
+        lines.append("gs_base: 0x%016x" % reg("gs_base", cmap[i]))
+    lines.append("self: 0x%016x" % u64(pc["self"]))
+    lo, hi = u64(pc["stack_lo"]), u64(pc["stack_hi"])
+    lines.append("stack: 0x%016x-0x%016x" % (lo, hi))
+    used = 0
+    try:
+        words = struct.unpack("<%dQ" % ((hi - lo) // 8), read(lo, hi - lo))
+        k = 0
+        while k < len(words) and words[k] == STACK_PAINT:
+            k += 1
+        used = (len(words) - k) * 8
+    except (gdb.MemoryError, struct.error):
+        pass
+    lines.append("stack_used: %d of %d bytes (high-water mark)" % (used, hi - lo))
+    for k in range(3):
+        lines.append("ist%d: 0x%016x-0x%016x %s" % (k + 1, u64(pc["ist_lo"][k]), u64(pc["ist_hi"][k]), IST_NAMES[k]))
+    lines.append("arrival_us: %d" % (0 if i == 0 else arrival_us(e)))
+    lines.append("ipis: %d" % u64(pc["ipis"]))
+    lines.append("nmis: %d" % u64(pc["nmis"]))
+    lines.append("exceptions: %d" % u64(pc["exceptions"]))
+    return lines
+
+
+def physmap_lines():
+    """cmd_physmap."""
+    m = sym_value("boot::g_map")
+    lines = []
+    usable = 0
+    for k in range(int(m["count_"])):
+        r = m["ranges_"][k]
+        s, e, t = u64(r["start"]), u64(r["end"]), enum_name(r["type"], MEM_TYPES)
+        if t == "usable":
+            usable += e - s
+        lines.append("0x%016x-0x%016x %s" % (s, e, t))
+    lines.append("kernel use of physical memory:")
+    ks, ke = sym_addr("__kernel_phys_start"), sym_addr("__kernel_phys_end")
+    lines.append("  0x%016x-0x%016x image" % (ks, ke))
+    tp = u64(sym_value("smp::g_bringup")["trampoline_phys"])
+    if tp:
+        lines.append("  0x%016x-0x%016x trampoline" % (tp, tp + 0x1000))
+    try:
+        fr = ev("*'kvm::(anonymous namespace)::g_frames_ptr'")  # kvm::frames()
+    except gdb.error:
+        fr = sym_value("boot::g_frames")
+    for k in range(int(fr["run_count_"])):
+        r = fr["runs_"][k]
+        lines.append("  0x%016x-0x%016x %s" % (u64(r["start"]), u64(r["end"]), enum_name(r["purpose"], PURPOSES)))
+    alloc = [u64(fr["allocated_"][k]) for k in range(len(PURPOSES))]
+    free = sum(u64(fr["free_"][k]["end"]) - u64(fr["free_"][k]["start"]) for k in range(int(fr["free_count_"])))
+    s = "totals: usable %d KiB, kernel image %d KiB, allocated %d KiB" % (usable // 1024, (ke - ks) // 1024,
+                                                                         sum(alloc) // 1024)
+    for k, b in enumerate(alloc):
+        if b:
+            s += " (%s %d KiB)" % (PURPOSES[k], b // 1024)
+    s += ", free %d KiB" % (free // 1024)
+    lines.append(s)
+    return lines
+
+
+# --------------------------------------------------------------------------------------
+# gdb commands
+
+
+class KCommand(gdb.Command):
+    """Base: runs lines(arg) and prints them; a KError prints `error: ...`."""
+
+    def __init__(self, name):
+        super().__init__(name, gdb.COMMAND_USER)
+        self.dont_repeat_ = True
+
+    def invoke(self, arg, from_tty):
+        self.dont_repeat()
+        try:
+            out = self.lines(arg)
+        except KError as e:
+            out = ["error: %s" % e]
+        except gdb.MemoryError as e:
+            out = ["error: %s" % e]
+        if out:
+            gdb.write("\n".join(out) + "\n")
+
+
+class KCpus(KCommand):
+    """kcpus: every CPU in the MADT, as the monitor's `cpus`."""
+
+    def __init__(self):
+        super().__init__("kcpus")
+
+    def lines(self, arg):
+        if arg.strip():
+            raise KError("usage: kcpus")
+        return cpus_lines()
+
+
+class KPercpu(KCommand):
+    """kpercpu <n>|all: per-CPU data, as the monitor's `percpu`; gs_base read from the vCPU."""
+
+    def __init__(self):
+        super().__init__("kpercpu")
+
+    def lines(self, arg):
+        a = arg.split()
+        if len(a) != 1:
+            raise KError("usage: kpercpu <n>|all")
+        cmap = cpu_map()
+        if a[0] == "all":
+            out = []
+            for i in range(cpu_count()):
+                if i:
+                    out.append("")
+                out += percpu_lines(i, cmap)
+            return out
+        return percpu_lines(parse_cpu(a[0]), cmap)
+
+
+class KPml4(KCommand):
+    """kpml4 [cr3]: present PML4 entries of the selected vCPU's CR3, as the monitor's `pml4`."""
+
+    def __init__(self):
+        super().__init__("kpml4")
+
+    def lines(self, arg):
+        a = arg.split()
+        if len(a) > 1:
+            raise KError("usage: kpml4 [cr3]")
+        if a:
+            cr3 = parse_address(a[0])
+            if cr3 & 0xFFF:
+                raise KError("cr3 0x%x is not page-aligned" % cr3)
+        else:
+            cr3 = reg("cr3")
+        return pml4_lines(cr3)
+
+
+class KWalk(KCommand):
+    """kwalk <va>: page walk from the selected vCPU's CR3, as the monitor's `walk`."""
+
+    def __init__(self):
+        super().__init__("kwalk")
+
+    def lines(self, arg):
+        if not arg.strip():
+            raise KError("usage: kwalk <va>")
+        va = parse_address(arg)
+        return walk_lines(reg("cr3"), va)
+
+
+class KPhysmap(KCommand):
+    """kphysmap: firmware memory map and the kernel's use of RAM, as the monitor's `physmap`."""
+
+    def __init__(self):
+        super().__init__("kphysmap")
+
+    def lines(self, arg):
+        if arg.strip():
+            raise KError("usage: kphysmap")
+        return physmap_lines()
+
+
+class KThreads(KCommand):
+    """kthreads: which gdb thread (vCPU) is which kernel CPU."""
+
+    def __init__(self):
+        super().__init__("kthreads")
+
+    def lines(self, arg):
+        inv = {t.num: i for i, t in cpu_map().items()}
+        out = ["thread qemu_cpu cpu apic gs_base            pc"]
+        for t in vcpu_threads():
+            i = inv.get(t.num)
+            apic = str(int(cpu_entry(i)["apic_id"])) if i is not None else "-"
+            pc = reg("pc", t)
+            sym = gdb.execute("info symbol 0x%x" % pc, to_string=True).strip()
+            out.append("%-6d %-8d %-3s %-4s 0x%016x 0x%016x %s" % (
+                t.num, qemu_cpu_index(t), "-" if i is None else str(i), apic, reg("gs_base", t), pc,
+                sym if not sym.startswith("No symbol") else ""))
+        return out
+
+
+class KCpu(KCommand):
+    """kcpu <n>: switch gdb to the thread (vCPU) of kernel CPU n."""
+
+    def __init__(self):
+        super().__init__("kcpu")
+
+    def lines(self, arg):
+        t = thread_of_cpu(parse_cpu(arg))
+        gdb.execute("thread %d" % t.num)
+        return []
+
+
+class KBt(KCommand):
+    """kbt <n> [bt options]: backtrace of kernel CPU n (its vCPU's stack)."""
+
+    def __init__(self):
+        super().__init__("kbt")
+
+    def lines(self, arg):
+        a = arg.split(None, 1)
+        if not a:
+            raise KError("usage: kbt <n> [bt options]")
+        i = parse_cpu(a[0])
+        t = thread_of_cpu(i)
+        old = gdb.selected_thread()
+        try:
+            t.switch()
+            gdb.write("cpu %d (apic %d, gdb thread %d):\n" % (i, int(cpu_entry(i)["apic_id"]), t.num))
+            gdb.execute("bt %s" % (a[1] if len(a) > 1 else ""))
+        finally:
+            old.switch()
+        return []
+
+
+# --------------------------------------------------------------------------------------
+# The AP trampoline: a flat binary copied to a page below 1 MiB (g_bringup.trampoline_phys,
+# typically 0x1000). Labels: start16 at the page (real mode, CS = page >> 4, IP = 0),
+# pm32 and lm64 at offsets the trampoline stores in its own data block.
+
+TRAMP_PM32_OFF, TRAMP_LM64_OFF, TRAMP_DATA = 0xF48, 0xF4C, 0xF00
+
+
+def trampoline_info():
+    tp = 0
+    try:
+        tp = u64(sym_value("smp::g_bringup")["trampoline_phys"])
+    except (KError, gdb.error, gdb.MemoryError):
+        pass
+    guessed = tp == 0
+    if guessed:
+        tp = 0x1000  # pick_trampoline_page(): the lowest usable page from 4 KiB
+    # Offsets from the copy embedded in the kernel image (read from the ELF, not the guest).
+    start = sym_addr("trampoline_blob_start")
+    pm32 = lm64 = None
+    try:
+        blob = read(start + TRAMP_PM32_OFF, 8)
+        pm32, lm64 = struct.unpack("<II", blob)
+    except gdb.MemoryError:
+        pass
+    if pm32 is None:
+        objfile = gdb.objfiles()[0].filename if gdb.objfiles() else None
+        pm32, lm64 = _offsets_from_elf(objfile, start)
+    return tp, guessed, pm32, lm64
+
+
+def _offsets_from_elf(path, vaddr):
+    """The trampoline's own offsets from build/kernel.elf's file (section lookup)."""
+    data = open(path, "rb").read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    for k in range(shnum):
+        o = shoff + k * shentsize
+        _, typ, _, addr, off, size = struct.unpack_from("<IIQQQQ", data, o)
+        if typ == 1 and addr <= vaddr < addr + size:
+            fo = off + (vaddr - addr)
+            return struct.unpack_from("<II", data, fo + TRAMP_PM32_OFF)
+    raise KError("trampoline_blob_start not in any section of %s" % path)
+
+
+_tramp_loaded = None
+
+
+def load_trampoline_symbols(page, pm32, lm64):
+    """add-symbol-file of a tiny ELF naming the trampoline's labels at the page (objcopy)."""
+    global _tramp_loaded
+    if _tramp_loaded == page:
+        return True
+    objcopy = shutil.which("objcopy") or shutil.which("llvm-objcopy")
+    bin_path = os.path.join(BUILD_DIR, "trampoline.bin")
+    if not objcopy or not os.path.exists(bin_path):
+        return False
+    out = os.path.join(tempfile.gettempdir(), "kmon-trampoline-%d.elf" % os.getpid())
+    cmd = [objcopy, "-I", "binary", "-O", "elf64-x86-64", "-B", "i386:x86-64",
+           "--rename-section", ".data=.text,alloc,load,readonly,code",
+           "--add-symbol", "tramp_start16=.text:0,global,function",
+           "--add-symbol", "tramp_pm32=.text:0x%x,global,function" % pm32,
+           "--add-symbol", "tramp_lm64=.text:0x%x,global,function" % lm64,
+           "--add-symbol", "tramp_data=.text:0x%x,global,object" % TRAMP_DATA,
+           bin_path, out]
+    if subprocess.run(cmd, capture_output=True).returncode != 0:
+        return False
+    if _tramp_loaded is not None:
+        gdb.execute("remove-symbol-file -a 0x%x" % _tramp_loaded, to_string=True)
+    gdb.execute("add-symbol-file %s -s .text 0x%x" % (out, page), to_string=True)
+    _tramp_loaded = page
+    return True
+
+
+class KTramp(KCommand):
+    """ktramp [break]: the AP trampoline's page and labels (tramp_start16/pm32/lm64 are
+    added as symbols at the page); `ktramp break` sets hardware breakpoints on pm32 and
+    lm64 (each AP stops there; the real-mode start is at CS:IP = page>>4:0)."""
+
+    def __init__(self):
+        super().__init__("ktramp")
+
+    def lines(self, arg):
+        tp, guessed, pm32, lm64 = trampoline_info()
+        syms = load_trampoline_symbols(tp, pm32, lm64)
+        out = ["trampoline page 0x%x%s" % (tp, " (not chosen yet: the kernel's usual pick)" if guessed else ""),
+               "  tramp_start16 0x%x  real mode, CS:IP = 0x%x:0 (SIPI vector 0x%x)" % (tp, tp >> 4, tp >> 12),
+               "  tramp_pm32    0x%x  32-bit protected mode (kdis32 0x%x)" % (tp + pm32, tp + pm32),
+               "  tramp_lm64    0x%x  64-bit, jumps to ap_long_entry" % (tp + lm64),
+               "  data block    0x%x  (cr3, entry64, gdt)" % (tp + TRAMP_DATA),
+               "  symbols %s" % ("added (add-symbol-file)" if syms else "not added (objcopy or build/trampoline.bin missing)")]
+        if arg.strip() == "break":
+            for a in (tp + pm32, tp + lm64):
+                gdb.execute("hbreak *0x%x" % a)
+        elif arg.strip():
+            raise KError("usage: ktramp [break]")
+        return out
+
+
+class KDis(KCommand):
+    """kdis16/kdis32 <addr> [bytes]: disassemble 16- or 32-bit code with objdump (gdb
+    itself decodes as x86-64 here: QEMU's target description fixes the architecture)."""
+
+    def __init__(self, bits):
+        super().__init__("kdis%d" % bits)
+        self.machine = "i8086" if bits == 16 else "i386"
+
+    def lines(self, arg):
+        a = arg.split()
+        if not a:
+            raise KError("usage: kdis%s <addr> [bytes]" % self.machine[-2:])
+        addr = parse_address(a[0])
+        n = int(a[1], 0) if len(a) > 1 else 48
+        data = read(addr, n)
+        with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+            f.write(data)
+            f.flush()
+            r = subprocess.run(["objdump", "-D", "-b", "binary", "-m", self.machine,
+                                "--adjust-vma=0x%x" % addr, f.name], capture_output=True, text=True)
+        return [ln for ln in r.stdout.splitlines() if re.match(r"\s+[0-9a-f]+:", ln)]
+
+
+# --------------------------------------------------------------------------------------
+# Convenience functions
+
+
+class PercpuFn(gdb.Function):
+    """$percpu(n): CPU n's smp::PerCpu as a typed value; $percpu(): the selected vCPU's
+    (through its gs_base). E.g. p $percpu(1).ipis, p/x $percpu(2).stack_hi, ptype $percpu(0)."""
+
+    def __init__(self):
+        super().__init__("percpu")
+
+    def invoke(self, n=None):
+        t = gdb.lookup_type("smp::PerCpu")
+        if n is None:
+            gs = reg("gs_base")
+            if not gs:
+                raise gdb.GdbError("this vCPU has no gs_base yet (not on a per-CPU slot)")
+            return gdb.Value(gs).cast(t.pointer()).dereference()
+        i = int(n)
+        if i < 0 or i >= cpu_count():
+            raise gdb.GdbError("no cpu %d (there are %d)" % (i, cpu_count()))
+        p = cpu_entry(i)["percpu"]
+        if u64(p) == 0:
+            raise gdb.GdbError("cpu %d has no per-CPU slot (offline)" % i)
+        return p.dereference()
+
+
+class CpuIndexFn(gdb.Function):
+    """$cpu_index(): kernel CPU index of the selected vCPU, -1 if it is not on a slot."""
+
+    def __init__(self):
+        super().__init__("cpu_index")
+
+    def invoke(self):
+        i = thread_percpu_index(gdb.selected_thread())
+        return gdb.Value(-1 if i is None else i)
+
+
+# --------------------------------------------------------------------------------------
+# Setup: load the ELF, connect (used by gdb/kernel.gdb)
+
+HERE = os.path.dirname(os.path.abspath(globals().get("__file__", "gdb/kernel.py")))
+ROOT = os.path.dirname(HERE)
+BUILD_DIR = os.environ.get("KMON_BUILD_DIR", os.path.join(ROOT, "build"))
+
+
+def kmon_setup(connect=True):
+    elf = os.environ.get("KMON_ELF", os.path.join(BUILD_DIR, "kernel.elf"))
+    if not os.path.exists(elf):
+        gdb.write("kernel.gdb: %s missing: run scripts/build\n" % elf, gdb.STDERR)
+    else:
+        # The ELF is x86-64 and QEMU's target description says i386:x86-64 from reset on,
+        # so the 'g' packet is always the 64-bit one (see gdb/kernel.gdb).
+        gdb.execute("file %s" % elf, to_string=True)
+        _pte_masks()
+    if not connect or os.environ.get("KMON_GDB_NO_CONNECT"):
+        return
+    port = os.environ.get("QEMU_GDB_PORT", "1234")
+    target = port if ":" in port else "localhost:%s" % port
+    try:
+        gdb.execute("target remote %s" % target)
+    except gdb.error as e:
+        gdb.write("kernel.gdb: cannot connect to %s (%s); start QEMU with scripts/debug or "
+                  "scripts/run --gdb, then `target remote %s`\n" % (target, e, target), gdb.STDERR)
+
+
+KCpus()
+KPercpu()
+KPml4()
+KWalk()
+KPhysmap()
+KThreads()
+KCpu()
+KBt()
+KTramp()
+KDis(16)
+KDis(32)
+PercpuFn()
+CpuIndexFn()
