@@ -783,7 +783,12 @@ class KDis(KCommand):
             raise KError("usage: kdis%s <addr> [bytes]" % self.machine[-2:])
         addr = parse_address(a[0])
         n = int(a[1], 0) if len(a) > 1 else 48
-        data = read(addr, n)
+        try:
+            data = read(addr, n)
+        except gdb.MemoryError:
+            data = phys_read(addr, n)  # before/after paging: low code is physical
+            if data is None:
+                raise KError("cannot read 0x%x (+%d) virtually or through the direct map" % (addr, n))
         with tempfile.NamedTemporaryFile(suffix=".bin") as f:
             f.write(data)
             f.flush()

@@ -19,10 +19,10 @@ constexpr u64 kPGE = 1ULL << 7;  // global pages survive CR3 reloads
 
 // Model-specific registers (SDM Vol. 4 Table 2-2 "IA-32 Architectural MSRs").
 namespace msr {
-constexpr u32 kApicBase = 0x1b;       // IA32_APIC_BASE (SDM Vol. 3A 11.4.4)
-constexpr u32 kEfer = 0xc0000080;     // IA32_EFER (SDM Vol. 3A 2.2.1)
+constexpr u32 kApicBase = 0x1b;    // IA32_APIC_BASE (SDM Vol. 3A 11.4.4)
+constexpr u32 kEfer = 0xc0000080;  // IA32_EFER (SDM Vol. 3A 2.2.1)
 constexpr u32 kFsBase = 0xc0000100;
-constexpr u32 kGsBase = 0xc0000101;   // IA32_GS_BASE (SDM Vol. 3A 3.4.4)
+constexpr u32 kGsBase = 0xc0000101;  // IA32_GS_BASE (SDM Vol. 3A 3.4.4)
 constexpr u32 kKernelGsBase = 0xc0000102;
 constexpr u32 kTscDeadline = 0x6e0;
 }  // namespace msr
@@ -32,9 +32,9 @@ constexpr u64 kLMA = 1ULL << 10;
 constexpr u64 kNXE = 1ULL << 11;
 }  // namespace efer
 namespace apic_base {
-constexpr u64 kBsp = 1ULL << 8;       // this processor is the bootstrap processor
-constexpr u64 kX2Apic = 1ULL << 10;   // EXTD: x2APIC mode (SDM Vol. 3A 11.12.1)
-constexpr u64 kEnable = 1ULL << 11;   // global APIC enable
+constexpr u64 kBsp = 1ULL << 8;      // this processor is the bootstrap processor
+constexpr u64 kX2Apic = 1ULL << 10;  // EXTD: x2APIC mode (SDM Vol. 3A 11.12.1)
+constexpr u64 kEnable = 1ULL << 11;  // global APIC enable
 }  // namespace apic_base
 
 // CPUID feature bits (SDM Vol. 2A, CPUID instruction, Tables 3-8 ... 3-11).
@@ -43,9 +43,9 @@ constexpr u32 kLeaf1EcxX2Apic = 1u << 21;
 constexpr u32 kLeaf1EcxHypervisor = 1u << 31;
 constexpr u32 kLeaf1EdxApic = 1u << 9;
 constexpr u32 kLeaf1EdxTsc = 1u << 4;
-constexpr u32 kExt1EdxNx = 1u << 20;       // CPUID 0x80000001 EDX: execute-disable
-constexpr u32 kExt1EdxPdpe1gb = 1u << 26;  // 1 GiB pages
-constexpr u32 kExt1EdxLm = 1u << 29;       // long mode
+constexpr u32 kExt1EdxNx = 1u << 20;           // CPUID 0x80000001 EDX: execute-disable
+constexpr u32 kExt1EdxPdpe1gb = 1u << 26;      // 1 GiB pages
+constexpr u32 kExt1EdxLm = 1u << 29;           // long mode
 constexpr u32 kExt7EdxInvariantTsc = 1u << 8;  // CPUID 0x80000007 EDX
 }  // namespace cpuid_bit
 
@@ -68,14 +68,34 @@ inline void wrmsr(u32 msr, u64 v) {
   asm volatile("wrmsr" : : "c"(msr), "a"(static_cast<u32>(v)), "d"(static_cast<u32>(v >> 32)) : "memory");
 }
 
-inline u64 read_cr0() { u64 v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-inline u64 read_cr2() { u64 v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
-inline u64 read_cr3() { u64 v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-inline u64 read_cr4() { u64 v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+inline u64 read_cr0() {
+  u64 v;
+  asm volatile("mov %%cr0, %0" : "=r"(v));
+  return v;
+}
+inline u64 read_cr2() {
+  u64 v;
+  asm volatile("mov %%cr2, %0" : "=r"(v));
+  return v;
+}
+inline u64 read_cr3() {
+  u64 v;
+  asm volatile("mov %%cr3, %0" : "=r"(v));
+  return v;
+}
+inline u64 read_cr4() {
+  u64 v;
+  asm volatile("mov %%cr4, %0" : "=r"(v));
+  return v;
+}
 inline void write_cr0(u64 v) { asm volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 inline void write_cr3(u64 v) { asm volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 inline void write_cr4(u64 v) { asm volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
-inline u64 read_rflags() { u64 v; asm volatile("pushfq; popq %0" : "=r"(v)); return v; }
+inline u64 read_rflags() {
+  u64 v;
+  asm volatile("pushfq; popq %0" : "=r"(v));
+  return v;
+}
 constexpr u64 kRflagsIf = 1ULL << 9;
 
 inline u64 rdtsc() {
@@ -85,7 +105,11 @@ inline u64 rdtsc() {
 }
 
 inline void outb(u16 port, u8 v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-inline u8 inb(u16 port) { u8 v; asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+inline u8 inb(u16 port) {
+  u8 v;
+  asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
 
 inline void pause() { asm volatile("pause" ::: "memory"); }
 inline void cli() { asm volatile("cli" ::: "memory"); }

@@ -24,8 +24,13 @@ constexpr u8 kInterruptGate = 0x8e;  // present, DPL 0, 64-bit interrupt gate (I
 alignas(16) Gate g_idt[256];
 
 void set_gate(u8 vector, u64 handler, u8 ist) {
-  g_idt[vector] = Gate{static_cast<u16>(handler), sel::kKernelCode, ist, kInterruptGate,
-                       static_cast<u16>(handler >> 16), static_cast<u32>(handler >> 32), 0};
+  g_idt[vector] = Gate{static_cast<u16>(handler),
+                       sel::kKernelCode,
+                       ist,
+                       kInterruptGate,
+                       static_cast<u16>(handler >> 16),
+                       static_cast<u32>(handler >> 32),
+                       0};
 }
 
 // IST assignment: #DF must not use the stack it faulted on (a kernel stack overflow

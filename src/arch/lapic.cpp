@@ -35,8 +35,10 @@ u32 read(Reg r) {
 }
 
 void write(Reg r, u32 v) {
-  if (g_x2apic) arch::wrmsr(x2apic_msr(r), v);
-  else g_mmio[static_cast<u32>(r) / 4] = v;
+  if (g_x2apic)
+    arch::wrmsr(x2apic_msr(r), v);
+  else
+    g_mmio[static_cast<u32>(r) / 4] = v;
 }
 
 u32 id() {
@@ -93,9 +95,7 @@ bool send(const Ipi& ipi) {
 
 void send_fixed(u32 apic_id, u8 vector) { send(Ipi{.delivery = Delivery::Fixed, .vector = vector, .dest = apic_id}); }
 void send_nmi(u32 apic_id) { send(Ipi{.delivery = Delivery::Nmi, .dest = apic_id}); }
-void send_nmi_all_but_self() {
-  send(Ipi{.delivery = Delivery::Nmi, .shorthand = Shorthand::AllExcludingSelf});
-}
+void send_nmi_all_but_self() { send(Ipi{.delivery = Delivery::Nmi, .shorthand = Shorthand::AllExcludingSelf}); }
 
 u32 timer_start_free_running() {
   write(Reg::TimerDivide, kTimerDivide16);

@@ -27,7 +27,7 @@ void send_nmi_all_but_self();
 u32 timer_start_free_running();  // masked one-shot from 0xffffffff; returns the start count
 u32 timer_stop();                // returns the current count and stops the timer
 void timer_set_hz(u64 hz);
-void timer_calibrate();          // against the TSC, if timer_set_hz was not called
+void timer_calibrate();  // against the TSC, if timer_set_hz was not called
 u64 timer_hz();
 
 }  // namespace lapic

@@ -59,7 +59,7 @@ using IcrPending = Field<u64, 12, 1>;  // delivery status (xAPIC only)
 using IcrAssert = Field<u64, 14, 1>;
 using IcrLevelTrigger = Field<u64, 15, 1>;
 using IcrShorthand = Field<u64, 18, 2>;
-using IcrDestXapic = Field<u64, 56, 8>;   // ICR high bits 24-31
+using IcrDestXapic = Field<u64, 56, 8>;  // ICR high bits 24-31
 using IcrDestX2apic = Field<u64, 32, 32>;
 
 struct Ipi {

@@ -40,13 +40,13 @@ inline constexpr Bit kPwt{u64{1} << 3};       // page-level write-through (4.9.2
 inline constexpr Bit kPcd{u64{1} << 4};       // page-level cache disable (4.9.2)
 inline constexpr Bit kAccessed{u64{1} << 5};  // A: set by the CPU on use (4.8)
 // Only in entries that map a page (Tables 4-16, 4-18, 4-20); ignored in the others.
-inline constexpr Bit kDirty{u64{1} << 6};     // D: set by the CPU on write (4.8)
+inline constexpr Bit kDirty{u64{1} << 6};  // D: set by the CPU on write (4.8)
 // Bit 7: PS in a PDPTE/PDE (1 = maps a 1G/2M page, Tables 4-16/4-18), reserved (must be 0)
 // in a PML4E (Table 4-15), and PAT in a PTE (Table 4-20).
 inline constexpr Bit kPageSize{u64{1} << 7};
 inline constexpr Bit kPat4K{u64{1} << 7};
-inline constexpr Bit kGlobal{u64{1} << 8};    // G: survives CR3 loads if CR4.PGE (4.10.2.4); leaves only
-inline constexpr Bit kPatLarge{u64{1} << 12}; // PAT of a 1G/2M page (Tables 4-16, 4-18)
+inline constexpr Bit kGlobal{u64{1} << 8};      // G: survives CR3 loads if CR4.PGE (4.10.2.4); leaves only
+inline constexpr Bit kPatLarge{u64{1} << 12};   // PAT of a 1G/2M page (Tables 4-16, 4-18)
 inline constexpr Bit kNoExecute{u64{1} << 63};  // XD: instruction fetch not allowed if IA32_EFER.NXE
 
 // Physical address fields. The SDM bounds them by MAXPHYADDR (at most 52); bits between
@@ -58,14 +58,14 @@ inline constexpr Field kAddr2M{21, 51};  // 2M page frame (Table 4-18)
 inline constexpr Field kAddr1G{30, 51};  // 1G page frame (Table 4-16)
 
 // Bits that must be 0 or the access faults with PFEC.RSVD (4.7), beyond MAXPHYADDR:
-inline constexpr u64 kRsvdPml4 = kPageSize.mask;          // PS in a PML4E (Table 4-15)
-inline constexpr u64 kRsvd2M = Field{13, 20}.mask();      // PDE mapping 2M (Table 4-18)
-inline constexpr u64 kRsvd1G = Field{13, 29}.mask();      // PDPTE mapping 1G (Table 4-16)
+inline constexpr u64 kRsvdPml4 = kPageSize.mask;      // PS in a PML4E (Table 4-15)
+inline constexpr u64 kRsvd2M = Field{13, 20}.mask();  // PDE mapping 2M (Table 4-18)
+inline constexpr u64 kRsvd1G = Field{13, 29}.mask();  // PDPTE mapping 1G (Table 4-16)
 
 // The permission and attribute bits a leaf carries (everything but the address, the
 // CPU-maintained A/D bits and the bit whose meaning depends on the level).
-inline constexpr u64 kLeafAttrs = kPresent.mask | kWrite.mask | kUser.mask | kPwt.mask | kPcd.mask |
-                                  kGlobal.mask | kNoExecute.mask;
+inline constexpr u64 kLeafAttrs =
+    kPresent.mask | kWrite.mask | kUser.mask | kPwt.mask | kPcd.mask | kGlobal.mask | kNoExecute.mask;
 
 inline constexpr unsigned kEntries = 512;  // 4 KiB table / 8-byte entries
 

@@ -5,6 +5,6 @@
 
 namespace serial {
 void init();
-void put_raw(char c);        // no newline translation, no lock
-bool try_get(u8* out);       // non-blocking read of one received byte
+void put_raw(char c);   // no newline translation, no lock
+bool try_get(u8* out);  // non-blocking read of one received byte
 }  // namespace serial

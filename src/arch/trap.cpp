@@ -21,14 +21,38 @@ constexpr u64 kNoPanic = ~0ULL;
 volatile u64 g_panic_cpu = kNoPanic;
 volatile bool g_expect_crash = false;
 
-const char* const kNames[32] = {
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
-    "#UD invalid opcode", "#NM device not available", "#DF double fault", "coprocessor overrun",
-    "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
-    "#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check", "#MC machine check",
-    "#XM SIMD error", "#VE virtualization", "#CP control protection", "reserved 22", "reserved 23",
-    "reserved 24", "reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
-    "#VC VMM communication", "#SX security", "reserved 31"};
+const char* const kNames[32] = {"#DE divide error",
+                                "#DB debug",
+                                "NMI",
+                                "#BP breakpoint",
+                                "#OF overflow",
+                                "#BR bound range",
+                                "#UD invalid opcode",
+                                "#NM device not available",
+                                "#DF double fault",
+                                "coprocessor overrun",
+                                "#TS invalid TSS",
+                                "#NP segment not present",
+                                "#SS stack fault",
+                                "#GP general protection",
+                                "#PF page fault",
+                                "reserved 15",
+                                "#MF x87 error",
+                                "#AC alignment check",
+                                "#MC machine check",
+                                "#XM SIMD error",
+                                "#VE virtualization",
+                                "#CP control protection",
+                                "reserved 22",
+                                "reserved 23",
+                                "reserved 24",
+                                "reserved 25",
+                                "reserved 26",
+                                "reserved 27",
+                                "#HV hypervisor injection",
+                                "#VC VMM communication",
+                                "#SX security",
+                                "reserved 31"};
 
 // The per-CPU structure if GS already points at one (early boot faults have none).
 smp::PerCpu* cpu_or_null() {
@@ -141,8 +165,7 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
     lib::format(out, "exception on cpu %lu (apic %u): vector %lu %s\n", c->index, c->apic_id, f.vector,
                 exception_name(f.vector));
   else
-    lib::format(out, "exception on cpu ? (apic %u): vector %lu %s\n", lapic::id(), f.vector,
-                exception_name(f.vector));
+    lib::format(out, "exception on cpu ? (apic %u): vector %lu %s\n", lapic::id(), f.vector, exception_name(f.vector));
   lib::format(out, "error code 0x%016lx", f.error_code);
   if (f.vector == vec::kPageFault) {
     // SDM Vol. 3A 4.7, Figure 4-12: P, W/R, U/S, RSVD, I/D.

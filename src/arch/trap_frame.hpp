@@ -26,11 +26,11 @@ static_assert(sizeof(TrapFrame) == kTrapFrameSize);
 namespace vec {
 constexpr u8 kDivide = 0, kDebug = 1, kNmi = 2, kBreakpoint = 3, kInvalidOpcode = 6;
 constexpr u8 kDoubleFault = 8, kGeneralProtection = 13, kPageFault = 14, kMachineCheck = 18;
-constexpr u8 kCrossCall = 0xf0;     // cross-CPU function call
+constexpr u8 kCrossCall = 0xf0;  // cross-CPU function call
 constexpr u8 kApicTimer = 0xf1;
-constexpr u8 kTlbFlush = 0xf2;     // reload CR3 (broadcast after page-table changes)
+constexpr u8 kTlbFlush = 0xf2;  // reload CR3 (broadcast after page-table changes)
 constexpr u8 kApicError = 0xfe;
-constexpr u8 kSpurious = 0xff;      // SVR low byte; low nibble must be all ones on old APICs
+constexpr u8 kSpurious = 0xff;  // SVR low byte; low nibble must be all ones on old APICs
 }  // namespace vec
 
 const char* exception_name(u64 vector);

@@ -123,8 +123,8 @@ void print_boot_report() {
   u64 listed = 0;
   for (u64 i = 0; i < smp::g_cpu_count; ++i)
     if (smp::g_cpus[i].state != smp::CpuState::Offline) ++listed;
-  lib::format(out, "smp: %lu of %lu enabled CPUs online (%lu failed), %lu listed in the MADT\n",
-              smp::g_online_count, listed, b.failed, smp::g_cpu_count);
+  lib::format(out, "smp: %lu of %lu enabled CPUs online (%lu failed), %lu listed in the MADT\n", smp::g_online_count,
+              listed, b.failed, smp::g_cpu_count);
   if (b.started > 0) {
     lib::format(out, "smp: bring-up %lu us from first INIT to last AP online (trampoline at 0x%lx)\n",
                 tsc::ticks_to_us(b.last_arrival_tsc > b.first_init_tsc ? b.last_arrival_tsc - b.first_init_tsc : 0),

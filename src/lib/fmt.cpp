@@ -59,10 +59,14 @@ void vformat(Sink& out, const char* fmt, va_list ap) {
     ++p;
     Spec sp;
     for (;; ++p) {
-      if (*p == '-') sp.left = true;
-      else if (*p == '0') sp.zero = true;
-      else if (*p == '#') sp.alt = true;
-      else break;
+      if (*p == '-')
+        sp.left = true;
+      else if (*p == '0')
+        sp.zero = true;
+      else if (*p == '#')
+        sp.alt = true;
+      else
+        break;
     }
     if (*p == '*') {
       sp.width = va_arg(ap, int);
@@ -126,7 +130,10 @@ void vformat(Sink& out, const char* fmt, va_list ap) {
         break;
       }
       case '\0': return;
-      default: out.put('%'); out.put(*p); break;
+      default:
+        out.put('%');
+        out.put(*p);
+        break;
     }
   }
 }

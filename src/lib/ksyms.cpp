@@ -20,8 +20,10 @@ const char* lookup(u64 addr, u64* offset) {
   u64 lo = 0, hi = n;  // find the last entry with entry.addr <= addr
   while (lo < hi) {
     u64 mid = lo + (hi - lo) / 2;
-    if (ksyms_table[mid].addr <= addr) lo = mid + 1;
-    else hi = mid;
+    if (ksyms_table[mid].addr <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo == 0) return nullptr;
   const KsymEntry& e = ksyms_table[lo - 1];
@@ -35,8 +37,10 @@ const char* lookup(u64 addr, u64* offset) {
 void print(lib::Sink& out, u64 addr) {
   u64 off = 0;
   const char* name = lookup(addr, &off);
-  if (name == nullptr) lib::format(out, "?");
-  else lib::format(out, "%s+0x%lx", name, off);
+  if (name == nullptr)
+    lib::format(out, "?");
+  else
+    lib::format(out, "%s+0x%lx", name, off);
 }
 
 }  // namespace ksyms

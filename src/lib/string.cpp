@@ -76,11 +76,16 @@ bool parse_u64(const char* s, u64* out, bool hex_default) {
   for (; *s != '\0'; ++s) {
     unsigned d;
     char c = *s;
-    if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
-    else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
-    else if (c == '_' || c == '`') continue;  // digit separators, as gdb and DDB print them
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      d = static_cast<unsigned>(c - 'A' + 10);
+    else if (c == '_' || c == '`')
+      continue;  // digit separators, as gdb and DDB print them
+    else
+      return false;
     if (d >= base) return false;
     if (v > (~0ULL - d) / base) return false;
     v = v * base + d;

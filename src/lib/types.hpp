@@ -28,7 +28,10 @@ struct VirtAddr {
   constexpr VirtAddr operator+(u64 off) const { return VirtAddr(value + off); }
   constexpr bool operator==(const VirtAddr&) const = default;
   constexpr bool operator<(const VirtAddr& o) const { return value < o.value; }
-  template <typename T> T* ptr() const { return reinterpret_cast<T*>(value); }
+  template <typename T>
+  T* ptr() const {
+    return reinterpret_cast<T*>(value);
+  }
 };
 
 constexpr u64 KiB = 1024;

@@ -28,8 +28,7 @@ class KernelPhysMem final : public lib::PhysMem {
       return reinterpret_cast<u8*>(pa);
     }
     for (usize i = 0; i < range_count; ++i) {
-      if (pa >= ranges[i].start && pa + len <= ranges[i].end)
-        return reinterpret_cast<u8*>(layout::phys_to_virt(pa));
+      if (pa >= ranges[i].start && pa + len <= ranges[i].end) return reinterpret_cast<u8*>(layout::phys_to_virt(pa));
     }
     return nullptr;
   }
@@ -145,8 +144,7 @@ u64 map_device(u64 pa, u64 size, const char* name) {
   if (g_device_next + len - 1 < g_device_next) return 0;  // past the top
   u64 va = g_device_next;
   auto b = builder();
-  if (!b.map(va, base, len,
-             mm::MapFlags{.write = true, .exec = false, .user = false, .global = true, .uncached = true},
+  if (!b.map(va, base, len, mm::MapFlags{.write = true, .exec = false, .user = false, .global = true, .uncached = true},
              mm::PageSize::Size4K))
     return 0;
   g_device_next += len + layout::kPageSize;  // a hole between devices catches overruns

@@ -56,7 +56,7 @@ constexpr u64 kPerCpuDataSize = 1 * kPageSize;
 constexpr u64 kGuardSize = kPageSize;
 constexpr u64 kStackBottomOff = kPerCpuDataSize + kGuardSize;
 constexpr u64 kStackTopOff = kStackBottomOff + config::kKernelStackSize;
-constexpr unsigned kIstCount = 3;  // 1: #DF, 2: NMI, 3: #MC
+constexpr unsigned kIstCount = 3;             // 1: #DF, 2: NMI, 3: #MC
 constexpr u64 ist_bottom_off(unsigned ist) {  // ist is 1-based, as in the TSS
   return kStackTopOff + kGuardSize + (ist - 1) * (config::kIstStackSize + kGuardSize);
 }

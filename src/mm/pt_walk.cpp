@@ -35,7 +35,7 @@ struct RawFlags {
   char s[11];
   explicit RawFlags(u64 e) {
     const char letters[] = "PWUTCADSGN";
-    const u64 masks[] = {pte::kPresent.mask, pte::kWrite.mask, pte::kUser.mask,     pte::kPwt.mask,
+    const u64 masks[] = {pte::kPresent.mask, pte::kWrite.mask,    pte::kUser.mask,  pte::kPwt.mask,
                          pte::kPcd.mask,     pte::kAccessed.mask, pte::kDirty.mask, pte::kPageSize.mask,
                          pte::kGlobal.mask,  pte::kNoExecute.mask};
     for (int i = 0; i < 10; ++i) s[i] = (e & masks[i]) ? letters[i] : '-';
@@ -194,9 +194,7 @@ void format_walk(lib::Sink& out, u64 va, const WalkResult& r) {
   }
   const WalkStep* last = n > 0 ? &r.steps[n - 1] : nullptr;
   switch (r.fault) {
-    case WalkResult::NonCanonical:
-      lib::format(out, "error: 0x%016lx is not canonical\n", va);
-      return;
+    case WalkResult::NonCanonical: lib::format(out, "error: 0x%016lx is not canonical\n", va); return;
     case WalkResult::NotPresent:
       if (last) {
         lib::format(out, "error: 0x%016lx not mapped (%s[%u] not present)\n", va, level_name(last->level), last->index);
@@ -214,8 +212,7 @@ void format_walk(lib::Sink& out, u64 va, const WalkResult& r) {
       lib::format(out, "error: 0x%016lx not mapped (%s table at 0x%016lx unreadable)\n", va, level_name(4 - n),
                   r.fault_table);
       return;
-    case WalkResult::None:
-      break;
+    case WalkResult::None: break;
   }
   lib::format(out, "error: 0x%016lx not mapped\n", va);
 }

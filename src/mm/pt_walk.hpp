@@ -55,8 +55,8 @@ struct WalkResult {
   WalkStep steps[4];
   int step_count;  // levels whose entry was read
   bool mapped;
-  u64 pa;         // translation of va itself (page base + offset)
-  u64 page_size;  // 4 KiB, 2 MiB or 1 GiB
+  u64 pa;                  // translation of va itself (page base + offset)
+  u64 page_size;           // 4 KiB, 2 MiB or 1 GiB
   bool write, user, exec;  // effective: W and U are ANDed over all levels, exec = no NX at any level
   enum Fault { None, NonCanonical, NotPresent, ReservedBit, Unreadable } fault;
   // NotPresent/ReservedBit: the offending entry is steps[step_count - 1].

@@ -73,13 +73,16 @@ void print_percpu(u64 i) {
   }
   GsProbe probe{};
   if (monitor::in_panic_shell()) {
-    if (i == smp::this_cpu()->index) lib::format(out, "gs_base: 0x%016lx\n", arch::rdmsr(arch::msr::kGsBase));
-    else lib::format(out, "gs_base: 0x%016lx (stopped; its slot)\n", reinterpret_cast<u64>(p->self));
+    if (i == smp::this_cpu()->index)
+      lib::format(out, "gs_base: 0x%016lx\n", arch::rdmsr(arch::msr::kGsBase));
+    else
+      lib::format(out, "gs_base: 0x%016lx (stopped; its slot)\n", reinterpret_cast<u64>(p->self));
   } else {
     smp::XcallResult r = smp::xcall(i, probe_gs, &probe, kXcallTimeoutUs);
     if (r == smp::XcallResult::Done || r == smp::XcallResult::DoneViaNmi)
       lib::format(out, "gs_base: 0x%016lx\n", probe.gs_base);
-    else lib::format(out, "gs_base: unavailable (%s)\n", smp::xcall_result_name(r));
+    else
+      lib::format(out, "gs_base: unavailable (%s)\n", smp::xcall_result_name(r));
   }
   lib::format(out, "self: 0x%016lx\n", reinterpret_cast<u64>(p->self));
   lib::format(out, "stack: 0x%016lx-0x%016lx\n", p->stack_lo, p->stack_hi);
@@ -184,8 +187,9 @@ int cmd_ipi(const monitor::Args& a) {
     sum += dt;
   }
   u64 mn = tsc::ticks_to_ns(min), av = tsc::ticks_to_ns(sum / count), mx = tsc::ticks_to_ns(max);
-  lib::format(monitor::out(), "cpu %lu (apic %u): %lu round trips, min %lu.%03lu us, avg %lu.%03lu us, max %lu.%03lu us\n",
-              i, p->apic_id, count, mn / 1000, mn % 1000, av / 1000, av % 1000, mx / 1000, mx % 1000);
+  lib::format(monitor::out(),
+              "cpu %lu (apic %u): %lu round trips, min %lu.%03lu us, avg %lu.%03lu us, max %lu.%03lu us\n", i,
+              p->apic_id, count, mn / 1000, mn % 1000, av / 1000, av % 1000, mx / 1000, mx % 1000);
   return 0;
 }
 
@@ -193,8 +197,8 @@ int cmd_ipi(const monitor::Args& a) {
 
 MONITOR_COMMAND(cpus, "", "every CPU in the MADT: index, APIC ID, state, slot, arrival", cmd_cpus, kNoKeywords, true);
 MONITOR_COMMAND(percpu, "<n>|all", "per-CPU data; gs_base as that CPU reads it now", cmd_percpu, kAllKeywords, true);
-MONITOR_COMMAND(regs, "<n>", "registers of CPU n, taken on that CPU (NMI if it ignores the IPI)", cmd_regs,
-                kNoKeywords, true);
+MONITOR_COMMAND(regs, "<n>", "registers of CPU n, taken on that CPU (NMI if it ignores the IPI)", cmd_regs, kNoKeywords,
+                true);
 MONITOR_COMMAND(ipi, "<n> [count]", "cross-CPU call round trip to CPU n: min/avg/max", cmd_ipi, kNoKeywords, false);
 
 namespace {

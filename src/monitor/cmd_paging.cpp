@@ -35,8 +35,10 @@ int cmd_walk(const monitor::Args& a) {
 const char* const kMapsKeywords[] = {"-v", nullptr};
 int cmd_maps(const monitor::Args& a) {
   bool verbose = false;
-  if (a.argc == 2 && lib::streq(a.argv[1], "-v")) verbose = true;
-  else if (a.argc != 1) return monitor::error("usage: maps [-v]");
+  if (a.argc == 2 && lib::streq(a.argv[1], "-v"))
+    verbose = true;
+  else if (a.argc != 1)
+    return monitor::error("usage: maps [-v]");
   mm::format_maps(monitor::out(), kvm::phys(), arch::read_cr3(), verbose);
   return 0;
 }
@@ -48,8 +50,8 @@ int cmd_layout(const monitor::Args& a) {
   mm::mapped_bytes_by_region(kvm::phys(), arch::read_cr3(), mapped);
   const auto& fr = kvm::frames();
   u64 image = reinterpret_cast<u64>(__kernel_phys_end) - reinterpret_cast<u64>(__kernel_phys_start);
-  lib::format(out, "%-18s %-18s %-10s %-9s %-13s %-13s %s\n", "start", "end", "size", "pml4", "mapped",
-              "backed", "region");
+  lib::format(out, "%-18s %-18s %-10s %-9s %-13s %-13s %s\n", "start", "end", "size", "pml4", "mapped", "backed",
+              "region");
   for (int i = 0; i < 5; ++i) {
     const auto& r = layout::kRegions[i];
     u64 size = r.end - r.start;
@@ -63,14 +65,19 @@ int cmd_layout(const monitor::Args& a) {
       default: break;  // user: nothing; devices: MMIO, no RAM behind them
     }
     char sz[16], idx[16];
-    if (size >= TiB) lib::snformat(sz, sizeof sz, "%lu TiB", size / TiB);
-    else if (size >= GiB) lib::snformat(sz, sizeof sz, "%lu GiB", size / GiB);
-    else lib::snformat(sz, sizeof sz, "%lu MiB", size / MiB);
+    if (size >= TiB)
+      lib::snformat(sz, sizeof sz, "%lu TiB", size / TiB);
+    else if (size >= GiB)
+      lib::snformat(sz, sizeof sz, "%lu GiB", size / GiB);
+    else
+      lib::snformat(sz, sizeof sz, "%lu MiB", size / MiB);
     unsigned first = layout::pml4_index(r.start), last = layout::pml4_index(r.end - 1);
-    if (first == last) lib::snformat(idx, sizeof idx, "%u", first);
-    else lib::snformat(idx, sizeof idx, "%u-%u", first, last);
-    lib::format(out, "0x%016lx 0x%016lx %-10s %-9s %-13lu %-13lu %s\n", r.start, r.end - 1 + 1, sz, idx,
-                mapped[i], backed, r.description);
+    if (first == last)
+      lib::snformat(idx, sizeof idx, "%u", first);
+    else
+      lib::snformat(idx, sizeof idx, "%u-%u", first, last);
+    lib::format(out, "0x%016lx 0x%016lx %-10s %-9s %-13lu %-13lu %s\n", r.start, r.end - 1 + 1, sz, idx, mapped[i],
+                backed, r.description);
   }
   lib::format(out, "(mapped: bytes of virtual space mapped; backed: bytes of RAM behind them)\n");
   return 0;
@@ -96,8 +103,10 @@ int cmd_x(const monitor::Args& a) {
     u64 n = len - off < 16 ? len - off : 16;
     lib::format(out, "0x%016lx:", va + off);
     for (u64 i = 0; i < 16; ++i) {
-      if (i < n) lib::format(out, " %02x", p[off + i]);
-      else lib::format(out, "   ");
+      if (i < n)
+        lib::format(out, " %02x", p[off + i]);
+      else
+        lib::format(out, "   ");
     }
     lib::format(out, "  |");
     for (u64 i = 0; i < n; ++i) {

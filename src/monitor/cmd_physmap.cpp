@@ -26,8 +26,8 @@ int cmd_physmap(const monitor::Args& a) {
     const auto& r = fr.run(i);
     lib::format(out, "  0x%016lx-0x%016lx %s\n", r.start, r.end, mm::purpose_name(r.purpose));
   }
-  lib::format(out, "totals: usable %lu KiB, kernel image %lu KiB, allocated %lu KiB", map.total(mm::MemType::Usable) / KiB,
-              (ke - ks) / KiB, fr.allocated_bytes() / KiB);
+  lib::format(out, "totals: usable %lu KiB, kernel image %lu KiB, allocated %lu KiB",
+              map.total(mm::MemType::Usable) / KiB, (ke - ks) / KiB, fr.allocated_bytes() / KiB);
   for (usize p = 0; p < mm::kPurposeCount; ++p) {
     u64 b = fr.allocated_bytes(static_cast<mm::Purpose>(p));
     if (b != 0) lib::format(out, " (%s %lu KiB)", mm::purpose_name(static_cast<mm::Purpose>(p)), b / KiB);

@@ -98,13 +98,20 @@ int cmd_crash(const monitor::Args& a) {
   if (a.argc < 2 || a.argc > 3) return monitor::error("usage: crash pf|gp|ud|de|stack|bp [cpu|guarded]");
   static Crash kind;
   const char* k = a.argv[1];
-  if (lib::streq(k, "pf")) kind = Crash::Pf;
-  else if (lib::streq(k, "gp")) kind = Crash::Gp;
-  else if (lib::streq(k, "ud")) kind = Crash::Ud;
-  else if (lib::streq(k, "de")) kind = Crash::De;
-  else if (lib::streq(k, "stack")) kind = Crash::Stack;
-  else if (lib::streq(k, "bp")) kind = Crash::Bp;
-  else return monitor::error("unknown crash kind '%s' (pf, gp, ud, de, stack, bp)", k);
+  if (lib::streq(k, "pf"))
+    kind = Crash::Pf;
+  else if (lib::streq(k, "gp"))
+    kind = Crash::Gp;
+  else if (lib::streq(k, "ud"))
+    kind = Crash::Ud;
+  else if (lib::streq(k, "de"))
+    kind = Crash::De;
+  else if (lib::streq(k, "stack"))
+    kind = Crash::Stack;
+  else if (lib::streq(k, "bp"))
+    kind = Crash::Bp;
+  else
+    return monitor::error("unknown crash kind '%s' (pf, gp, ud, de, stack, bp)", k);
   u64 cpu = smp::this_cpu()->index;
   g_guarded = a.argc == 3 && lib::streq(a.argv[2], "guarded");
   if (g_guarded && kind == Crash::Stack) return monitor::error("a stack overflow cannot be recovered from");
@@ -114,8 +121,10 @@ int cmd_crash(const monitor::Args& a) {
     if (p == nullptr || p->state != smp::CpuState::Online) return monitor::error("cpu %lu is not online", cpu);
   }
   lib::format(monitor::out(), "crash: raising %s on cpu %lu\n", k, cpu);
-  if (cpu == smp::this_cpu()->index) do_crash(&kind, nullptr);
-  else smp::xcall(cpu, do_crash, &kind, 1000000);
+  if (cpu == smp::this_cpu()->index)
+    do_crash(&kind, nullptr);
+  else
+    smp::xcall(cpu, do_crash, &kind, 1000000);
   // The other CPU panics and NMIs us; we only get here if it did not.
   return monitor::error("cpu %lu did not crash", cpu);
 }

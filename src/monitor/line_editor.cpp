@@ -66,8 +66,7 @@ LineEditor::Result LineEditor::feed(u8 b) {
   }
   switch (b) {
     case '\r':
-    case '\n':
-      return on_enter(b);
+    case '\n': return on_enter(b);
     case ctrl('C'):
       out_.write("^C\r\n", 4);
       reset_line();
@@ -77,9 +76,7 @@ LineEditor::Result LineEditor::feed(u8 b) {
     case ctrl('H'):
       if (cur_ > 0) delete_range(cur_ - 1, cur_);
       break;
-    case ctrl('U'):
-      delete_range(0, len_);
-      break;
+    case ctrl('U'): delete_range(0, len_); break;
     case ctrl('W'): {
       usize i = cur_;
       while (i > 0 && buf_[i - 1] == ' ') --i;
@@ -87,24 +84,15 @@ LineEditor::Result LineEditor::feed(u8 b) {
       delete_range(i, cur_);
       break;
     }
-    case ctrl('A'):
-      move_to(0);
-      break;
-    case ctrl('E'):
-      move_to(len_);
-      break;
+    case ctrl('A'): move_to(0); break;
+    case ctrl('E'): move_to(len_); break;
     case ctrl('L'):
       out_.write("\x1b[H\x1b[2J", 7);
       redraw_all();
       break;
-    case '\t':
-      complete();
-      break;
-    case kEsc:
-      esc_ = Esc::Esc;
-      break;
-    default:
-      break;  // NUL, other control bytes and 8-bit bytes: ignored
+    case '\t': complete(); break;
+    case kEsc: esc_ = Esc::Esc; break;
+    default: break;  // NUL, other control bytes and 8-bit bytes: ignored
   }
   return Result::None;
 }
@@ -134,10 +122,14 @@ void LineEditor::feed_escape(u8 b) {
     case Esc::Esc:
       seq_len_ = 0;
       seq_overlong_ = false;
-      if (b == '[') esc_ = Esc::Csi;
-      else if (b == 'O') esc_ = Esc::Ss3;
-      else if (b <= 0x2f) esc_ = Esc::Inter;  // nF escape, e.g. ESC ( B
-      else esc_ = Esc::None;                  // two-byte escape: none supported
+      if (b == '[')
+        esc_ = Esc::Csi;
+      else if (b == 'O')
+        esc_ = Esc::Ss3;
+      else if (b <= 0x2f)
+        esc_ = Esc::Inter;  // nF escape, e.g. ESC ( B
+      else
+        esc_ = Esc::None;  // two-byte escape: none supported
       return;
     case Esc::Inter:
       if (b >= 0x30) esc_ = Esc::None;  // final byte: ignored
@@ -145,18 +137,21 @@ void LineEditor::feed_escape(u8 b) {
     case Esc::Csi:
     case Esc::Ss3:
       if (b <= 0x3f) {  // parameter or intermediate byte
-        if (seq_len_ < kMaxSeq) seq_[seq_len_++] = b;
-        else seq_overlong_ = true;
+        if (seq_len_ < kMaxSeq)
+          seq_[seq_len_++] = b;
+        else
+          seq_overlong_ = true;
         return;
       }
       if (!seq_overlong_) {
-        if (esc_ == Esc::Csi) on_csi(b);
-        else if (seq_len_ == 0) on_ss3(b);
+        if (esc_ == Esc::Csi)
+          on_csi(b);
+        else if (seq_len_ == 0)
+          on_ss3(b);
       }
       esc_ = Esc::None;
       return;
-    case Esc::None:
-      return;
+    case Esc::None: return;
   }
 }
 
@@ -179,8 +174,10 @@ void LineEditor::on_csi(u8 final_byte) {
   // xterm encodes modifiers as 1 + bits (Shift 1, Alt 2, Ctrl 4) in the second field.
   bool ctrl_mod = field == 1 && param[1] >= 1 && ((param[1] - 1) & 4) != 0;
   if (final_byte == '~') {
-    if (param[0] == 1 || param[0] == 7) move_to(0);
-    else if (param[0] == 4 || param[0] == 8) move_to(len_);
+    if (param[0] == 1 || param[0] == 7)
+      move_to(0);
+    else if (param[0] == 4 || param[0] == 8)
+      move_to(len_);
     else if (param[0] == 3) {
       if (cur_ < len_) delete_range(cur_, cur_ + 1);
     }
@@ -271,15 +268,19 @@ void LineEditor::redraw_all() {
 }
 
 void LineEditor::move_to(usize pos) {
-  if (pos < cur_) move_left(cur_ - pos);
-  else move_right(pos - cur_);
+  if (pos < cur_)
+    move_left(cur_ - pos);
+  else
+    move_right(pos - cur_);
   cur_ = pos;
 }
 
 void LineEditor::move_left(usize n) {
   if (n == 0) return;
-  if (n == 1) out_.write("\b", 1);
-  else lib::format(out_, "\x1b[%zuD", n);
+  if (n == 1)
+    out_.write("\b", 1);
+  else
+    lib::format(out_, "\x1b[%zuD", n);
 }
 
 void LineEditor::move_right(usize n) {
@@ -361,8 +362,10 @@ void LineEditor::complete() {
   if (all_same) {
     if (!insert(cand[0] + wlen, common - wlen)) return;
     // Step over a space that is already there instead of doubling it.
-    if (cur_ < len_ && buf_[cur_] == ' ') move_to(cur_ + 1);
-    else insert(" ", 1);
+    if (cur_ < len_ && buf_[cur_] == ' ')
+      move_to(cur_ + 1);
+    else
+      insert(" ", 1);
     return;
   }
   if (common > wlen) {

@@ -42,8 +42,7 @@ constexpr usize kHistorySize = 32;
 // call returns to the editor) and returns how many it stored.
 class Completer {
  public:
-  virtual usize complete(const char* line, usize word_start, usize cursor, const char** out,
-                         usize max) = 0;
+  virtual usize complete(const char* line, usize word_start, usize cursor, const char** out, usize max) = 0;
 
  protected:
   // Not virtual and protected: never deleted through the base, and a virtual
@@ -63,8 +62,7 @@ class LineEditor {
   static constexpr usize kMaxCandidates = 64;
 
   // constexpr so a global editor is constant-initialized (no static constructor).
-  constexpr LineEditor(lib::Sink& out, Completer* completer /* may be null */)
-      : out_(out), completer_(completer) {}
+  constexpr LineEditor(lib::Sink& out, Completer* completer /* may be null */) : out_(out), completer_(completer) {}
   LineEditor(const LineEditor&) = delete;
   LineEditor& operator=(const LineEditor&) = delete;
 
@@ -120,8 +118,8 @@ class LineEditor {
   char buf_[kMaxLine + 1] = {};
   usize len_ = 0;
   usize cur_ = 0;
-  bool done_ = false;     // a Line/Cancel was returned and start() has not run yet
-  u8 last_enter_ = 0;     // '\r' or '\n' if the previous byte was an Enter
+  bool done_ = false;  // a Line/Cancel was returned and start() has not run yet
+  u8 last_enter_ = 0;  // '\r' or '\n' if the previous byte was an Enter
 
   Esc esc_ = Esc::None;
   u8 seq_[kMaxSeq] = {};
@@ -130,8 +128,8 @@ class LineEditor {
 
   char hist_[kHistory][kMaxLine + 1] = {};
   usize hist_count_ = 0;
-  usize hist_next_ = 0;   // slot the next entry goes to
-  usize hist_pos_ = 0;    // 0: editing the live line; k: showing history_at(k - 1)
+  usize hist_next_ = 0;            // slot the next entry goes to
+  usize hist_pos_ = 0;             // 0: editing the live line; k: showing history_at(k - 1)
   char saved_[kMaxLine + 1] = {};  // the live line while browsing history
 };
 

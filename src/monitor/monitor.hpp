@@ -22,6 +22,6 @@ const Command* commands_end();
 #define MONITOR_CAT2(a, b) a##b
 #define MONITOR_CAT(a, b) MONITOR_CAT2(a, b)
 // MONITOR_COMMAND(name, usage, summary, handler, keywords, panic_safe)
-#define MONITOR_COMMAND(name, ...)                                                          \
-  [[gnu::used, gnu::section(".monitor_cmds." #name), gnu::aligned(8)]] const monitor::Command \
-      MONITOR_CAT(kMonitorCommand_, name) = {#name, __VA_ARGS__}
+#define MONITOR_COMMAND(name, ...)                                                                         \
+  [[gnu::used, gnu::section(".monitor_cmds." #name), gnu::aligned(8)]] const monitor::Command MONITOR_CAT( \
+      kMonitorCommand_, name) = {#name, __VA_ARGS__}

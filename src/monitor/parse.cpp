@@ -29,8 +29,10 @@ TokError tokenize(char* line, Args* out) {
     out->argv[argc++] = w;
     bool quoted = false;
     while (*r != '\0' && (quoted || !is_space(*r))) {
-      if (*r == '"') quoted = !quoted;
-      else *w++ = *r;
+      if (*r == '"')
+        quoted = !quoted;
+      else
+        *w++ = *r;
       ++r;
     }
     if (quoted) return TokError::UnterminatedQuote;
@@ -67,8 +69,8 @@ const Command* lookup(const Command* table, usize n, const char* name, LookupErr
   return found;
 }
 
-usize complete_command(const Command* table, usize n, const char* line, usize word_start,
-                       usize cursor, const char** out, usize max) {
+usize complete_command(const Command* table, usize n, const char* line, usize word_start, usize cursor,
+                       const char** out, usize max) {
   if (word_start > cursor) return 0;
   const char* word = line + word_start;
   usize wlen = cursor - word_start;
@@ -107,8 +109,7 @@ usize complete_command(const Command* table, usize n, const char* line, usize wo
   return count;
 }
 
-usize TableCompleter::complete(const char* line, usize word_start, usize cursor,
-                               const char** out, usize max) {
+usize TableCompleter::complete(const char* line, usize word_start, usize cursor, const char** out, usize max) {
   return complete_command(table_, n_, line, word_start, cursor, out, max);
 }
 
@@ -126,19 +127,13 @@ bool parse_count(const char* s, u64* out, lib::Sink* err) {
 
 void print_error(lib::Sink& out, TokError e) {
   switch (e) {
-    case TokError::None:
-      break;
-    case TokError::TooManyArgs:
-      lib::format(out, "error: too many arguments (at most %zu)\r\n", kMaxArgs);
-      break;
-    case TokError::UnterminatedQuote:
-      lib::format(out, "error: unterminated quote\r\n");
-      break;
+    case TokError::None: break;
+    case TokError::TooManyArgs: lib::format(out, "error: too many arguments (at most %zu)\r\n", kMaxArgs); break;
+    case TokError::UnterminatedQuote: lib::format(out, "error: unterminated quote\r\n"); break;
   }
 }
 
-void print_lookup_error(lib::Sink& out, const Command* table, usize n, const char* name,
-                        LookupError e) {
+void print_lookup_error(lib::Sink& out, const Command* table, usize n, const char* name, LookupError e) {
   if (e == LookupError::Unknown) {
     lib::format(out, "error: unknown command '%s' (try help)\r\n", name);
   } else if (e == LookupError::Ambiguous) {

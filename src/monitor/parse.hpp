@@ -41,14 +41,13 @@ const Command* lookup(const Command* table, usize n, const char* name, LookupErr
 // Completions for line[word_start, cursor): command names for the first word,
 // else the keywords of the (exact or unique-prefix) command for its first
 // argument; nothing for later arguments. Returns the number stored in out.
-usize complete_command(const Command* table, usize n, const char* line, usize word_start,
-                       usize cursor, const char** out, usize max);
+usize complete_command(const Command* table, usize n, const char* line, usize word_start, usize cursor,
+                       const char** out, usize max);
 
 class TableCompleter final : public Completer {
  public:
   constexpr TableCompleter(const Command* table, usize n) : table_(table), n_(n) {}
-  usize complete(const char* line, usize word_start, usize cursor, const char** out,
-                 usize max) override;
+  usize complete(const char* line, usize word_start, usize cursor, const char** out, usize max) override;
 
  private:
   const Command* table_;
@@ -66,7 +65,6 @@ bool parse_count(const char* s, u64* out, lib::Sink* err = nullptr);
 // The error lines for a failed tokenize() or lookup(); nothing for ::None.
 // An ambiguous name lists the commands it could mean.
 void print_error(lib::Sink& out, TokError e);
-void print_lookup_error(lib::Sink& out, const Command* table, usize n, const char* name,
-                        LookupError e);
+void print_lookup_error(lib::Sink& out, const Command* table, usize n, const char* name, LookupError e);
 
 }  // namespace monitor

@@ -82,7 +82,7 @@ bool add_cpu(Madt* m, u32 apic_id, u32 uid, u32 flags, bool x2apic) {
   Cpu& c = m->cpus[m->cpu_count++];
   c.apic_id = apic_id;
   c.uid = uid;
-  c.enabled = (flags & 1u) != 0;  // Table 5.23 bit 0: Enabled
+  c.enabled = (flags & 1u) != 0;         // Table 5.23 bit 0: Enabled
   c.online_capable = (flags & 2u) != 0;  // Table 5.23 bit 1: Online Capable (ACPI 6.3+)
   c.x2apic = x2apic;
   return true;
@@ -151,12 +151,12 @@ Error parse_madt(const u8* table, usize len, Madt* out) {
     const u8* e = table + off;
     usize need = 2;
     switch (type) {
-      case 0: need = 8; break;  // 5.2.12.2 Processor Local APIC
-      case 1: need = 12; break;  // 5.2.12.3 I/O APIC
-      case 2: need = 10; break;  // 5.2.12.5 Interrupt Source Override
-      case 4: need = 6; break;  // 5.2.12.7 Local APIC NMI
-      case 5: need = 12; break;  // 5.2.12.8 Local APIC Address Override
-      case 9: need = 16; break;  // 5.2.12.12 Processor Local x2APIC
+      case 0: need = 8; break;     // 5.2.12.2 Processor Local APIC
+      case 1: need = 12; break;    // 5.2.12.3 I/O APIC
+      case 2: need = 10; break;    // 5.2.12.5 Interrupt Source Override
+      case 4: need = 6; break;     // 5.2.12.7 Local APIC NMI
+      case 5: need = 12; break;    // 5.2.12.8 Local APIC Address Override
+      case 9: need = 16; break;    // 5.2.12.12 Processor Local x2APIC
       case 0xA: need = 12; break;  // 5.2.12.13 Local x2APIC NMI
       default: break;
     }
@@ -199,17 +199,14 @@ Error parse_madt(const u8* table, usize len, Madt* out) {
       case 0xA:  // Flags u16 @2, UID u32 @4, LINT# u8 @8, reserved[3] @9
         add_nmi(out, rd32(e, 4), rd16(e, 2), e[8], true);
         break;
-      default:
-        ++out->entries_unknown;
-        break;
+      default: ++out->entries_unknown; break;
     }
     off += elen;
   }
   return Error::None;
 }
 
-Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision,
-                 char oem_id[7]) {
+Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision, char oem_id[7]) {
   *root_phys = 0;
   *use_xsdt = false;
   *revision = 0;
@@ -303,8 +300,7 @@ void record(Info* out, const TableInfo& ti) {
 Error parse_acpi(lib::PhysMem& mem, const u8* rsdp, usize rsdp_len, u64 rsdp_phys, Info* out) {
   memset(out, 0, sizeof *out);
   out->rsdp_phys = rsdp_phys;
-  Error err = parse_rsdp(rsdp, rsdp_len, &out->root_phys, &out->use_xsdt, &out->rsdp_revision,
-                         out->oem_id);
+  Error err = parse_rsdp(rsdp, rsdp_len, &out->root_phys, &out->use_xsdt, &out->rsdp_revision, out->oem_id);
   if (err != Error::None) return out->error = err;
 
   // RSDT (5.2.7) holds u32 physical addresses, XSDT (5.2.8) u64 ones, both right after
@@ -473,8 +469,8 @@ void format_tables(lib::Sink& out, const Info& info) {
     sig[4] = '\0';
     // Lines must start with a letter; a corrupt signature may not.
     if (sig[0] >= '0' && sig[0] <= '9') sig[0] = '?';
-    lib::format(out, "%s 0x%016lx len=%u rev=%u checksum=%s oem=%s\n", sig, t.phys, t.length,
-                t.revision, t.checksum_ok ? "ok" : "BAD", trim(t.oem_id).s);
+    lib::format(out, "%s 0x%016lx len=%u rev=%u checksum=%s oem=%s\n", sig, t.phys, t.length, t.revision,
+                t.checksum_ok ? "ok" : "BAD", trim(t.oem_id).s);
   }
   if (info.tables_dropped != 0) {
     lib::format(out, "tables not listed: %zu (more than %zu)\n", info.tables_dropped, kMaxTables);
@@ -489,8 +485,8 @@ void format_tables(lib::Sink& out, const Info& info) {
   usize enabled = 0;
   for (usize i = 0; i < m.cpu_count; ++i)
     if (m.cpus[i].enabled) ++enabled;
-  lib::format(out, "MADT lapic=0x%lx flags=0x%x cpus=%zu enabled=%zu dropped=%zu rejected=%zu\n",
-              m.lapic_address, m.flags, m.cpu_count, enabled, m.cpus_dropped, m.cpus_rejected);
+  lib::format(out, "MADT lapic=0x%lx flags=0x%x cpus=%zu enabled=%zu dropped=%zu rejected=%zu\n", m.lapic_address,
+              m.flags, m.cpu_count, enabled, m.cpus_dropped, m.cpus_rejected);
   for (usize i = 0; i < m.cpu_count; ++i) {
     const Cpu& c = m.cpus[i];
     lib::format(out, "cpu %u apic %u %s%s%s\n", c.uid, c.apic_id, c.enabled ? "enabled" : "disabled",
@@ -509,8 +505,7 @@ void format_tables(lib::Sink& out, const Info& info) {
     if (n.all) {
       lib::format(out, "nmi cpu all lint %u flags 0x%x%s\n", n.lint, n.flags, n.x2apic ? " x2apic" : "");
     } else {
-      lib::format(out, "nmi cpu %u lint %u flags 0x%x%s\n", n.uid, n.lint, n.flags,
-                  n.x2apic ? " x2apic" : "");
+      lib::format(out, "nmi cpu %u lint %u flags 0x%x%s\n", n.uid, n.lint, n.flags, n.x2apic ? " x2apic" : "");
     }
   }
   if (m.entries_dropped != 0 || m.entries_unknown != 0) {

@@ -27,8 +27,8 @@ constexpr usize kMaxCpus = config::kMaxCpus;
 struct TableInfo {
   char signature[5];
   u64 phys;
-  u32 length;  // the header's length field (0 if the header was unreadable)
-  u8 revision;  // header revision; for the FACS its Version field (ACPI 6.5 5.2.10)
+  u32 length;        // the header's length field (0 if the header was unreadable)
+  u8 revision;       // header revision; for the FACS its Version field (ACPI 6.5 5.2.10)
   bool checksum_ok;  // FACS: no checksum, true when its "FACS" signature matches
   char oem_id[7];
 };
@@ -70,7 +70,7 @@ struct LapicNmi {
 
 struct Madt {
   u64 lapic_address;  // header field, replaced by a type-5 override if present
-  u32 flags;  // bit 0 PCAT_COMPAT (dual 8259s present)
+  u32 flags;          // bit 0 PCAT_COMPAT (dual 8259s present)
   Cpu cpus[kMaxCpus];
   usize cpu_count;
   usize cpus_dropped;  // valid entries beyond kMaxCpus
@@ -135,8 +135,7 @@ struct Info {
 // 20-byte ACPI 1.0 structure and its checksum; revision >= 2: also the Length field and
 // the extended checksum over it. Picks the XSDT when revision >= 2 and its address is
 // non-zero, else the RSDT. oem_id gets the sanitized, NUL-terminated OEM ID.
-Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision,
-                 char oem_id[7]);
+Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision, char oem_id[7]);
 
 // The whole walk: RSDP -> RSDT/XSDT -> every table, the FACS/DSDT from the FADT, and
 // the MADT (the first "APIC" table with a good checksum). `rsdp` is a readable copy of

@@ -78,8 +78,7 @@ void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
       continue;
     }
     if (n >= config::kMaxCpus) {
-      console::printf("smp: more than %lu CPUs in the MADT; apic %u and later ignored\n", config::kMaxCpus,
-                      c.apic_id);
+      console::printf("smp: more than %lu CPUs in the MADT; apic %u and later ignored\n", config::kMaxCpus, c.apic_id);
       break;
     }
     CpuEntry& e = g_cpus[n];

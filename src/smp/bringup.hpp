@@ -11,8 +11,8 @@ struct Bringup {
   u64 init_sent_tsc;
   u64 sipi1_tsc, sipi2_tsc;
   u64 last_arrival_tsc;
-  u64 done_tsc;         // every AP arrived or was marked failed
-  u64 flushed_tsc;      // identity mapping gone from the tables and every TLB
+  u64 done_tsc;     // every AP arrived or was marked failed
+  u64 flushed_tsc;  // identity mapping gone from the tables and every TLB
   u64 started, arrived, failed;
 };
 extern Bringup g_bringup;

@@ -48,8 +48,7 @@ void xcall_handle(PerCpu* self, const arch::TrapFrame* f, bool from_nmi) {
   u64 claimed = g_claimed[self->index];
   if (seq == claimed) return;  // nothing pending (or a late duplicate)
   if (from_nmi && !self->xcall_via_nmi) return;
-  if (!__atomic_compare_exchange_n(&g_claimed[self->index], &claimed, seq, false, __ATOMIC_ACQ_REL,
-                                   __ATOMIC_ACQUIRE))
+  if (!__atomic_compare_exchange_n(&g_claimed[self->index], &claimed, seq, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
     return;
   XcallFn fn = self->xcall_fn;
   if (fn != nullptr) fn(self->xcall_arg, f);
@@ -88,7 +87,8 @@ u64 tlb_flush_others(u64 timeout_us) {
   u64 others = __atomic_load_n(&g_online_count, __ATOMIC_ACQUIRE) - 1;
   if (others == 0) return 0;
   u64 start = __atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE);
-  lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Fixed, .vector = arch::vec::kTlbFlush,
+  lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Fixed,
+                         .vector = arch::vec::kTlbFlush,
                          .shorthand = lapic::Shorthand::AllExcludingSelf});
   u64 deadline = arch::rdtsc() + tsc::us_to_ticks(timeout_us);
   while (__atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE) - start < others && arch::rdtsc() < deadline)

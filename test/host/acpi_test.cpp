@@ -57,8 +57,7 @@ class FakeMem final : public lib::PhysMem {
     ++maps;
     for (auto& r : regions_) {
       const u64 size = r.bytes.size();
-      if (pa >= r.base && pa - r.base <= size && len <= size - (pa - r.base))
-        return r.bytes.data() + (pa - r.base);
+      if (pa >= r.base && pa - r.base <= size && len <= size - (pa - r.base)) return r.bytes.data() + (pa - r.base);
     }
     return nullptr;
   }
@@ -87,12 +86,65 @@ struct Layout {
 // From each fixture's tables.json (RSDP excluded): RSDT, its entries, FACS, DSDT.
 const std::vector<Layout>& layouts() {
   static const std::vector<Layout> all = {
-      {"q35-smp4", 0xf59e0, {{"RSDT", 0x1ffe2353, 56, 1}, {"FACP", 0x1ffe2133, 244, 3}, {"APIC", 0x1ffe2227, 144, 1}, {"HPET", 0x1ffe22b7, 56, 1}, {"MCFG", 0x1ffe22ef, 60, 1}, {"WAET", 0x1ffe232b, 40, 1}, {"FACS", 0x1ffe0000, 64, 0}, {"DSDT", 0x1ffe0040, 8435, 1}}},
-      {"pc-smp4", 0xf59d0, {{"RSDT", 0x1ffe1b60, 52, 1}, {"FACP", 0x1ffe19fc, 116, 1}, {"APIC", 0x1ffe1a70, 144, 1}, {"HPET", 0x1ffe1b00, 56, 1}, {"WAET", 0x1ffe1b38, 40, 1}, {"FACS", 0x1ffe0000, 64, 0}, {"DSDT", 0x1ffe0040, 6588, 1}}},
-      {"q35-sparse-2s3c", 0xf5990, {{"RSDT", 0x1ffe2410, 56, 1}, {"FACP", 0x1ffe21e0, 244, 3}, {"APIC", 0x1ffe22d4, 160, 1}, {"HPET", 0x1ffe2374, 56, 1}, {"MCFG", 0x1ffe23ac, 60, 1}, {"WAET", 0x1ffe23e8, 40, 1}, {"FACS", 0x1ffe0000, 64, 0}, {"DSDT", 0x1ffe0040, 8608, 1}}},
-      {"q35-sparse-2s3c2t", 0xf5990, {{"RSDT", 0x1ffe2644, 56, 1}, {"FACP", 0x1ffe23e4, 244, 3}, {"APIC", 0x1ffe24d8, 208, 1}, {"HPET", 0x1ffe25a8, 56, 1}, {"MCFG", 0x1ffe25e0, 60, 1}, {"WAET", 0x1ffe261c, 40, 1}, {"FACS", 0x1ffe0000, 64, 0}, {"DSDT", 0x1ffe0040, 9124, 1}}},
-      {"q35-smp255", 0xf59e0, {{"RSDT", 0x1ffe7f80, 56, 1}, {"FACP", 0x1ffe7588, 244, 3}, {"APIC", 0x1ffe767c, 2152, 1}, {"HPET", 0x1ffe7ee4, 56, 1}, {"MCFG", 0x1ffe7f1c, 60, 1}, {"WAET", 0x1ffe7f58, 40, 1}, {"FACS", 0x1ffe0000, 64, 0}, {"DSDT", 0x1ffe0040, 30024, 1}}},
-      {"q35-maxcpus", 0xf59e0, {{"RSDT", 0x1ffe24cc, 56, 1}, {"FACP", 0x1ffe228c, 244, 3}, {"APIC", 0x1ffe2380, 176, 1}, {"HPET", 0x1ffe2430, 56, 1}, {"MCFG", 0x1ffe2468, 60, 1}, {"WAET", 0x1ffe24a4, 40, 1}, {"FACS", 0x1ffe0000, 64, 0}, {"DSDT", 0x1ffe0040, 8780, 1}}},
+      {"q35-smp4",
+       0xf59e0,
+       {{"RSDT", 0x1ffe2353, 56, 1},
+        {"FACP", 0x1ffe2133, 244, 3},
+        {"APIC", 0x1ffe2227, 144, 1},
+        {"HPET", 0x1ffe22b7, 56, 1},
+        {"MCFG", 0x1ffe22ef, 60, 1},
+        {"WAET", 0x1ffe232b, 40, 1},
+        {"FACS", 0x1ffe0000, 64, 0},
+        {"DSDT", 0x1ffe0040, 8435, 1}}},
+      {"pc-smp4",
+       0xf59d0,
+       {{"RSDT", 0x1ffe1b60, 52, 1},
+        {"FACP", 0x1ffe19fc, 116, 1},
+        {"APIC", 0x1ffe1a70, 144, 1},
+        {"HPET", 0x1ffe1b00, 56, 1},
+        {"WAET", 0x1ffe1b38, 40, 1},
+        {"FACS", 0x1ffe0000, 64, 0},
+        {"DSDT", 0x1ffe0040, 6588, 1}}},
+      {"q35-sparse-2s3c",
+       0xf5990,
+       {{"RSDT", 0x1ffe2410, 56, 1},
+        {"FACP", 0x1ffe21e0, 244, 3},
+        {"APIC", 0x1ffe22d4, 160, 1},
+        {"HPET", 0x1ffe2374, 56, 1},
+        {"MCFG", 0x1ffe23ac, 60, 1},
+        {"WAET", 0x1ffe23e8, 40, 1},
+        {"FACS", 0x1ffe0000, 64, 0},
+        {"DSDT", 0x1ffe0040, 8608, 1}}},
+      {"q35-sparse-2s3c2t",
+       0xf5990,
+       {{"RSDT", 0x1ffe2644, 56, 1},
+        {"FACP", 0x1ffe23e4, 244, 3},
+        {"APIC", 0x1ffe24d8, 208, 1},
+        {"HPET", 0x1ffe25a8, 56, 1},
+        {"MCFG", 0x1ffe25e0, 60, 1},
+        {"WAET", 0x1ffe261c, 40, 1},
+        {"FACS", 0x1ffe0000, 64, 0},
+        {"DSDT", 0x1ffe0040, 9124, 1}}},
+      {"q35-smp255",
+       0xf59e0,
+       {{"RSDT", 0x1ffe7f80, 56, 1},
+        {"FACP", 0x1ffe7588, 244, 3},
+        {"APIC", 0x1ffe767c, 2152, 1},
+        {"HPET", 0x1ffe7ee4, 56, 1},
+        {"MCFG", 0x1ffe7f1c, 60, 1},
+        {"WAET", 0x1ffe7f58, 40, 1},
+        {"FACS", 0x1ffe0000, 64, 0},
+        {"DSDT", 0x1ffe0040, 30024, 1}}},
+      {"q35-maxcpus",
+       0xf59e0,
+       {{"RSDT", 0x1ffe24cc, 56, 1},
+        {"FACP", 0x1ffe228c, 244, 3},
+        {"APIC", 0x1ffe2380, 176, 1},
+        {"HPET", 0x1ffe2430, 56, 1},
+        {"MCFG", 0x1ffe2468, 60, 1},
+        {"WAET", 0x1ffe24a4, 40, 1},
+        {"FACS", 0x1ffe0000, 64, 0},
+        {"DSDT", 0x1ffe0040, 8780, 1}}},
   };
   return all;
 }
@@ -386,8 +438,8 @@ TEST_P(AcpiFixture, WalkMatchesTablesJson) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, AcpiFixture,
-                         ::testing::Values("q35-smp4", "pc-smp4", "q35-sparse-2s3c",
-                                           "q35-sparse-2s3c2t", "q35-smp255", "q35-maxcpus"),
+                         ::testing::Values("q35-smp4", "pc-smp4", "q35-sparse-2s3c", "q35-sparse-2s3c2t", "q35-smp255",
+                                           "q35-maxcpus"),
                          [](const ::testing::TestParamInfo<const char*>& p) {
                            std::string s = p.param;
                            for (char& c : s)
@@ -552,11 +604,11 @@ TEST(AcpiMadt, X2apicEntriesAndOtherTypes) {
       .lapic(1, 1, 2)  // Online Capable only
       .x2apic(0x100, 256, 1)
       .x2apic(0x12345678, 0xfffffffe, 3)
-      .raw({0xA, 12, 0x05, 0x00, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0})  // x2APIC NMI, all
-      .raw({0xA, 12, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0, 0, 0, 0})  // x2APIC NMI uid 256
-      .raw({4, 6, 0x01, 0x05, 0x00, 0})  // LAPIC NMI uid 1 LINT0
-      .raw({5, 12, 0, 0, 0x00, 0x00, 0xe0, 0xfe, 0x01, 0x00, 0x00, 0x00})  // address override
-      .raw({0x7f, 5, 1, 2, 3})  // unknown type: skipped by its length
+      .raw({0xA, 12, 0x05, 0x00, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0})        // x2APIC NMI, all
+      .raw({0xA, 12, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0, 0, 0, 0})        // x2APIC NMI uid 256
+      .raw({4, 6, 0x01, 0x05, 0x00, 0})                                      // LAPIC NMI uid 1 LINT0
+      .raw({5, 12, 0, 0, 0x00, 0x00, 0xe0, 0xfe, 0x01, 0x00, 0x00, 0x00})    // address override
+      .raw({0x7f, 5, 1, 2, 3})                                               // unknown type: skipped by its length
       .raw({1, 14, 3, 0, 0x00, 0x10, 0xc0, 0xfe, 24, 0, 0, 0, 0xaa, 0xbb});  // longer IOAPIC
   auto m = new_madt();
   ASSERT_EQ(parse_madt_bytes(b.build(), m.get()), acpi::Error::None);
@@ -593,11 +645,11 @@ TEST(AcpiMadt, DuplicateAndInvalidApicIdsAreRejected) {
   MadtBuilder b;
   b.lapic(0, 0, 1)
       .lapic(1, 1, 0)
-      .lapic(2, 1, 1)  // duplicate of APIC ID 1: the later entry loses, even if enabled
-      .x2apic(0, 9, 1)  // same CPU as APIC ID 0 described again as x2APIC
-      .lapic(3, 0xff, 1)  // 0xff: xAPIC broadcast, not a CPU
+      .lapic(2, 1, 1)            // duplicate of APIC ID 1: the later entry loses, even if enabled
+      .x2apic(0, 9, 1)           // same CPU as APIC ID 0 described again as x2APIC
+      .lapic(3, 0xff, 1)         // 0xff: xAPIC broadcast, not a CPU
       .x2apic(0xffffffff, 4, 1)  // x2APIC broadcast
-      .x2apic(0xff, 5, 1);  // 0xff is a valid x2APIC ID
+      .x2apic(0xff, 5, 1);       // 0xff is a valid x2APIC ID
   auto m = new_madt();
   ASSERT_EQ(parse_madt_bytes(b.build(), m.get()), acpi::Error::None);
   ASSERT_EQ(m->cpu_count, 3u);
@@ -682,8 +734,7 @@ TEST(AcpiMadtMalformed, ZeroAndOneLengthEntries) {
   EXPECT_EQ(parse_madt_bytes(MadtBuilder().lapic(0, 0, 1).raw({0, 0, 0, 0, 0, 0, 0, 0}).build(), m.get()),
             acpi::Error::MadtBadEntry);
   EXPECT_EQ(m->cpu_count, 1u);  // what came before is kept, for diagnostics
-  EXPECT_EQ(parse_madt_bytes(MadtBuilder().raw({0x7f, 1, 0, 0}).build(), m.get()),
-            acpi::Error::MadtBadEntry);
+  EXPECT_EQ(parse_madt_bytes(MadtBuilder().raw({0x7f, 1, 0, 0}).build(), m.get()), acpi::Error::MadtBadEntry);
   EXPECT_EQ(parse_madt_bytes(MadtBuilder().raw({0x7f, 0}).build(), m.get()), acpi::Error::MadtBadEntry);
 }
 
@@ -693,23 +744,21 @@ TEST(AcpiMadtMalformed, EntryPastTheEnd) {
   EXPECT_EQ(parse_madt_bytes(MadtBuilder().lapic(0, 0, 1).raw({0, 8, 1, 1, 1, 0}).build(), m.get()),
             acpi::Error::MadtBadEntry);
   // A single trailing byte cannot even hold type and length.
-  EXPECT_EQ(parse_madt_bytes(MadtBuilder().lapic(0, 0, 1).raw({0}).build(), m.get()),
-            acpi::Error::MadtBadEntry);
+  EXPECT_EQ(parse_madt_bytes(MadtBuilder().lapic(0, 0, 1).raw({0}).build(), m.get()), acpi::Error::MadtBadEntry);
   // An unknown type running past the end is not skipped either.
-  EXPECT_EQ(parse_madt_bytes(MadtBuilder().raw({0x40, 200, 0, 0}).build(), m.get()),
-            acpi::Error::MadtBadEntry);
+  EXPECT_EQ(parse_madt_bytes(MadtBuilder().raw({0x40, 200, 0, 0}).build(), m.get()), acpi::Error::MadtBadEntry);
 }
 
 TEST(AcpiMadtMalformed, EntryShorterThanItsType) {
   auto m = new_madt();
   const std::vector<Bytes> shorts = {
-      {0, 6, 0, 0, 1, 0},  // LAPIC needs 8
-      {1, 10, 0, 0, 0, 0, 0, 0, 0, 0},  // IOAPIC needs 12
-      {2, 8, 0, 0, 2, 0, 0, 0},  // override needs 10
-      {4, 5, 0, 0, 0},  // LAPIC NMI needs 6
-      {5, 10, 0, 0, 0, 0, 0, 0, 0, 0},  // address override needs 12
+      {0, 6, 0, 0, 1, 0},                     // LAPIC needs 8
+      {1, 10, 0, 0, 0, 0, 0, 0, 0, 0},        // IOAPIC needs 12
+      {2, 8, 0, 0, 2, 0, 0, 0},               // override needs 10
+      {4, 5, 0, 0, 0},                        // LAPIC NMI needs 6
+      {5, 10, 0, 0, 0, 0, 0, 0, 0, 0},        // address override needs 12
       {9, 12, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0},  // x2APIC needs 16
-      {0xA, 8, 0, 0, 0, 0, 0, 0},  // x2APIC NMI needs 12
+      {0xA, 8, 0, 0, 0, 0, 0, 0},             // x2APIC NMI needs 12
   };
   for (const auto& e : shorts) {
     MadtBuilder b;
@@ -758,8 +807,7 @@ TEST(AcpiRsdp, Errors) {
     b = v2;
     put32(b, 20, len);
     fix_sum(b, 8, 20);
-    EXPECT_EQ(acpi::parse_rsdp(b.data(), b.size(), &root, &x, &rev, oem), acpi::Error::RsdpTruncated)
-        << len;
+    EXPECT_EQ(acpi::parse_rsdp(b.data(), b.size(), &root, &x, &rev, oem), acpi::Error::RsdpTruncated) << len;
   }
 }
 
@@ -820,8 +868,7 @@ TEST(AcpiRoot, BadRootTables) {
     Bytes& r = *mem.at(rsdt_at);
     put32(r, 4, len);
     fix_sum(r, 9, r.size());
-    EXPECT_EQ(acpi::parse_acpi(mem, rsdp.data(), rsdp.size(), l.rsdp, info.get()), acpi::Error::RootTruncated)
-        << len;
+    EXPECT_EQ(acpi::parse_acpi(mem, rsdp.data(), rsdp.size(), l.rsdp, info.get()), acpi::Error::RootTruncated) << len;
   }
   {
     // The RSDT region cut short of the header: unreadable.
@@ -978,7 +1025,9 @@ TEST(AcpiFuzz, MutatedMadtsNeverCrash) {
   std::mt19937 rng(12345);
   const Bytes sources[] = {load("q35-smp4", "APIC.dat"), load("q35-sparse-2s3c2t", "APIC.dat"),
                            load("q35-smp255", "APIC.dat"),
-                           MadtBuilder().lapic(0, 0, 1).x2apic(300, 1, 1)
+                           MadtBuilder()
+                               .lapic(0, 0, 1)
+                               .x2apic(300, 1, 1)
                                .raw({0xA, 12, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0})
                                .raw({5, 12, 0, 0, 0, 0, 0xe0, 0xfe, 0, 0, 0, 0})
                                .build()};

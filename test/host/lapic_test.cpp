@@ -8,22 +8,22 @@ using namespace lapic;
 
 TEST(Lapic, InitIpiXapicPutsDestinationInHighByte) {
   u64 icr = encode_icr(Ipi{.delivery = Delivery::Init, .dest = 5}, false);
-  EXPECT_EQ(icr & 0xffffffff, 0x4500u);                // INIT, level assert
-  EXPECT_EQ(icr >> 32, 0x05000000u);                   // ICR high bits 24-31
+  EXPECT_EQ(icr & 0xffffffff, 0x4500u);  // INIT, level assert
+  EXPECT_EQ(icr >> 32, 0x05000000u);     // ICR high bits 24-31
 }
 
 TEST(Lapic, InitIpiX2apicPutsDestinationInUpperDword) {
   u64 icr = encode_icr(Ipi{.delivery = Delivery::Init, .dest = 0x1234}, true);
   EXPECT_EQ(icr & 0xffffffff, 0x4500u);
-  EXPECT_EQ(icr >> 32, 0x1234u);                       // full 32-bit x2APIC ID
+  EXPECT_EQ(icr >> 32, 0x1234u);  // full 32-bit x2APIC ID
 }
 
 TEST(Lapic, StartupIpiCarriesTrampolinePage) {
   u8 v = 0;
   ASSERT_TRUE(sipi_vector_for(0x8000, &v));
   EXPECT_EQ(v, 0x08);
-  EXPECT_FALSE(sipi_vector_for(0x100000, &v));         // above 1 MiB: unreachable in real mode
-  EXPECT_FALSE(sipi_vector_for(0x8001, &v));           // not page aligned
+  EXPECT_FALSE(sipi_vector_for(0x100000, &v));  // above 1 MiB: unreachable in real mode
+  EXPECT_FALSE(sipi_vector_for(0x8001, &v));    // not page aligned
   u64 icr = encode_icr(Ipi{.delivery = Delivery::Startup, .vector = 0x08, .dest = 3}, false);
   EXPECT_EQ(icr & 0xffffffff, 0x4608u);
   EXPECT_EQ(icr >> 32, 0x03000000u);

@@ -22,10 +22,10 @@ class NullSink final : public lib::Sink {
 int noop(const monitor::Args&) { return 0; }
 const char* const kKw[] = {"all", "a", "al", "0", "1", nullptr};
 const monitor::Command kTable[] = {
-    {"help", "", "", noop, nullptr, true},     {"halt", "", "", noop, nullptr, true},
-    {"percpu", "", "", noop, kKw, true},       {"pml4", "", "", noop, nullptr, true},
-    {"physmap", "", "", noop, nullptr, true},  {"phys", "", "", noop, kKw, true},
-    {"x", "", "", noop, nullptr, true},        {"xx", "", "", noop, nullptr, true},
+    {"help", "", "", noop, nullptr, true},    {"halt", "", "", noop, nullptr, true},
+    {"percpu", "", "", noop, kKw, true},      {"pml4", "", "", noop, nullptr, true},
+    {"physmap", "", "", noop, nullptr, true}, {"phys", "", "", noop, kKw, true},
+    {"x", "", "", noop, nullptr, true},       {"xx", "", "", noop, nullptr, true},
 };
 
 void check(bool ok) {

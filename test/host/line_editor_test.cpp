@@ -29,8 +29,7 @@ class StrSink final : public lib::Sink {
 class FakeCompleter final : public Completer {
  public:
   explicit FakeCompleter(std::vector<const char*> words) : words_(std::move(words)) {}
-  usize complete(const char* line, usize word_start, usize cursor, const char** out,
-                 usize max) override {
+  usize complete(const char* line, usize word_start, usize cursor, const char** out, usize max) override {
     last_line = line;
     last_start = word_start;
     last_cursor = cursor;
@@ -363,7 +362,9 @@ TEST_F(LineEditorTest, LimitDropsExtraInputWithBell) {
   feed(kLeft + "Z");
   EXPECT_EQ(std::string(ed.line()), burst.substr(0, monitor::kMaxLine));
   // After a backspace one character fits again.
-  feed("\x05\x7f" "Q");
+  feed(
+      "\x05\x7f"
+      "Q");
   EXPECT_EQ(ed.length(), monitor::kMaxLine);
   EXPECT_EQ(ed.line()[monitor::kMaxLine - 1], 'Q');
   EXPECT_EQ(ed.feed('\r'), Result::Line);
@@ -373,10 +374,28 @@ TEST_F(LineEditorTest, LimitDropsExtraInputWithBell) {
 TEST_F(LineEditorTest, UnknownSequencesAreDroppedWhole) {
   feed("a");
   out.take();
-  for (const char* seq : {"\x1b[15~", "\x1b[200~", "\x1b[201~", "\x1b[2~", "\x1b[5~", "\x1b[6~",
-                          "\x1b[24;5~", "\x1b[?25h", "\x1b[<0;12;4M", "\x1b[Z", "\x1b[1;2P",
-                          "\x1bOP", "\x1bOQ", "\x1bO1;2P", "\x1b" "b", "\x1b~", "\x1b(B",
-                          "\x1b[1;2;3A", "\x1b[5A", "\x1b[1:2~", "\x1b[12345~"}) {
+  for (const char* seq : {"\x1b[15~",
+                          "\x1b[200~",
+                          "\x1b[201~",
+                          "\x1b[2~",
+                          "\x1b[5~",
+                          "\x1b[6~",
+                          "\x1b[24;5~",
+                          "\x1b[?25h",
+                          "\x1b[<0;12;4M",
+                          "\x1b[Z",
+                          "\x1b[1;2P",
+                          "\x1bOP",
+                          "\x1bOQ",
+                          "\x1bO1;2P",
+                          "\x1b"
+                          "b",
+                          "\x1b~",
+                          "\x1b(B",
+                          "\x1b[1;2;3A",
+                          "\x1b[5A",
+                          "\x1b[1:2~",
+                          "\x1b[12345~"}) {
     feed(seq);
     EXPECT_EQ(out.take(), "") << seq + 1;
     EXPECT_STREQ(ed.line(), "a") << seq + 1;
@@ -432,8 +451,8 @@ TEST_F(LineEditorTest, CutOffSequencesAreAbandoned) {
 TEST_F(LineEditorTest, NulAndUnlistedControlBytesAndHighBytesAreIgnored) {
   std::string junk;
   junk += '\0';
-  for (int c : {0x02, 0x04, 0x06, 0x07, 0x0b, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x16,
-                0x18, 0x19, 0x1a, 0x1c, 0x1d, 0x1e, 0x1f})
+  for (int c : {0x02, 0x04, 0x06, 0x07, 0x0b, 0x0e, 0x0f, 0x10, 0x11, 0x12,
+                0x13, 0x14, 0x16, 0x18, 0x19, 0x1a, 0x1c, 0x1d, 0x1e, 0x1f})
     junk += static_cast<char>(c);
   for (int c = 0x80; c <= 0xff; ++c) junk += static_cast<char>(c);
   feed("a" + junk + "b");
@@ -486,7 +505,9 @@ TEST_F(CompletionTest, CommonPrefixIsInserted) {
   out.take();
   cfeed("\x15ph\t");
   EXPECT_STREQ(ced.line(), "phys");  // physmap, phys share "phys"
-  EXPECT_EQ(out.take(), "\x1b[7D\x1b[K" "phys");
+  EXPECT_EQ(out.take(),
+            "\x1b[7D\x1b[K"
+            "phys");
 }
 
 TEST_F(CompletionTest, SeveralWithoutProgressListsThem) {
@@ -572,8 +593,10 @@ TEST(LineEditorRandom, HundredThousandRandomBytesKeepInvariants) {
   for (int i = 0; i < 100000; ++i) {
     u32 r = rng();
     u8 b;
-    if (r % 3 == 0) b = static_cast<u8>(special[(r >> 8) % special.size()]);
-    else b = static_cast<u8>(r >> 8);
+    if (r % 3 == 0)
+      b = static_cast<u8>(special[(r >> 8) % special.size()]);
+    else
+      b = static_cast<u8>(r >> 8);
     Result res = ed.feed(b);
     if (res != Result::None) ed.start("> ");
     usize len = std::strlen(ed.line());

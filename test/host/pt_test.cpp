@@ -185,9 +185,10 @@ TEST(PtBuild, KernelLayoutWalks) {
     EXPECT_FALSE(r.user);
   }
   // Holes: after the first range, guard pages, the rest of the slot, between windows.
-  for (u64 va : {kDM + 0x9f000, kDM + 0xfffff, kDM + 0x7fe0000, kDM + 0xffdfe000, kDM + 0x180203000, kSlot0 + 0x1000,
-                 kSlot0 + 0x6000, kSlot0 + 0x8000, kSlot0 + 0xa000, kSlot0 + 0xc000, kSlot0 + 0x200000, kKernel - 0x1000,
-                 kKernel + 0x9000, layout::kDeviceBase + 0x1000, 0xffffffffffffe000, u64{0}, u64{0x7ffffffff000}}) {
+  for (u64 va :
+       {kDM + 0x9f000, kDM + 0xfffff, kDM + 0x7fe0000, kDM + 0xffdfe000, kDM + 0x180203000, kSlot0 + 0x1000,
+        kSlot0 + 0x6000, kSlot0 + 0x8000, kSlot0 + 0xa000, kSlot0 + 0xc000, kSlot0 + 0x200000, kKernel - 0x1000,
+        kKernel + 0x9000, layout::kDeviceBase + 0x1000, 0xffffffffffffe000, u64{0}, u64{0x7ffffffff000}}) {
     SCOPED_TRACE(testing::Message() << std::hex << va);
     mm::WalkResult r = mm::walk(l.mem, l.b.pml4(), va);
     EXPECT_FALSE(r.mapped);
@@ -398,7 +399,7 @@ TEST(PtBuild, Refusals) {
   EXPECT_FALSE(b.map(0x00007ffffffff000, 0, 0x2000, kRW, PS::Size4K));
   EXPECT_FALSE(b.map(kDM, 0x000ffffffffff000, 0x2000, kRW, PS::Size4K));
   EXPECT_FALSE(b.map(0xfffffffffffff000, 0, 0x2000, kRW, PS::Size4K));  // wraps past the top
-  EXPECT_EQ(b.tables_allocated(), 1u);  // just the PML4
+  EXPECT_EQ(b.tables_allocated(), 1u);                                  // just the PML4
 
   // Remapping identically is fine and allocates nothing; a different target or
   // different permissions is refused.
