@@ -309,3 +309,28 @@ def test_crash_lands_in_panic_shell(kind, cpu, vector, extra):
         mach.send("crash pf\r")
         mach.child.expect_exact(PANIC_PROMPT, timeout=30)
         assert "error: " in mach.child.before
+
+
+def test_halt_stops_every_cpu():
+    with Machine(Config(smp="4", mem="256M"), name="halt") as mach:
+        mach.boot()
+        mach.send("halt\r")
+        mach.child.expect_exact("halted:", timeout=30)
+        import time
+        time.sleep(0.5)
+        for i in range(4):
+            mach.hmp(f"cpu {i}")
+            regs = mach.hmp("info registers")
+            assert "HLT=1" in regs, regs[:400]
+            rfl = int(re.search(r"RFL=([0-9a-f]+)", regs).group(1), 16)
+            assert not rfl & 0x200, f"cpu {i} halted with interrupts on"
+
+
+def test_reboot_resets_the_machine():
+    import pexpect
+    with Machine(Config(smp="2", mem="256M"), name="reboot") as mach:
+        mach.boot()
+        mach.send("reboot\r")
+        mach.child.expect_exact("rebooting", timeout=30)
+        # -no-reboot turns the reset into QEMU exiting.
+        mach.child.expect(pexpect.EOF, timeout=30)
