@@ -26,7 +26,8 @@ if(HOST_TEST_FILTER)
 endif()
 add_executable(host_tests ${HOST_TEST_SOURCES})
 target_link_libraries(host_tests PRIVATE portable GTest::gtest GTest::gtest_main Threads::Threads)
-target_compile_definitions(host_tests PRIVATE FIXTURE_DIR="${CMAKE_SOURCE_DIR}/test/fixtures")
+target_compile_definitions(host_tests PRIVATE FIXTURE_DIR="${CMAKE_SOURCE_DIR}/test/fixtures"
+  SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 include(GoogleTest)
 gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60)
 

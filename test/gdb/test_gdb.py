@@ -147,7 +147,7 @@ class Session:
         deadline = time.monotonic() + 30 * SCALE
         while True:  # QEMU opens the gdb port shortly after it starts
             g = Gdb(self.port, self.elf, self.gdb_log)
-            if "Remote debugging using" in g.banner and "cannot connect" not in g.banner:
+            if "kernel.gdb: cannot connect" not in g.banner:
                 return g
             g.close()
             if time.monotonic() > deadline:

@@ -75,6 +75,7 @@ class Pool:
 
     def __init__(self):
         self.current = None  # Machine
+        self.boot_failed = {}  # Config -> message: don't retry a boot that failed
 
     def get(self, cfg: Config) -> Machine:
         m = self.current
@@ -82,6 +83,8 @@ class Pool:
             m.close()
             self.current = m = None
         if m is None:
+            if cfg in self.boot_failed:
+                pytest.fail(f"{cfg.id}: boot failed earlier: {self.boot_failed[cfg]}")
             if not ISO.exists():
                 pytest.fail(f"{ISO} missing: run scripts/build first")
             m = Machine(cfg)
@@ -91,6 +94,7 @@ class Pool:
             except (BootError, KernelPanic) as e:
                 m.close()
                 self.current = None
+                self.boot_failed[cfg] = str(e).splitlines()[0]
                 pytest.fail(f"{cfg.id}: boot failed: {e}")
         return m
 

@@ -216,6 +216,7 @@ class Machine:
         self.last_echo = ""  # raw echo of the last cmd() line, up to its first \n
         self.last_raw = ""  # raw serial text of the last cmd(), echo and prompt excluded
         self.panicked = False
+        self.broken = False
 
     # -- process ------------------------------------------------------------------------
     def argv(self) -> List[str]:
@@ -268,6 +269,7 @@ class Machine:
                                     timeout=timeout)
         if i == 0:
             return PROMPT
+        self.broken = True  # whatever happened, this machine is not at a prompt
         tail = (self.child.before or "")[-2000:]
         if i == 1:
             self.panicked = True
@@ -279,7 +281,8 @@ class Machine:
                         f"log: {self.log_path}")
 
     def alive(self) -> bool:
-        return self.child is not None and self.child.isalive() and not self.panicked
+        return (self.child is not None and self.child.isalive() and not self.panicked
+                and not self.broken)
 
     # -- serial -------------------------------------------------------------------------
     def send(self, text: str) -> None:
