@@ -23,6 +23,7 @@
 #   $percpu()             the selected vCPU's PerCpu (through its gs_base)
 #   $cpu_index()          kernel CPU index of the selected vCPU (-1 if not in the kernel yet)
 
+import atexit
 import os
 import re
 import shutil
@@ -737,6 +738,7 @@ def load_trampoline_symbols(page, pm32, lm64):
            bin_path, out]
     if subprocess.run(cmd, capture_output=True).returncode != 0:
         return False
+    atexit.register(lambda: os.path.exists(out) and os.unlink(out))
     if _tramp_loaded is not None:
         gdb.execute("remove-symbol-file -a 0x%x" % _tramp_loaded, to_string=True)
     gdb.execute("add-symbol-file %s -s .text 0x%x" % (out, page), to_string=True)
