@@ -10,12 +10,18 @@ namespace {
 
 class SerialSink final : public lib::Sink {
  public:
+  // "\n" becomes "\r\n"; a "\r\n" that the writer already spelled out (the line editor
+  // does) stays as it is.
   void write(const char* s, usize n) override {
     for (usize i = 0; i < n; ++i) {
-      if (s[i] == '\n') serial::put_raw('\r');
+      if (s[i] == '\n' && last_ != '\r') serial::put_raw('\r');
       serial::put_raw(s[i]);
+      last_ = s[i];
     }
   }
+
+ private:
+  char last_ = 0;
 };
 
 SerialSink g_sink;
