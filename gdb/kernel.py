@@ -417,8 +417,6 @@ def cpus_lines():
     for i in range(cpu_count()):
         e = cpu_entry(i)
         st = enum_name(entry_state(e), CPU_STATES)
-        if st == "starting":
-            st = "failed"
         lines.append("%-5d %-4d %-7s 0x%016x %-11d %d%s" % (
             i, int(e["apic_id"]), st, percpu_slot(i), 0 if i == 0 else arrival_us(e), int(e["acpi_uid"]),
             " (bootstrap)" if i == 0 else ""))

@@ -43,7 +43,6 @@ int cmd_cpus(const monitor::Args& a) {
   for (u64 i = 0; i < smp::g_cpu_count; ++i) {
     const smp::CpuEntry& e = smp::g_cpus[i];
     smp::CpuState st = e.percpu != nullptr ? e.percpu->state : e.state;
-    if (st == smp::CpuState::Starting) st = smp::CpuState::Failed;
     lib::format(out, "%-5lu %-4u %-7s 0x%016lx %-11lu %u%s\n", i, e.apic_id, smp::cpu_state_name(st),
                 layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), e.acpi_uid, i == 0 ? " (bootstrap)" : "");
   }
