@@ -11,33 +11,50 @@ Source g_source = Source::Unknown;
 // 8254 PIT (Intel 8254 data sheet): channel 2's gate and output are in port 0x61.
 constexpr u16 kPitCh2 = 0x42, kPitCmd = 0x43, kPort61 = 0x61;
 constexpr u64 kPitHz = 1193182;
-constexpr u8 kGate = 0x01, kSpeaker = 0x02, kOut2 = 0x20;
+constexpr u8 kGate = 0x01, kSpeaker = 0x02;
 constexpr u64 kPitWindowMs = 10;
 
-u64 g_apic_ticks_per_window;  // APIC timer ticks counted during the PIT window
+u64 g_apic_hz_measured;  // APIC timer rate seen in the same PIT window
 
+// Reads PIT channel 2's count with the counter-latch command (8254 data sheet, "Counter
+// Latch Command"): the count is frozen for the two reads, so lo/hi are consistent.
+u16 read_ch2() {
+  arch::outb(kPitCmd, 0x80);  // SC=10 (channel 2), RW=00 (latch)
+  u8 lo = arch::inb(kPitCh2);
+  u8 hi = arch::inb(kPitCh2);
+  return static_cast<u16>(lo | (hi << 8));
+}
+
+// Counts TSC ticks against PIT ticks over about `ms`. The elapsed PIT ticks are read
+// back from the counter itself rather than inferred from OUT2 going high, so a late
+// start (the count begins when it is written, not when we first look) or a slow port
+// access cannot stretch the window: both clocks are read at the same two instants.
 u64 calibrate_pit(u64 ms) {
-  u64 count = kPitHz * ms / 1000;
+  u64 want = kPitHz * ms / 1000;  // must stay below 0xffff (55 ms)
   u8 p61 = arch::inb(kPort61);
   arch::outb(kPort61, static_cast<u8>((p61 & ~kSpeaker) | kGate));
-  // Channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count), binary.
+  // Channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count), binary, from 0xffff.
   arch::outb(kPitCmd, 0xb0);
-  arch::outb(kPitCh2, static_cast<u8>(count));
-  arch::outb(kPitCh2, static_cast<u8>(count >> 8));
-  // Restart the count with a gate edge so it starts now.
-  u8 g = arch::inb(kPort61);
-  arch::outb(kPort61, static_cast<u8>(g & ~kGate));
-  arch::outb(kPort61, static_cast<u8>(g | kGate));
+  arch::outb(kPitCh2, 0xff);
+  arch::outb(kPitCh2, 0xff);
+  u16 c0 = read_ch2();
   u64 t0 = arch::rdtsc();
   u32 apic0 = lapic::timer_start_free_running();
+  u16 c = c0;
   u64 spins = 0;
-  while ((arch::inb(kPort61) & kOut2) == 0) {
-    if (++spins > 100000000) return 0;  // no PIT: give up rather than hang
+  while (static_cast<u16>(c0 - c) < want) {
+    c = read_ch2();
+    if (++spins > 10000000) {  // no PIT: give up rather than hang
+      arch::outb(kPort61, p61);
+      return 0;
+    }
   }
   u64 t1 = arch::rdtsc();
-  g_apic_ticks_per_window = apic0 - lapic::timer_stop();
+  u64 apic_ticks = apic0 - lapic::timer_stop();
   arch::outb(kPort61, p61);
-  return (t1 - t0) * 1000 / ms;
+  u64 pit_ticks = static_cast<u16>(c0 - c);
+  g_apic_hz_measured = apic_ticks * kPitHz / pit_ticks;
+  return (t1 - t0) * kPitHz / pit_ticks;
 }
 }  // namespace
 
@@ -58,7 +75,7 @@ void calibrate() {
   if (hz != 0) {
     g_hz = hz;
     g_source = Source::Pit;
-    lapic::timer_set_hz(g_apic_ticks_per_window * 1000 / kPitWindowMs);
+    lapic::timer_set_hz(g_apic_hz_measured);
     return;
   }
   if (max_leaf >= 0x16) {

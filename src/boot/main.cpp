@@ -151,6 +151,10 @@ void print_boot_report() {
   }
   if (boot::cmdline_option(g_boot.cmdline, "smp.timeout_ms", val, sizeof val) && lib::parse_u64(val, &v))
     opt.timeout_ms = v;
+  if (boot::cmdline_option(g_boot.cmdline, "smp.init_delay_us", val, sizeof val) && lib::parse_u64(val, &v)) {
+    opt.init_delay_set = true;
+    opt.init_delay_us = v;
+  }
   smp::start_aps(opt);
   boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
   print_boot_report();

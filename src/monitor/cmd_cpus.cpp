@@ -204,8 +204,10 @@ namespace {
 // Debug aid for the NMI path: the CPU spins with interrupts off, as a wedged core would.
 // Cross-CPU calls to it then time out on the IPI and are answered by NMI.
 volatile bool g_wedge_release;
+volatile bool g_wedge_entered;
 void wedge(void*, const arch::TrapFrame*) {
   // Runs in the IPI handler (IF already 0); leaving it would re-enable interrupts.
+  g_wedge_entered = true;
   while (!g_wedge_release) arch::pause();
 }
 const char* const kWedgeKeywords[] = {"release", nullptr};
@@ -222,12 +224,17 @@ int cmd_wedge(const monitor::Args& a) {
   if (p == nullptr || p->state != smp::CpuState::Online) return monitor::error("cpu %lu is not online", i);
   if (p == smp::this_cpu()) return monitor::error("cannot wedge the CPU running the monitor");
   g_wedge_release = false;
+  g_wedge_entered = false;
   // Fire and forget: the call never completes while the CPU is wedged.
   p->xcall_fn = wedge;
   p->xcall_arg = nullptr;
   p->xcall_via_nmi = false;
   __atomic_store_n(&p->xcall_seq, p->xcall_seq + 1, __ATOMIC_RELEASE);
   lapic::send_fixed(p->apic_id, arch::vec::kCrossCall);
+  // Wait until it is really inside: a call sent before would overwrite the mailbox.
+  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(kXcallTimeoutUs * 10);
+  while (!g_wedge_entered && arch::rdtsc() < deadline) arch::pause();
+  if (!g_wedge_entered) return monitor::error("cpu %lu did not take the wedge call", i);
   lib::format(monitor::out(), "cpu %lu spins with interrupts off; 'wedge release' lets it go\n", i);
   return 0;
 }

@@ -41,7 +41,7 @@ int cmd_timing(const monitor::Args& a) {
     lib::format(out, "bring-up: no APs to start\n");
     return 0;
   }
-  lib::format(out, "bring-up, from the first INIT:\n");
+  lib::format(out, "bring-up, from the first INIT (INIT-to-SIPI wait %lu us):\n", b.init_delay_us);
   print_us(out, "INIT sent to every AP", b.first_init_tsc, b.init_sent_tsc);
   print_us(out, "first SIPI round sent", b.first_init_tsc, b.sipi1_tsc);
   print_us(out, "second SIPI round sent", b.first_init_tsc, b.sipi2_tsc);

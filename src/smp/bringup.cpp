@@ -28,15 +28,27 @@ Bringup g_bringup;
 namespace {
 // Delays of the INIT-SIPI-SIPI sequence (SDM Vol. 3A 9.4.4.1 "Typical BSP Initialization
 // Sequence", and the MultiProcessor Specification 1.4 Appendix B.4):
-// - after INIT: the AP must finish its INIT reset before it accepts a start-up IPI.
-//   10 ms is the SDM's figure; recent Intel parts need none (Linux skips it on family
-//   6+), but nothing tells us which part we are on, and we pay it once for all APs.
-constexpr u64 kInitDelayUs = 10000;
-// - after each SIPI: the SDM's 200 us lets the first SIPI land before the second is
-//   sent; the second exists for APs that miss the first (a SIPI to an AP that already
-//   runs is ignored, so it is harmless to the others).
+// - after INIT: the AP must finish its INIT reset before it accepts a start-up IPI. The
+//   SDM's figure is 10 ms, written for processors with an external or early integrated
+//   APIC. Processors with an integrated APIC since the P6 (Intel family 6, AMD family
+//   0xf and later), and any virtual CPU, accept the SIPI right away; Linux drops the
+//   delay for them too (arch/x86/kernel/smpboot.c, smp_quirk_init_udelay). We keep the
+//   10 ms for anything older or unknown; `smp.init_delay_us=` overrides either way.
+constexpr u64 kLegacyInitDelayUs = 10000;
 constexpr u64 kSipiDelayUs = 200;
 
+u64 init_delay_us(const BringupOptions& opt) {
+  if (opt.init_delay_set) return opt.init_delay_us;
+  if ((arch::cpuid(1).ecx & arch::cpuid_bit::kLeaf1EcxHypervisor) != 0) return 0;
+  auto v = arch::cpuid(0);
+  bool intel = v.ebx == 0x756e6547 && v.edx == 0x49656e69 && v.ecx == 0x6c65746e;  // "GenuineIntel"
+  bool amd = v.ebx == 0x68747541 && v.edx == 0x69746e65 && v.ecx == 0x444d4163;    // "AuthenticAMD"
+  u32 sig = arch::cpuid(1).eax;
+  u32 family = (sig >> 8) & 0xf;
+  if (family == 0xf) family += (sig >> 20) & 0xff;  // extended family (SDM Vol. 2A, CPUID leaf 1)
+  if ((intel && family >= 6) || (amd && family >= 0xf)) return 0;
+  return kLegacyInitDelayUs;
+}
 }  // namespace
 
 [[noreturn]] void bsp_enter_slot(u32 apic_id, void (*next)()) {
@@ -138,7 +150,8 @@ void start_aps(const BringupOptions& opt) {
     if (g_cpus[i].state == CpuState::Starting && !skipped(i))
       lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = g_cpus[i].apic_id});
   b.init_sent_tsc = arch::rdtsc();
-  if (expected > 0) tsc::delay_us(kInitDelayUs);
+  b.init_delay_us = init_delay_us(opt);
+  if (expected > 0) tsc::delay_us(b.init_delay_us);
   for (int round = 0; round < 2 && expected > 0; ++round) {
     for (u64 i = 1; i < g_cpu_count; ++i) {
       PerCpu* p = g_cpus[i].percpu;

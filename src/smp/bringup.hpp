@@ -14,6 +14,7 @@ struct Bringup {
   u64 done_tsc;     // every AP arrived or was marked failed
   u64 flushed_tsc;  // identity mapping gone from the tables and every TLB
   u64 started, arrived, failed;
+  u64 init_delay_us;  // the INIT-to-SIPI wait used (see bringup.cpp)
 };
 extern Bringup g_bringup;
 
@@ -31,6 +32,8 @@ struct BringupOptions {
   bool skip_apic_set;
   u32 skip_apic;
   u64 timeout_ms;
+  bool init_delay_set;  // smp.init_delay_us=<us>: force the INIT-to-SIPI wait
+  u64 init_delay_us;
 };
 void start_aps(const BringupOptions& opt);
 

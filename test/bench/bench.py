@@ -419,7 +419,9 @@ def plot(results, path):
     ):
         xs, ys, lo = series(rows, key, scale)
         if xs:
-            ax.plot(xs, ys, style, label=label)
+            line, = ax.plot(xs, ys, style, label=label)
+            if key == "bringup_us" and any(a != b for a, b in zip(ys, lo)):
+                ax.plot(xs, lo, ":", color=line.get_color(), alpha=0.6, label="this kernel, min of runs")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ticks = sorted({int(n) for n in results["ours"]["bringup"]} | {int(n) for n in results["linux"]["plain"]})

@@ -25,11 +25,52 @@ DEFAULT_CONFIGS = [
 ]
 
 
+# The --full matrix (issue 7): every value of every factor, and every pair of values of
+# any two factors, appears in at least one configuration (an all-pairs covering design;
+# the full cross product would be 432 boots, several hours under TCG).
+FULL_FACTORS = {
+    "smp": ["1", "2", "4", "8", "16", "64", "255", "6,sockets=2,cores=3,threads=1",
+            "12,sockets=2,cores=3,threads=2"],
+    "mem": ["64M", "512M", "8G", "64G"],
+    "cpu": ["max", "qemu64", "EPYC"],
+    "machine": ["q35", "pc"],
+    "uefi": [False, True],
+}
+
+
+def all_pairs(factors):
+    """Greedy all-pairs: repeatedly pick the combination covering the most uncovered
+    pairs. Deterministic, so --full runs the same list every time."""
+    names = list(factors)
+    uncovered = set()
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            for va in factors[a]:
+                for vb in factors[b]:
+                    uncovered.add((a, va, b, vb))
+    rows = []
+    candidates = [dict(zip(names, combo)) for combo in itertools.product(*(factors[n] for n in names))]
+    while uncovered:
+        def gain(row):
+            return sum(1 for i, a in enumerate(names) for b in names[i + 1:]
+                       if (a, row[a], b, row[b]) in uncovered)
+        best = max(candidates, key=gain)
+        rows.append(best)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                uncovered.discard((a, best[a], b, best[b]))
+    return rows
+
+
 def full_configs():
     out = list(DEFAULT_CONFIGS)
     for machine, cpu, uefi, mem in itertools.product(
             ("q35", "pc"), ("max", "qemu64"), (False, True), ("128M", "8G")):
         c = Config(machine=machine, cpu=cpu, mem=mem, smp="2", uefi=uefi)
+        if c not in out:
+            out.append(c)
+    for row in all_pairs(FULL_FACTORS):
+        c = Config(machine=row["machine"], cpu=row["cpu"], mem=row["mem"], smp=row["smp"], uefi=row["uefi"])
         if c not in out:
             out.append(c)
     return out

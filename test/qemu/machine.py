@@ -221,8 +221,14 @@ class Machine:
     # -- process ------------------------------------------------------------------------
     def argv(self) -> List[str]:
         c = self.config
+        machine = c.machine
+        big = c.mem_bytes > (16 << 30)
+        if big:
+            # More RAM than this host has: QEMU's default backend refuses to reserve it
+            # (QEMU-NOTES), an explicit backend with reserve=off does not.
+            machine += ",memory-backend=m0"
         args = [
-            QEMU, "-machine", c.machine, "-accel", "tcg", "-cpu", c.cpu,
+            QEMU, "-machine", machine, "-accel", "tcg", "-cpu", c.cpu,
             "-smp", str(c.smp), "-m", c.mem,
             "-chardev", "stdio,id=s0,signal=off", "-serial", "chardev:s0",
             "-display", "none", "-no-reboot",
@@ -233,6 +239,8 @@ class Machine:
             shutil.copyfile(OVMF_VARS, vars_copy)
             args += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                      "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+        if big:
+            args += ["-object", f"memory-backend-ram,id=m0,size={c.mem},reserve=off"]
         args += ["-boot", "d", "-cdrom", str(self.iso)]
         args += list(c.extra)
         return args

@@ -185,3 +185,9 @@ def test_unresponsive_core_is_reached_by_nmi():
         assert KERNEL_BASE <= rip < KERNEL_BASE + (512 << 20)
         m.cmd("wedge release")
         assert "taken on that cpu: ipi" in m.cmd("regs 2")[0]
+
+
+def test_topology_matches_qemu_in_every_boot_config(vm):
+    """The boot configurations of test_boot (the full matrix with --full): every CPU
+    online with QEMU's APIC ID, on its own slot, GS base as QEMU reads it."""
+    check_topology(vm, str(vm.config.smp))
