@@ -334,3 +334,28 @@ def test_reboot_resets_the_machine():
         mach.child.expect_exact("rebooting", timeout=30)
         # -no-reboot turns the reset into QEMU exiting.
         mach.child.expect(pexpect.EOF, timeout=30)
+
+
+def test_percpu_slots_back_only_used_pages_and_devices_are_uncached(m):
+    """From QEMU's `info tlb`: each slot maps exactly its data page, its stack and its
+    three IST stacks (guard pages and the rest of the 16 MiB unmapped, each page its own
+    frame), and the device window holds only uncached, non-executable pages."""
+    from machine import parse_info_tlb
+    ptes = parse_info_tlb(m.hmp("info tlb"))
+    expected = {0x0} | set(range(0x2000, 0x6000, 0x1000)) | {0x7000, 0x9000, 0xb000}
+    slots = {}
+    for p in ptes:
+        if PERCPU_BASE <= p.va < PERCPU_BASE + (4 << 30):
+            idx, off = divmod(p.va - PERCPU_BASE, 16 << 20)
+            slots.setdefault(idx, set()).add(off)
+            assert p.write and p.nx and not p.user and not p.ps
+    assert sorted(slots) == [0, 1, 2, 3]
+    for idx, offs in slots.items():
+        assert offs == expected, f"slot {idx}: {sorted(hex(o) for o in offs)}"
+    frames = [p.pa for p in ptes if PERCPU_BASE <= p.va < PERCPU_BASE + (4 << 30)]
+    assert len(frames) == len(set(frames)), "two per-CPU pages share a frame"
+    dev = [p for p in ptes if p.va >= DEVICE_BASE]
+    assert dev, "no device mapping (the LAPIC should be there)"
+    for p in dev:
+        assert p.pcd and p.nx and not p.user, p
+    assert any(p.pa == 0xFEE00000 for p in dev), "LAPIC page not in the device window"
