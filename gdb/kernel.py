@@ -481,7 +481,7 @@ def percpu_lines(i, cmap=None):
 
 def physmap_lines():
     """cmd_physmap."""
-    m = sym_value("boot::g_map")
+    m = sym_value("boot::g_firmware_map")
     lines = []
     usable = 0
     for k in range(int(m["count_"])):

@@ -29,7 +29,8 @@ namespace monitor {
 
 // Not in an anonymous namespace: gdb/kernel.py reads them by name.
 namespace boot {
-mm::MemoryMap g_map;
+mm::MemoryMap g_map;           // normalized, usable ranges trimmed to whole pages: what is used
+mm::MemoryMap g_firmware_map;  // normalized but exact: what `physmap` shows
 mm::FrameAllocator g_frames;
 BootInfo g_boot;
 }  // namespace boot
@@ -81,6 +82,8 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 mbi_phys) {
     console::puts("error: the boot loader gave no memory map; halting\n");
     arch::halt_forever();
   }
+  boot::g_firmware_map = g_map;
+  boot::g_firmware_map.normalize(false);
   g_map.normalize();
 
   // Physical memory: never the low 1 MiB (allocator rule), the kernel image, the boot
@@ -167,4 +170,5 @@ void print_boot_report() {
 namespace boot {
 const BootInfo& info() { return g_boot; }
 const mm::MemoryMap& memory_map() { return g_map; }
+const mm::MemoryMap& firmware_map() { return g_firmware_map; }
 }  // namespace boot

@@ -9,5 +9,6 @@ const char* phase_name(Phase p);
 void timeline_mark(Phase p, u64 tsc);
 u64 timeline_tsc(Phase p);
 const BootInfo& info();
-const mm::MemoryMap& memory_map();
+const mm::MemoryMap& memory_map();    // usable ranges trimmed to pages
+const mm::MemoryMap& firmware_map();  // sorted, overlaps resolved, otherwise exact
 }  // namespace boot

@@ -56,7 +56,7 @@ bool MemoryMap::add(u64 base, u64 length, MemType type) {
   return true;
 }
 
-void MemoryMap::normalize() {
+void MemoryMap::normalize(bool trim_usable) {
   // Every entry boundary, sorted and unique: between two neighbours the set of
   // covering entries is constant, so each such slice gets exactly one type.
   usize nb = 0;
@@ -102,7 +102,7 @@ void MemoryMap::normalize() {
   usize kept = 0;
   for (usize i = 0; i < out; ++i) {
     MemRange r = ranges_[i];
-    if (r.type == MemType::Usable) {
+    if (r.type == MemType::Usable && trim_usable) {
       r.start = align_up(r.start, kPage);
       r.end = align_down(r.end, kPage);
       if (r.start >= r.end) continue;

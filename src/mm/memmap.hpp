@@ -39,7 +39,8 @@ class MemoryMap {
   // nothing is left); other types keep their exact bounds. O(n^2), no heap.
   // Overlaps can split ranges, so size() may then exceed kMaxRanges (it is at most
   // 2 * kMaxRanges - 1); add() refuses more entries while size() >= kMaxRanges.
-  void normalize();
+  // trim_usable=false keeps Usable ranges exact (for showing the firmware's map).
+  void normalize(bool trim_usable = true);
 
   usize size() const { return count_; }
   const MemRange& operator[](usize i) const { return ranges_[i]; }

@@ -606,3 +606,21 @@ TEST(MemMap, FuzzDirectMapInvariants) {
     }
   }
 }
+
+TEST(MemMap, UntrimmedKeepsFirmwareBounds) {
+  MemoryMap m;
+  m.add(0, 0x9fc00, MemType::Usable);
+  m.add(0x9fc00, 0x400, MemType::Reserved);
+  m.add(0x100000, 0x1000800, MemType::Usable);
+  m.add(0x100400, 0x100, MemType::Reserved);  // overlap: still resolved
+  MemoryMap exact = m;
+  exact.normalize(false);
+  ASSERT_EQ(exact.size(), 5u);  // usable, reserved, usable, reserved (the overlap), usable
+  EXPECT_EQ(exact[0].end, 0x9fc00u);
+  EXPECT_EQ(exact[3].start, 0x100400u);
+  EXPECT_EQ(exact[3].type, MemType::Reserved);
+  EXPECT_EQ(exact[4].start, 0x100500u);
+  EXPECT_EQ(exact[4].end, 0x1100800u);
+  m.normalize();
+  EXPECT_EQ(m[0].end, 0x9f000u);
+}
