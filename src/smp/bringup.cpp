@@ -205,6 +205,7 @@ void start_aps(const BringupOptions& opt) {
 extern "C" [[noreturn]] void ap_main(u64 index) {
   using namespace smp;
   PerCpu* p = g_cpus[index].percpu;
+  __atomic_fetch_add(&p->ap_entries, 1, __ATOMIC_RELAXED);
   activate(p);
   lapic::enable_this_cpu();
   p->arrival_tsc = arch::rdtsc();

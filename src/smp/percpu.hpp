@@ -44,6 +44,7 @@ struct alignas(64) PerCpu {
   volatile bool xcall_via_nmi;
 
   // Counters.
+  volatile u64 ap_entries;  // times ap_main ran on this slot (1 for a healthy AP)
   volatile u64 ipis;
   volatile u64 nmis;
   volatile u64 exceptions;

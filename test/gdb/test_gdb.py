@@ -189,6 +189,12 @@ class Session:
         self.m.boot_text = self.m.child.before
         # Anything pending, then stop once and drop the boot breakpoints.
         g.interrupt()
+        # The kernel's own count of ap_main entries per slot (PerCpu::ap_entries).
+        self.entries = {}
+        for i in range(1, self.config.ncpus):
+            out = " ".join(g.cmd(f"p $percpu({i}).ap_entries"))
+            mm = re.search(r"= (\d+)", out)
+            self.entries[i] = int(mm.group(1)) if mm else None
         g.cmd("delete")
         g.resume()
 
@@ -286,8 +292,15 @@ def test_breakpoints_during_boot(sess):
     cpus = cpus_table(sess.m.cmd("cpus"))
     online_aps = sorted(i for i, _a, st, _s in cpus if st == "online" and i != 0)
     assert len(cpus) == sess.config.ncpus
-    assert sorted(i for _t, i in sess.ap_hits) == online_aps, sess.ap_hits
-    threads = [t for t, _i in sess.ap_hits]
+    # QEMU's gdb stub sometimes reports one stop twice when APs hit the breakpoint at the
+    # same moment (seen ~40% of boots at -smp 4 once APs started within microseconds of
+    # each other), while the kernel's own count says ap_main ran once: so the repeat of
+    # an identical (thread, index) report straight after itself is dropped, and the
+    # kernel's count must be exactly 1 for every AP.
+    hits = [h for k, h in enumerate(sess.ap_hits) if k == 0 or sess.ap_hits[k - 1] != h]
+    assert all(sess.entries[i] == 1 for i in online_aps), sess.entries
+    assert sorted(i for _t, i in hits) == online_aps, sess.ap_hits
+    threads = [t for t, _i in hits]
     assert len(set(threads)) == len(threads) and 1 not in threads, sess.ap_hits
 
 
