@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "e820_fixture.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <random>
@@ -22,24 +24,8 @@ constexpr u64 kPage = 4096;
 constexpr Purpose kAllPurposes[] = {Purpose::PageTable, Purpose::PerCpu, Purpose::Stack, Purpose::Trampoline,
                                     Purpose::Other};
 
-// test/fixtures/e820/<name>.txt: "0x<start> 0x<end-inclusive> <type as Linux prints it>".
-void load_e820(const char* name, MemoryMap* map) {
-  std::string path = std::string(FIXTURE_DIR) + "/e820/" + name + ".txt";
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << path;
-  map->clear();
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    std::string s, e, type;
-    ls >> s >> e;
-    std::getline(ls >> std::ws, type);
-    u64 start = std::stoull(s, nullptr, 16), last = std::stoull(e, nullptr, 16);
-    u32 t = type == "usable" ? 1 : type == "reserved" ? 2 : type == "ACPI data" ? 3 : type == "ACPI NVS" ? 4 : 0;
-    ASSERT_NE(t, 0u) << type;
-    ASSERT_TRUE(map->add(start, last - start + 1, mm::mem_type_from_multiboot(t)));
-  }
+void load_e820_normalized(const char* name, MemoryMap* map) {
+  load_e820(name, map);
   map->normalize();
 }
 
@@ -76,7 +62,7 @@ TEST(FrameAlloc, PurposeNames) {
 
 TEST(FrameAlloc, LowestFirstSkipsLowAndExcluded) {
   MemoryMap m;
-  load_e820("q35-512M", &m);
+  load_e820_normalized("q35-512M", &m);
   FrameAllocator fa;
   ASSERT_TRUE(fa.exclude(0x200000, 0x345678));  // kernel image: end rounds up
   fa.init(m);
@@ -93,7 +79,7 @@ TEST(FrameAlloc, LowestFirstSkipsLowAndExcluded) {
 
 TEST(FrameAlloc, ExhaustQ35_128M) {
   MemoryMap m;
-  load_e820("q35-128M", &m);
+  load_e820_normalized("q35-128M", &m);
   FrameAllocator fa;
   fa.init(m);
   ASSERT_TRUE(fa.exclude(0x200000, 0x400000));    // kernel
@@ -129,7 +115,7 @@ TEST(FrameAlloc, ExhaustQ35_128M) {
 
 TEST(FrameAlloc, LimitRespected) {
   MemoryMap m;
-  load_e820("q35-8G", &m);
+  load_e820_normalized("q35-8G", &m);
   FrameAllocator fa;
   fa.init(m);
   EXPECT_EQ(fa.alloc(Purpose::Trampoline, 0x100000), 0u);  // the frame must end at or below
@@ -152,7 +138,7 @@ TEST(FrameAlloc, LimitRespected) {
 
 TEST(FrameAlloc, ContiguousAlignment) {
   MemoryMap m;
-  load_e820("q35-512M", &m);
+  load_e820_normalized("q35-512M", &m);
   FrameAllocator fa;
   fa.init(m);
   EXPECT_EQ(fa.alloc(Purpose::Other), 0x100000u);
