@@ -1,6 +1,8 @@
 # Portable sources: plain C++ with no hardware access, compiled into the kernel and
 # into the host unit tests. Everything else under src/ is kernel-only.
 list(APPEND PORTABLE_SOURCES
+  src/lib/fmt.cpp
+  src/lib/string.cpp
   src/boot/multiboot2.cpp
   src/mm/memmap.cpp
   src/mm/frame_alloc.cpp
