@@ -2,6 +2,7 @@
 
 #include "arch/gdt.hpp"
 #include "arch/trap_frame.hpp"
+#include "lib/boot_code.hpp"
 
 extern "C" const u64 isr_stub_table[];
 
@@ -46,7 +47,7 @@ u8 ist_for(u8 vector) {
 
 }  // namespace
 
-void idt_init() {
+BOOT_CODE void idt_init() {
   for (u8 v = 0; v < 32; ++v) set_gate(v, isr_stub_table[v], ist_for(v));
   set_gate(vec::kCrossCall, isr_stub_table[32], 0);
   set_gate(vec::kApicTimer, isr_stub_table[33], 0);

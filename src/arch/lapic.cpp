@@ -3,6 +3,7 @@
 #include "arch/cpu.hpp"
 #include "arch/trap_frame.hpp"
 #include "arch/tsc.hpp"
+#include "lib/boot_code.hpp"
 #include "lib/console.hpp"
 #include "mm/kvm.hpp"
 
@@ -19,7 +20,7 @@ constexpr u32 kTimerDivide16 = 0x3;                       // SDM Vol. 3A Figure 
 bool x2apic() { return g_x2apic; }
 u64 mmio_phys() { return g_mmio_phys; }
 
-void init_bsp() {
+BOOT_CODE void init_bsp() {
   u64 base = arch::rdmsr(arch::msr::kApicBase);
   g_mmio_phys = base & kApicBaseAddrMask;
   g_x2apic = (arch::cpuid(1).ecx & arch::cpuid_bit::kLeaf1EcxX2Apic) != 0;
@@ -112,7 +113,7 @@ u32 timer_stop() {
 
 void timer_set_hz(u64 hz) { g_timer_hz = hz; }
 
-void timer_calibrate() {
+BOOT_CODE void timer_calibrate() {
   if (g_timer_hz != 0) return;  // done in the PIT window already
   // One-shot from the maximum count for 10 ms of TSC time; the TSC is calibrated first.
   u32 start = timer_start_free_running();

@@ -250,7 +250,7 @@ extern "C" void trap_dispatch(arch::TrapFrame* f) {
       return;
     }
     case vec::kTlbFlush:
-      write_cr3(read_cr3());
+      kvm::flush_tlb_all();  // global entries too: kernel mappings are global
       __atomic_fetch_add(&smp::g_tlb_flush_acks, 1, __ATOMIC_RELEASE);
       lapic::eoi();
       return;

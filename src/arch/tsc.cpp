@@ -2,6 +2,7 @@
 
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
+#include "lib/boot_code.hpp"
 
 namespace tsc {
 namespace {
@@ -29,7 +30,7 @@ u16 read_ch2() {
 // back from the counter itself rather than inferred from OUT2 going high, so a late
 // start (the count begins when it is written, not when we first look) or a slow port
 // access cannot stretch the window: both clocks are read at the same two instants.
-u64 calibrate_pit(u64 ms) {
+BOOT_CODE u64 calibrate_pit(u64 ms) {
   u64 want = kPitHz * ms / 1000;  // must stay below 0xffff (55 ms)
   u8 p61 = arch::inb(kPort61);
   arch::outb(kPort61, static_cast<u8>((p61 & ~kSpeaker) | kGate));
@@ -58,7 +59,7 @@ u64 calibrate_pit(u64 ms) {
 }
 }  // namespace
 
-void calibrate() {
+BOOT_CODE void calibrate() {
   u32 max_leaf = arch::cpuid(0).eax;
   if (max_leaf >= 0x15) {
     // CPUID 0x15: TSC/crystal ratio EBX/EAX and the crystal in ECX (SDM Vol. 2A, CPUID).

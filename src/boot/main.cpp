@@ -9,6 +9,7 @@
 #include "arch/tsc.hpp"
 #include "boot/multiboot2.hpp"
 #include "boot/timeline.hpp"
+#include "lib/boot_code.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
 #include "mm/kvm.hpp"
@@ -43,7 +44,7 @@ namespace {
 // The lowest page in [4 KiB, 640 KiB) that is usable in the firmware map and free of
 // the boot information: the AP trampoline's page. Page 0 holds the real-mode IVT and
 // BIOS data area; the EBDA and ROMs sit above 0x9fc00.
-u64 pick_trampoline_page(u64 mbi_start, u64 mbi_end) {
+BOOT_CODE u64 pick_trampoline_page(u64 mbi_start, u64 mbi_end) {
   for (u64 pa = 0x1000; pa < 0xa0000; pa += 0x1000) {
     bool usable = false;
     for (usize i = 0; i < g_map.size(); ++i) {
@@ -59,7 +60,7 @@ u64 pick_trampoline_page(u64 mbi_start, u64 mbi_end) {
 
 }  // namespace
 
-extern "C" [[noreturn]] void kernel_main(u32 magic, u32 mbi_phys) {
+extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   serial::init();
   boot::run_global_constructors();
   boot::timeline_mark(boot::Phase::Handoff, boot_handoff_tsc);
@@ -107,7 +108,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 mbi_phys) {
 
 namespace {
 
-void print_boot_report() {
+BOOT_CODE void print_boot_report() {
   const auto& st = kvm::stats();
   console::Locked lock;
   lib::Sink& out = console::sink();
@@ -117,8 +118,10 @@ void print_boot_report() {
               g_map.total(mm::MemType::Usable) / MiB, static_cast<u64>(g_map.size()), st.direct_map_bytes / MiB,
               (arch::cpuid(0x80000001).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) ? "1G/2M" : "2M",
               g_frames.allocated_bytes(mm::Purpose::PageTable) / KiB);
-  lib::format(out, "image: text %lu KiB r-x, rodata %lu KiB r--, data+bss %lu KiB rw-\n", st.image_text / KiB,
-              st.image_rodata / KiB, st.image_data / KiB);
+  lib::format(
+      out,
+      "image: text %lu KiB r-x (%lu KiB boot-only, NX from the prompt on), rodata %lu KiB r--, data+bss %lu KiB rw-\n",
+      st.image_text / KiB, kvm::boot_code_bytes() / KiB, st.image_rodata / KiB, st.image_data / KiB);
   lib::format(out, "tsc: %lu.%03lu MHz (%s); lapic: %s, timer %lu kHz\n", tsc::hz() / 1000000,
               (tsc::hz() / 1000) % 1000, tsc::source_name(), lapic::x2apic() ? "x2apic" : "xapic",
               lapic::timer_hz() / 1000);
@@ -137,7 +140,7 @@ void print_boot_report() {
               tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
 }
 
-[[noreturn]] void continue_on_own_stack() {
+[[noreturn]] BOOT_CODE void continue_on_own_stack() {
   lapic::enable_this_cpu();
   tsc::calibrate();
   lapic::timer_calibrate();
@@ -162,7 +165,7 @@ void print_boot_report() {
   boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
   print_boot_report();
   boot::timeline_mark(boot::Phase::Prompt, arch::rdtsc());
-  monitor::run();
+  kvm::retire_boot_code_and_run(monitor::run);
 }
 
 }  // namespace

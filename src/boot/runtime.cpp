@@ -1,5 +1,6 @@
 // What the C++ compiler expects from a runtime, for a kernel without one.
 #include "arch/cpu.hpp"
+#include "lib/boot_code.hpp"
 #include "lib/console.hpp"
 
 extern "C" {
@@ -16,7 +17,7 @@ void* __dso_handle = nullptr;
 namespace boot {
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
-void run_global_constructors() {
+BOOT_CODE void run_global_constructors() {
   for (auto* f = __init_array_start; f != __init_array_end; ++f) (*f)();
 }
 }  // namespace boot

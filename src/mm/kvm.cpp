@@ -1,15 +1,18 @@
 #include "mm/kvm.hpp"
 
 #include "arch/cpu.hpp"
+#include "lib/boot_code.hpp"
 #include "lib/console.hpp"
 #include "lib/spinlock.hpp"
 #include "lib/string.hpp"
 #include "mm/layout.hpp"
 #include "mm/pt_build.hpp"
 #include "mm/pt_walk.hpp"
+#include "smp/xcall.hpp"
 
 extern "C" char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern "C" char __data_start[], __data_end[], __ksyms_start[], __ksyms_end[];
+extern "C" char __boot_text_start[], __boot_text_end[];
 
 namespace kvm {
 namespace {
@@ -77,7 +80,7 @@ u64 image_pa(const char* sym) { return reinterpret_cast<u64>(sym) - layout::kKer
 
 }  // namespace
 
-void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& frames, bool huge_pages) {
+BOOT_CODE void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& frames, bool huge_pages) {
   g_frames_ptr = &frames;
   g_tables.g_frames = &frames;
   g_pml4 = g_tables.alloc_table();
@@ -174,6 +177,36 @@ void unmap_identity() {
   u64* pml4 = reinterpret_cast<u64*>(layout::phys_to_virt(g_pml4));
   for (int i = 0; i < 256; ++i) pml4[i] = 0;
   arch::write_cr3(arch::read_cr3());
+}
+
+void flush_tlb_all() {
+  u64 cr4 = arch::read_cr4();
+  arch::write_cr4(cr4 & ~arch::cr4::kPGE);
+  arch::write_cr4(cr4);
+}
+
+namespace {
+bool g_boot_retired;
+}
+
+u64 boot_code_bytes() { return reinterpret_cast<u64>(__boot_text_end) - reinterpret_cast<u64>(__boot_text_start); }
+bool boot_code_retired() { return g_boot_retired; }
+
+[[noreturn]] void retire_boot_code_and_run(void (*next)()) {
+  u64 cr3 = arch::read_cr3();
+  for (u64 va = reinterpret_cast<u64>(__boot_text_start); va < reinterpret_cast<u64>(__boot_text_end);
+       va += layout::kPageSize) {
+    mm::WalkResult r = mm::walk(g_mem, cr3, va);
+    if (!r.mapped || r.page_size != layout::kPageSize) continue;
+    const mm::WalkStep& leaf = r.steps[r.step_count - 1];
+    u8* entry = g_mem.map(leaf.table_phys + leaf.index * 8, 8);
+    if (entry != nullptr) *reinterpret_cast<volatile u64*>(entry) = leaf.entry | (1ULL << 63);  // NX
+  }
+  flush_tlb_all();
+  smp::tlb_flush_others(100000);
+  g_boot_retired = true;
+  next();
+  arch::halt_forever();
 }
 
 bool is_mapped(u64 va, u64 len, bool write) {

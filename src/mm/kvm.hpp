@@ -41,6 +41,15 @@ const DeviceMapping& device(usize i);
 void map_identity(u64 pa);
 void unmap_identity();
 
+// Makes the boot-only text (.text.boot) non-executable on every CPU, then runs `next`
+// (which must not return). Called at the end of boot, from boot code, which is why it
+// never returns into its caller.
+[[noreturn]] void retire_boot_code_and_run(void (*next)());
+u64 boot_code_bytes();
+bool boot_code_retired();
+// Flushes this CPU's TLB including global entries (CR4.PGE toggle, SDM Vol. 3A 4.10.4.1).
+void flush_tlb_all();
+
 // Is every byte of [va, va + len) mapped (and, if write, writable)? Used by `x`.
 bool is_mapped(u64 va, u64 len, bool write);
 

@@ -1,5 +1,6 @@
 #include "smp/acpi.hpp"
 
+#include "lib/boot_code.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
 
@@ -8,7 +9,7 @@ namespace acpi {
 Info g_info;
 const char* g_rsdp_source = "none";
 
-void load(const boot::BootInfo& bi, lib::PhysMem& mem) {
+BOOT_CODE void load(const boot::BootInfo& bi, lib::PhysMem& mem) {
   // The multiboot2 ACPI tags carry a copy of the RSDP, not its address. The legacy BIOS
   // scan gives the address too; use it when the copy matches what the scan finds.
   u64 scanned = find_rsdp_bios(mem);

@@ -3,6 +3,7 @@
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
 #include "arch/tsc.hpp"
+#include "lib/boot_code.hpp"
 #include "lib/console.hpp"
 #include "lib/string.hpp"
 #include "mm/kvm.hpp"
@@ -37,7 +38,7 @@ namespace {
 constexpr u64 kLegacyInitDelayUs = 10000;
 constexpr u64 kSipiDelayUs = 200;
 
-u64 init_delay_us(const BringupOptions& opt) {
+BOOT_CODE u64 init_delay_us(const BringupOptions& opt) {
   if (opt.init_delay_set) return opt.init_delay_us;
   if ((arch::cpuid(1).ecx & arch::cpuid_bit::kLeaf1EcxHypervisor) != 0) return 0;
   auto v = arch::cpuid(0);
@@ -51,7 +52,7 @@ u64 init_delay_us(const BringupOptions& opt) {
 }
 }  // namespace
 
-[[noreturn]] void bsp_enter_slot(u32 apic_id, void (*next)()) {
+[[noreturn]] BOOT_CODE void bsp_enter_slot(u32 apic_id, void (*next)()) {
   g_cpu_count = 1;
   g_cpus[0].apic_id = apic_id;
   g_cpus[0].state = CpuState::Online;
@@ -78,7 +79,7 @@ u64 init_delay_us(const BringupOptions& opt) {
   __builtin_unreachable();
 }
 
-void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
+BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
   if (madt == nullptr) return;  // no MADT: the bootstrap CPU alone
   bool bsp_seen = false;
   u64 n = 1;
@@ -109,7 +110,7 @@ void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
 
 void set_trampoline_page(u64 phys) { g_bringup.trampoline_phys = phys; }
 
-void start_aps(const BringupOptions& opt) {
+BOOT_CODE void start_aps(const BringupOptions& opt) {
   Bringup& b = g_bringup;
   u64 page = b.trampoline_phys;
   u8 sipi_vector = 0;

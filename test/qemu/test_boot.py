@@ -139,7 +139,13 @@ def test_kernel_image_split_read_only_and_writable(vm):
 def test_kernel_image_permissions_match_elf(vm):
     """Each page wholly inside a PT_LOAD segment of build/kernel.elf is mapped with the
     segment's permissions: W only if the segment is writable, executable only if it is
-    executable. (Needs the ELF of the same build as the ISO.)"""
+    executable, except the boot-only text (__boot_text_start..__boot_text_end), which the
+    kernel makes non-executable once it is at the prompt. (Needs the ELF of the same
+    build as the ISO.)"""
+    import subprocess
+    nm = subprocess.run(["llvm-nm", str(ELF)], capture_output=True, text=True, check=True).stdout
+    syms = {p[2]: int(p[0], 16) for p in (ln.split() for ln in nm.splitlines()) if len(p) == 3}
+    boot_lo, boot_hi = syms["__boot_text_start"], syms["__boot_text_end"]
     segs = [s for s in elf_load_segments(ELF) if KERNEL_BASE <= s.vaddr < KERNEL_END]
     assert segs, f"{ELF}: no PT_LOAD segments in the kernel image region"
     ptes = parse_info_tlb(vm.hmp("info tlb", timeout=300))
@@ -167,7 +173,7 @@ def test_kernel_image_permissions_match_elf(vm):
             p = leaf_for(va)
             if p is None:
                 problems.append(f"{hx(va)} ({perm} segment at {hx(s.vaddr)}): not mapped")
-            elif p.write != s.write or p.executable != s.execute:
+            elif p.write != s.write or p.executable != (s.execute and not boot_lo <= va < boot_hi):
                 problems.append(
                     f"{hx(va)} ({perm} segment at {hx(s.vaddr)}): mapped "
                     f"{'w' if p.write else '-'}{'x' if p.executable else '-'}")
