@@ -40,20 +40,24 @@ class KernelPhysMem final : public lib::PhysMem {
   usize range_count = 0;
 };
 
+// Page-table frames: zeroed through the phase's accessor, below 4 GiB because the AP
+// trampoline loads CR3 with a 32-bit move.
 class FrameTables final : public mm::TableAllocator {
  public:
+  explicit FrameTables(KernelPhysMem& mem) : mem_(mem) {}
   u64 alloc_table() override {
-    // Below 4 GiB: the AP trampoline loads CR3 with a 32-bit move.
-    u64 pa = g_frames->alloc(mm::Purpose::PageTable, 4 * GiB);
+    u64 pa = frames_->alloc(mm::Purpose::PageTable, 4 * GiB);
     if (pa == 0) return 0;
-    u8* p = g_mem.map(pa, layout::kPageSize);
+    u8* p = mem_.map(pa, layout::kPageSize);
     if (p == nullptr) return 0;
     memset(p, 0, layout::kPageSize);
     return pa;
   }
-  mm::FrameAllocator* g_frames = nullptr;
-  KernelPhysMem& g_mem;
-  explicit FrameTables(KernelPhysMem& m) : g_mem(m) {}
+  void set_frames(mm::FrameAllocator* f) { frames_ = f; }
+
+ private:
+  KernelPhysMem& mem_;
+  mm::FrameAllocator* frames_ = nullptr;
 };
 
 KernelPhysMem g_mem;
@@ -82,7 +86,7 @@ u64 image_pa(const char* sym) { return reinterpret_cast<u64>(sym) - layout::kKer
 
 BOOT_CODE void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& frames, bool huge_pages) {
   g_frames_ptr = &frames;
-  g_tables.g_frames = &frames;
+  g_tables.set_frames(&frames);
   g_pml4 = g_tables.alloc_table();
   if (g_pml4 == 0) {
     console::puts("error: out of memory for the kernel PML4\n");
