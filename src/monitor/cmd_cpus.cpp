@@ -226,11 +226,7 @@ int cmd_wedge(const monitor::Args& a) {
   g_wedge_release = false;
   g_wedge_entered = false;
   // Fire and forget: the call never completes while the CPU is wedged.
-  p->xcall_fn = wedge;
-  p->xcall_arg = nullptr;
-  p->xcall_via_nmi = false;
-  __atomic_store_n(&p->xcall_seq, p->xcall_seq + 1, __ATOMIC_RELEASE);
-  lapic::send_fixed(p->apic_id, arch::vec::kCrossCall);
+  if (!smp::xcall_post(i, wedge, nullptr)) return monitor::error("cpu %lu is not online", i);
   // Wait until it is really inside: a call sent before would overwrite the mailbox.
   u64 deadline = arch::rdtsc() + tsc::us_to_ticks(kXcallTimeoutUs * 10);
   while (!g_wedge_entered && arch::rdtsc() < deadline) arch::pause();

@@ -41,6 +41,7 @@ struct alignas(64) PerCpu {
   void* volatile xcall_arg;
   volatile u64 xcall_seq;
   volatile u64 xcall_done;
+  volatile u64 xcall_claimed;  // the seq a handler has taken (IPI or NMI, once)
   volatile bool xcall_via_nmi;
 
   // Counters.

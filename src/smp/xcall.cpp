@@ -29,8 +29,17 @@ arch::TrapFrame capture_here() {
   return f;
 }
 
-// Claims the pending request exactly once, whether the IPI or the NMI gets there first.
-volatile u64 g_claimed[config::kMaxCpus];
+// Writes the request into t's mailbox and sends the IPI; returns its sequence number.
+// The caller holds g_lock.
+u64 post(PerCpu* t, XcallFn fn, void* arg) {
+  t->xcall_fn = fn;
+  t->xcall_arg = arg;
+  t->xcall_via_nmi = false;
+  u64 seq = t->xcall_seq + 1;
+  __atomic_store_n(&t->xcall_seq, seq, __ATOMIC_RELEASE);
+  lapic::send_fixed(t->apic_id, arch::vec::kCrossCall);
+  return seq;
+}
 }  // namespace
 
 const char* xcall_result_name(XcallResult r) {
@@ -45,10 +54,11 @@ const char* xcall_result_name(XcallResult r) {
 
 void xcall_handle(PerCpu* self, const arch::TrapFrame* f, bool from_nmi) {
   u64 seq = __atomic_load_n(&self->xcall_seq, __ATOMIC_ACQUIRE);
-  u64 claimed = g_claimed[self->index];
+  u64 claimed = self->xcall_claimed;
   if (seq == claimed) return;  // nothing pending (or a late duplicate)
   if (from_nmi && !self->xcall_via_nmi) return;
-  if (!__atomic_compare_exchange_n(&g_claimed[self->index], &claimed, seq, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+  // Exactly once, whether the IPI or the NMI gets there first.
+  if (!__atomic_compare_exchange_n(&self->xcall_claimed, &claimed, seq, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
     return;
   XcallFn fn = self->xcall_fn;
   if (fn != nullptr) fn(self->xcall_arg, f);
@@ -64,12 +74,7 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
     return XcallResult::Done;
   }
   lib::LockGuard guard(g_lock);
-  t->xcall_fn = fn;
-  t->xcall_arg = arg;
-  t->xcall_via_nmi = false;
-  u64 seq = t->xcall_seq + 1;
-  __atomic_store_n(&t->xcall_seq, seq, __ATOMIC_RELEASE);
-  lapic::send_fixed(t->apic_id, arch::vec::kCrossCall);
+  u64 seq = post(t, fn, arg);
   if (wait_done(t, seq, timeout_us)) return XcallResult::Done;
   // No answer to a maskable interrupt: NMI it (xcall_handle runs the same request).
   t->xcall_via_nmi = true;
@@ -79,6 +84,14 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
   // fn and arg may point into our stack: a CPU that wakes up much later runs nothing.
   t->xcall_fn = nullptr;
   return XcallResult::Timeout;
+}
+
+bool xcall_post(u64 index, XcallFn fn, void* arg) {
+  PerCpu* t = cpu(index);
+  if (t == nullptr || t->state != CpuState::Online || t == this_cpu()) return false;
+  lib::LockGuard guard(g_lock);
+  post(t, fn, arg);
+  return true;
 }
 
 volatile u64 g_tlb_flush_acks;

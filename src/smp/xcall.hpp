@@ -13,6 +13,9 @@ const char* xcall_result_name(XcallResult r);
 // doing when interrupted. On the calling CPU itself fn runs directly with a frame of
 // the caller.
 XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us);
+// Posts fn to another online CPU and returns without waiting (for a call that never
+// completes, like the monitor's `wedge`); false if there is no such CPU.
+bool xcall_post(u64 index, XcallFn fn, void* arg);
 // On every online CPU but the caller, one after another; returns how many answered.
 u64 xcall_others(XcallFn fn, void* arg, u64 timeout_us);
 
