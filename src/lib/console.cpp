@@ -27,28 +27,12 @@ class SerialSink final : public lib::Sink {
 SerialSink g_sink;
 lib::Spinlock g_lock;
 
-// Interrupts off while holding the console lock, so a cross-CPU call handler that
-// prints cannot deadlock against the code it interrupted.
-struct IrqLock {
-  u64 flags;
-  IrqLock() : flags(arch::read_rflags()) {
-    arch::cli();
-    g_lock.lock();
-  }
-  ~IrqLock() {
-    g_lock.unlock();
-    if (flags & arch::kRflagsIf) arch::sti();
-  }
-};
-
-u64 g_locked_flags;
-
 }  // namespace
 
 lib::Sink& sink() { return g_sink; }
 
 void vprintf(const char* fmt, va_list ap) {
-  IrqLock l;
+  Locked l;
   lib::vformat(g_sink, fmt, ap);
 }
 
@@ -60,21 +44,20 @@ void printf(const char* fmt, ...) {
 }
 
 void puts(const char* s) {
-  IrqLock l;
+  Locked l;
   g_sink.write(s, lib::strlen(s));
 }
 
-Locked::Locked() {
-  u64 f = arch::read_rflags();
+// Interrupts off while holding the console lock, so a cross-CPU call handler that
+// prints cannot deadlock against the code it interrupted.
+Locked::Locked() : flags_(arch::read_rflags()) {
   arch::cli();
   g_lock.lock();
-  g_locked_flags = f;
 }
 
 Locked::~Locked() {
-  u64 f = g_locked_flags;
   g_lock.unlock();
-  if (f & arch::kRflagsIf) arch::sti();
+  if (flags_ & arch::kRflagsIf) arch::sti();
 }
 
 void break_lock() { g_lock.force_unlock(); }

@@ -18,6 +18,11 @@ class Locked {
  public:
   Locked();
   ~Locked();
+  Locked(const Locked&) = delete;
+  Locked& operator=(const Locked&) = delete;
+
+ private:
+  u64 flags_;  // RFLAGS on entry: interrupts come back on only if they were on
 };
 
 // After a panic has stopped the other CPUs: take over the console even if a stopped
