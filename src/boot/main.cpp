@@ -116,8 +116,7 @@ BOOT_CODE void print_boot_report() {
               g_boot.cmdline);
   lib::format(out, "memory: %lu MiB usable in %lu ranges; direct map %lu MiB (%s pages); page tables %lu KiB\n",
               g_map.total(mm::MemType::Usable) / MiB, static_cast<u64>(g_map.size()), st.direct_map_bytes / MiB,
-              (arch::cpuid(0x80000001).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) ? "1G/2M" : "2M",
-              g_frames.allocated_bytes(mm::Purpose::PageTable) / KiB);
+              st.huge_pages ? "1G/2M" : "2M", g_frames.allocated_bytes(mm::Purpose::PageTable) / KiB);
   lib::format(
       out,
       "image: text %lu KiB r-x (%lu KiB boot-only, NX from the prompt on), rodata %lu KiB r--, data+bss %lu KiB rw-\n",

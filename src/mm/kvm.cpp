@@ -87,6 +87,7 @@ u64 image_pa(const char* sym) { return reinterpret_cast<u64>(sym) - layout::kKer
 BOOT_CODE void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& frames, bool huge_pages) {
   g_frames_ptr = &frames;
   g_tables.set_frames(&frames);
+  g_stats.huge_pages = huge_pages;
   g_pml4 = g_tables.alloc_table();
   if (g_pml4 == 0) {
     console::puts("error: out of memory for the kernel PML4\n");

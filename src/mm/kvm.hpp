@@ -9,7 +9,7 @@ namespace kvm {
 
 struct Stats {
   u64 direct_map_bytes;
-  u64 direct_map_1g, direct_map_2m;          // leaf counts
+  bool huge_pages;                           // direct map may use 1 GiB pages
   u64 image_text, image_rodata, image_data;  // bytes
   u64 device_bytes;
 };
