@@ -25,9 +25,10 @@ set(TRAMPOLINE_BIN ${CMAKE_BINARY_DIR}/trampoline.bin)
 add_custom_command(OUTPUT ${TRAMPOLINE_BIN}
   COMMAND clang -E -P -x assembler-with-cpp -I${CMAKE_SOURCE_DIR}/src/smp
           ${CMAKE_SOURCE_DIR}/src/smp/trampoline.S -o ${CMAKE_BINARY_DIR}/trampoline.pp.asm
-  COMMAND nasm -Werror -f bin -o ${TRAMPOLINE_BIN} -l ${CMAKE_BINARY_DIR}/trampoline.lst
+  COMMAND nasm -Werror -f bin -I${CMAKE_SOURCE_DIR}/src/ -o ${TRAMPOLINE_BIN} -l ${CMAKE_BINARY_DIR}/trampoline.lst
           ${CMAKE_BINARY_DIR}/trampoline.pp.asm
   DEPENDS ${CMAKE_SOURCE_DIR}/src/smp/trampoline.S ${CMAKE_SOURCE_DIR}/src/smp/trampoline_layout.h
+          ${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc
   COMMENT "Assembling the AP trampoline (flat binary)")
 add_custom_target(trampoline DEPENDS ${TRAMPOLINE_BIN})
 set_source_files_properties(${CMAKE_SOURCE_DIR}/src/smp/trampoline_blob.asm PROPERTIES

@@ -95,21 +95,7 @@ _start:
     cmp ecx, 2048
     jb .fill_pd
 
-    ; Long mode (SDM Vol. 3A 10.8.5 "Initializing IA-32e Mode"): PAE, CR3, EFER.LME
-    ; (and NXE now, so the kernel's NX entries are valid from the first switch), then
-    ; paging; WP so the kernel honours its own read-only pages.
-    mov eax, cr4
-    or eax, CR4_PAE
-    mov cr4, eax
-    mov eax, PHYS(boot_pml4)
-    mov cr3, eax
-    mov ecx, MSR_EFER
-    rdmsr
-    or eax, EFER_LME | EFER_NXE
-    wrmsr
-    mov eax, cr0
-    or eax, CR0_PG | CR0_WP | CR0_PE
-    mov cr0, eax
+    ENTER_LONG_MODE 0, PHYS(boot_pml4)
     lgdt [boot_gdtr]
     jmp BOOT_CS:long_mode
 

@@ -6,15 +6,7 @@
 ; it at once. The page is mapped read-only + executable at its identity address while
 ; APs start, so the GDT's accessed bits are preset (the CPU would otherwise write them).
 #include "trampoline_layout.h"
-
-CR0_PE    equ 1 << 0
-CR0_WP    equ 1 << 16
-CR0_PG    equ 1 << 31
-CR4_PAE   equ 1 << 5
-CR4_PGE   equ 1 << 7
-MSR_EFER  equ 0xc0000080
-EFER_LME  equ 1 << 8
-EFER_NXE  equ 1 << 11
+%include "boot/boot_defs.inc"
 
 bits 16
 org 0
@@ -38,20 +30,7 @@ pm32:
     mov ds, ax
     mov es, ax
     mov ss, ax
-    ; Same long-mode sequence as the BSP's (SDM Vol. 3A 10.8.5); NXE before paging
-    ; because the kernel's tables use NX.
-    mov eax, cr4
-    or eax, CR4_PAE | CR4_PGE
-    mov cr4, eax
-    mov eax, [ebx + TRAMP_CR3]
-    mov cr3, eax
-    mov ecx, MSR_EFER
-    rdmsr
-    or eax, EFER_LME | EFER_NXE
-    wrmsr
-    mov eax, cr0
-    or eax, CR0_PG | CR0_WP | CR0_PE
-    mov cr0, eax
+    ENTER_LONG_MODE CR4_PGE, [ebx + TRAMP_CR3]   ; the BSP's sequence, plus global pages
     jmp far [ebx + TRAMP_LM64_PTR]
 
 bits 64

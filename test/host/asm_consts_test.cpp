@@ -40,6 +40,7 @@ TEST(AsmConsts, BootDefsMatchCpp) {
   EXPECT_EQ(v.at("CR0_WP"), arch::cr0::kWP);
   EXPECT_EQ(v.at("CR0_PG"), arch::cr0::kPG);
   EXPECT_EQ(v.at("CR4_PAE"), arch::cr4::kPAE);
+  EXPECT_EQ(v.at("CR4_PGE"), arch::cr4::kPGE);
   EXPECT_EQ(v.at("MSR_EFER"), arch::msr::kEfer);
   EXPECT_EQ(v.at("EFER_LME"), arch::efer::kLME);
   EXPECT_EQ(v.at("EFER_NXE"), arch::efer::kNXE);
