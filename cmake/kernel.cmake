@@ -17,6 +17,8 @@ else()
 endif()
 
 file(GLOB_RECURSE KERNEL_CXX CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.cpp)
+# The disassembler joins the kernel once the monitor uses it (x/i, dis).
+list(FILTER KERNEL_CXX EXCLUDE REGEX "/src/disasm/")
 file(GLOB_RECURSE KERNEL_ASM CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.asm)
 
 # The AP trampoline: a flat binary (nasm -f bin), embedded by trampoline_blob.asm.
@@ -36,6 +38,13 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/smp/trampoline_blob.asm PROP
 set(CMAKE_ASM_NASM_FLAGS "${CMAKE_ASM_NASM_FLAGS} -I${CMAKE_BINARY_DIR}/ -I${CMAKE_SOURCE_DIR}/src/ -I${CMAKE_SOURCE_DIR}/src/smp/")
 
 add_library(kobjs OBJECT ${KERNEL_CXX} ${KERNEL_ASM})
+# Compile-time settings (src/config.hpp): -DKCONFIG_<NAME>=<value> at configure time, e.g.
+# the cpu512 preset's KCONFIG_MAX_CPUS=512 and KCONFIG_PERCPU_REGION_GIB=8.
+foreach(opt MAX_CPUS MAX_MADT_CPUS PERCPU_SLOT_MIB PERCPU_REGION_GIB KERNEL_STACK_KIB IST_STACK_KIB AP_TIMEOUT_MS)
+  if(DEFINED KCONFIG_${opt})
+    target_compile_definitions(kobjs PRIVATE KCONFIG_${opt}=${KCONFIG_${opt}})
+  endif()
+endforeach()
 add_dependencies(kobjs trampoline)
 target_include_directories(kobjs PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_compile_definitions(kobjs PRIVATE KERNEL)

@@ -9,6 +9,7 @@ list(APPEND PORTABLE_SOURCES
   src/mm/pt_build.cpp
   src/mm/pt_walk.cpp
   src/smp/acpi_tables.cpp
+  src/smp/slot_plan.cpp
   src/monitor/line_editor.cpp
   src/monitor/parse.cpp
 )

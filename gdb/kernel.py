@@ -45,15 +45,24 @@ LINEAR_MASK = LINEAR_TOP - 1
 STACK_PAINT = 0x5CA1AB1E5CA1AB1E  # smp/percpu.cpp kStackPaint
 IST_NAMES = ("#DF", "NMI", "#MC")
 
-# (label, start, end exclusive; 0 = top), layout::kRegions in order.
-REGIONS = (
-    ("user", 0x0000000000000000, 0x0000800000000000),
-    ("directmap", 0xFFFF800000000000, 0xFFFFC00000000000),
-    ("percpu", 0xFFFFFF8000000000, 0xFFFFFF8100000000),
-    ("kernel", 0xFFFFFFFF80000000, 0xFFFFFFFFA0000000),
-    ("devices", 0xFFFFFFFFC0000000, 0),
-)
 PERCPU_BASE = 0xFFFFFF8000000000
+
+
+def kernel_layout(field):
+    """A field of g_kernel_layout (src/mm/layout_export.cpp): the layout as the loaded
+    build has it, KCONFIG settings applied."""
+    return u64(ev("g_kernel_layout.%s" % field))
+
+
+def regions():
+    """(label, start, end exclusive; 0 = top), layout::kRegions in order."""
+    return (
+        ("user", 0x0000000000000000, 0x0000800000000000),
+        ("directmap", kernel_layout("direct_map_base"), kernel_layout("direct_map_end")),
+        ("percpu", kernel_layout("percpu_base"), kernel_layout("percpu_end")),
+        ("kernel", kernel_layout("kernel_base"), kernel_layout("kernel_end")),
+        ("devices", kernel_layout("device_base"), 0),
+    )
 
 CPU_STATES = ("offline", "starting", "online", "failed", "stopped")  # smp::CpuState
 MEM_TYPES = ("usable", "reserved", "acpi", "nvs", "bad")  # mm::MemType
@@ -169,12 +178,8 @@ def cpu_entry(i):
 
 
 def slot_size():
-    # layout::percpu_slot(i) = kPerCpuBase + i * kPerCpuSlotSize; the kernel exports the
-    # slot size to ap_entry.asm as g_ap_slot_size.
-    try:
-        return u64(ev("(unsigned long)g_ap_slot_size"))
-    except gdb.error:
-        return 16 << 20
+    # layout::percpu_slot(i) = kPerCpuBase + i * kPerCpuSlotSize.
+    return kernel_layout("percpu_slot_size")
 
 
 def percpu_slot(i):
@@ -225,7 +230,7 @@ def thread_percpu_index(thread):
         gs = reg("gs_base", thread)
     except gdb.error:
         return None
-    if gs < PERCPU_BASE or gs >= 0xFFFFFF8100000000:
+    if gs < PERCPU_BASE or gs >= kernel_layout("percpu_end"):
         return None
     try:
         if read64(gs) != gs:
@@ -330,7 +335,7 @@ def index_of(va, level):
 
 def labels(start, end):
     out = []
-    for name, s, e in REGIONS:
+    for name, s, e in regions():
         rs, re_ = s & LINEAR_MASK, e & LINEAR_MASK
         if re_ == 0:
             re_ = LINEAR_TOP
@@ -411,15 +416,31 @@ def pml4_lines(cr3):
 # The monitor commands' output
 
 
+LAPIC_MODES = ["xapic", "x2apic", "x2apic(fw)"]  # lapic::mode_name
+
+
+def lapic_column(e, st):
+    if u64(e["percpu"]) == 0 or st not in ("online", "stopped"):
+        return "-"
+    return enum_name(e["percpu"].dereference()["apic_mode"], LAPIC_MODES)
+
+
 def cpus_lines():
     """cmd_cpus."""
-    lines = ["index apic state   slot               arrival_us  uid"]
-    for i in range(cpu_count()):
+    lines = ["index apic state   slot               arrival_us  lapic      uid"]
+    n = cpu_count()
+    for i in range(n):
         e = cpu_entry(i)
         st = enum_name(entry_state(e), CPU_STATES)
-        lines.append("%-5d %-4d %-7s 0x%016x %-11d %d%s" % (
-            i, int(e["apic_id"]), st, percpu_slot(i), 0 if i == 0 else arrival_us(e), int(e["acpi_uid"]),
-            " (bootstrap)" if i == 0 else ""))
+        lines.append("%-5d %-4d %-7s 0x%016x %-11d %-10s %d%s" % (
+            i, int(e["apic_id"]), st, percpu_slot(i), 0 if i == 0 else arrival_us(e), lapic_column(e, st),
+            int(e["acpi_uid"]), " (bootstrap)" if i == 0 else ""))
+    noslot = sym_value("smp::g_noslot")
+    for k in range(int(sym_value("smp::g_noslot_count"))):
+        c = noslot[k]
+        lines.append("%-5d %-4d %-7s %-18s %-11s %-10s %d" % (
+            n + k, int(c["apic_id"]), "noslot" if bool(c["enabled"]) else "offline", "-", "-", "-",
+            int(c["acpi_uid"])))
     return lines
 
 

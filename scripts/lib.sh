@@ -16,12 +16,13 @@ OVMF_VARS="${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}"
 msg() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { msg "error: $*"; exit 1; }
 
-# kernel_build debug|release: setup, configure once, incremental build.
+# kernel_build debug|release|cpu512: setup, configure once, incremental build.
 kernel_build() {
   local preset="$1" dir
   case "$preset" in
     debug) dir="$ROOT/build" ;;
     release) dir="$ROOT/build/release" ;;
+    cpu512) dir="$ROOT/build/cpu512" ;;
     *) die "unknown preset $preset" ;;
   esac
   "$ROOT/scripts/setup"

@@ -7,6 +7,11 @@
 #ifndef KCONFIG_MAX_CPUS
 #define KCONFIG_MAX_CPUS 256
 #endif
+// Processors the MADT parser keeps (with their APIC IDs, for `cpus`); more than there are
+// slots, so a machine with more CPUs than kMaxCpus still shows each one as `noslot`.
+#ifndef KCONFIG_MAX_MADT_CPUS
+#define KCONFIG_MAX_MADT_CPUS (4 * KCONFIG_MAX_CPUS)
+#endif
 #ifndef KCONFIG_PERCPU_SLOT_MIB
 #define KCONFIG_PERCPU_SLOT_MIB 16
 #endif
@@ -25,6 +30,8 @@
 
 namespace config {
 constexpr u64 kMaxCpus = KCONFIG_MAX_CPUS;
+constexpr u64 kMaxMadtCpus = KCONFIG_MAX_MADT_CPUS;
+static_assert(kMaxMadtCpus >= kMaxCpus, "the MADT parser must keep at least as many CPUs as there are slots");
 constexpr u64 kPerCpuSlotSize = u64{KCONFIG_PERCPU_SLOT_MIB} * MiB;
 constexpr u64 kPerCpuRegionSize = u64{KCONFIG_PERCPU_REGION_GIB} * GiB;
 constexpr u64 kKernelStackSize = u64{KCONFIG_KERNEL_STACK_KIB} * KiB;

@@ -32,9 +32,8 @@ constexpr u64 kLMA = 1ULL << 10;
 constexpr u64 kNXE = 1ULL << 11;
 }  // namespace efer
 namespace apic_base {
-constexpr u64 kBsp = 1ULL << 8;      // this processor is the bootstrap processor
-constexpr u64 kX2Apic = 1ULL << 10;  // EXTD: x2APIC mode (SDM Vol. 3A 11.12.1)
-constexpr u64 kEnable = 1ULL << 11;  // global APIC enable
+constexpr u64 kBsp = 1ULL << 8;  // this processor is the bootstrap processor
+// EXTD and EN, the mode bits: lapic::kApicBaseX2Apic / kApicBaseEnable (lapic_regs.hpp).
 }  // namespace apic_base
 
 // CPUID feature bits (SDM Vol. 2A, CPUID instruction, Tables 3-8 ... 3-11).

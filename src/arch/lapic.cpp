@@ -10,6 +10,7 @@
 namespace lapic {
 namespace {
 bool g_x2apic;
+Mode g_bsp_mode;
 u64 g_mmio_phys;
 volatile u32* g_mmio;
 u64 g_timer_hz;
@@ -20,15 +21,24 @@ constexpr u32 kTimerDivide16 = 0x3;                       // SDM Vol. 3A Figure 
 bool x2apic() { return g_x2apic; }
 u64 mmio_phys() { return g_mmio_phys; }
 
+// The mode is chosen once, on the BSP, before anything touches a register: an x2APIC MSR
+// read while the APIC is still in xAPIC mode raises #GP (SDM Vol. 3A 11.12.1), so the
+// switch comes first. Every AP makes the same switch on arrival (enable_this_cpu).
 BOOT_CODE void init_bsp() {
   u64 base = arch::rdmsr(arch::msr::kApicBase);
   g_mmio_phys = base & kApicBaseAddrMask;
-  g_x2apic = (arch::cpuid(1).ecx & arch::cpuid_bit::kLeaf1EcxX2Apic) != 0;
+  bool offered = (arch::cpuid(1).ecx & arch::cpuid_bit::kLeaf1EcxX2Apic) != 0;
+  EnablePlan plan = plan_enable(base, offered);
+  for (unsigned i = 0; i < plan.count; ++i) arch::wrmsr(arch::msr::kApicBase, plan.writes[i]);
+  g_bsp_mode = plan.mode;
+  g_x2apic = is_x2apic(plan.mode);
   if (!g_x2apic) {
     u64 va = kvm::map_device(g_mmio_phys, 0x1000, "lapic");
     g_mmio = reinterpret_cast<volatile u32*>(va);
   }
 }
+
+Mode bsp_mode() { return g_bsp_mode; }
 
 u32 read(Reg r) {
   if (g_x2apic) return static_cast<u32>(arch::rdmsr(x2apic_msr(r)));
@@ -47,12 +57,13 @@ u32 id() {
   return read(Reg::Id) >> 24;  // xAPIC ID is bits 24-31 (SDM Vol. 3A Figure 11-6)
 }
 
-void enable_this_cpu() {
+Mode enable_this_cpu() {
+  // The BSP's mode decides for all: x2APIC on every CPU or on none (a mix would need two
+  // ICR encodings at once). An AP whose firmware left it in x2APIC when the BSP is in
+  // xAPIC cannot occur: firmware switches all CPUs or none.
   u64 base = arch::rdmsr(arch::msr::kApicBase);
-  base |= arch::apic_base::kEnable;
-  // xAPIC -> x2APIC is a legal transition; both bits must be set (SDM Vol. 3A 11.12.5).
-  if (g_x2apic) base |= arch::apic_base::kX2Apic;
-  arch::wrmsr(arch::msr::kApicBase, base);
+  EnablePlan plan = plan_enable(base, g_x2apic);
+  for (unsigned i = 0; i < plan.count; ++i) arch::wrmsr(arch::msr::kApicBase, plan.writes[i]);
 
   write(Reg::Tpr, 0);
   u32 masked = LvtMask::make(1);
@@ -68,6 +79,7 @@ void enable_this_cpu() {
   write(Reg::Esr, 0);
   write(Reg::Svr, SvrEnable::make(1) | SvrVector::make(arch::vec::kSpurious));
   eoi();
+  return plan.mode;
 }
 
 void eoi() { write(Reg::Eoi, 0); }
@@ -75,6 +87,11 @@ void eoi() { write(Reg::Eoi, 0); }
 bool send(const Ipi& ipi) {
   u64 icr = encode_icr(ipi, g_x2apic);
   if (g_x2apic) {
+    // WRMSR to the x2APIC ICR is not serializing (SDM Vol. 3A 11.12.3): without a fence,
+    // stores made just before (a cross-CPU call's mailbox) may not be visible yet when the
+    // target takes the interrupt. mfence orders the stores, lfence keeps the WRMSR from
+    // starting before the mfence completes (as Linux's weak_wrmsr_fence).
+    asm volatile("mfence; lfence" ::: "memory");
     arch::wrmsr(x2apic_msr(Reg::IcrLow), icr);  // one write; no delivery-status bit
     return true;
   }

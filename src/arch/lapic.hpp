@@ -5,11 +5,15 @@
 
 namespace lapic {
 
-// On the bootstrap CPU: choose the mode, map the xAPIC page if needed.
+// On the bootstrap CPU, before any other lapic call: choose the mode (x2APIC whenever
+// CPUID offers it or firmware already turned it on), switch the BSP's APIC into it, map
+// the xAPIC page if needed.
 void init_bsp();
-// On every CPU (BSP included): enable in the chosen mode, spurious vector, LVTs masked,
-// ESR cleared, TPR 0.
-void enable_this_cpu();
+Mode bsp_mode();  // how init_bsp found and left the BSP's APIC
+// On every CPU (BSP included): switch to the chosen mode (an AP on arrival), enable,
+// spurious vector, LVTs masked, ESR cleared, TPR 0. Returns how this CPU's APIC was
+// found and left.
+[[nodiscard]] Mode enable_this_cpu();
 bool x2apic();
 u64 mmio_phys();
 u32 id();  // APIC ID of the calling CPU

@@ -82,6 +82,52 @@ constexpr u64 encode_icr(const Ipi& ipi, bool x2apic) {
   return v;
 }
 
+// IA32_APIC_BASE bits that select the mode (SDM Vol. 3A 11.4.4 Figure 11-5, 11.12.1).
+constexpr u64 kApicBaseX2Apic = u64{1} << 10;  // EXTD
+constexpr u64 kApicBaseEnable = u64{1} << 11;  // EN, global enable
+
+// How a CPU's local APIC was found and left, for the boot report and `cpus`.
+enum class Mode : u8 {
+  Xapic,           // xAPIC (MMIO); CPUID offers no x2APIC
+  X2apicKernel,    // firmware left xAPIC (or disabled); this kernel switched it to x2APIC
+  X2apicFirmware,  // firmware had already switched it to x2APIC
+};
+constexpr bool is_x2apic(Mode m) { return m != Mode::Xapic; }
+constexpr const char* mode_name(Mode m) {
+  switch (m) {
+    case Mode::Xapic: return "xapic";
+    case Mode::X2apicKernel: return "x2apic";
+    case Mode::X2apicFirmware: return "x2apic(fw)";
+  }
+  return "?";
+}
+
+// The IA32_APIC_BASE writes that bring a local APIC from `base` to the wanted mode, in
+// order (at most two). The legal transitions (SDM Vol. 3A 11.12.5, Figure 11-28):
+// disabled -> xAPIC -> x2APIC; x2APIC -> xAPIC is illegal (#GP) and so never asked for:
+// firmware's x2APIC is kept. Going disabled -> x2APIC in one write is allowed by the
+// figure too, but two steps are never wrong and match what firmware does.
+struct EnablePlan {
+  u64 writes[2];
+  unsigned count;
+  Mode mode;
+};
+constexpr EnablePlan plan_enable(u64 base, bool cpuid_x2apic) {
+  EnablePlan p{{0, 0}, 0, Mode::Xapic};
+  bool en = (base & kApicBaseEnable) != 0, extd = (base & kApicBaseX2Apic) != 0;
+  if (en && extd) {
+    p.mode = Mode::X2apicFirmware;
+    return p;
+  }
+  base &= ~kApicBaseX2Apic;  // EXTD without EN is the invalid state; start from EN alone
+  if (!en) p.writes[p.count++] = base | kApicBaseEnable;
+  if (cpuid_x2apic) {
+    p.writes[p.count++] = base | kApicBaseEnable | kApicBaseX2Apic;
+    p.mode = Mode::X2apicKernel;
+  }
+  return p;
+}
+
 // The start-up IPI's vector is the page number of the trampoline (SDM Vol. 3A 11.6.1:
 // the AP starts at vector << 12); so the page must be below 1 MiB.
 constexpr bool sipi_vector_for(u64 page_phys, u8* vector) {

@@ -4,6 +4,7 @@
 //   AP bring-up -> boot report -> monitor.
 #include "arch/cpu.hpp"
 #include "arch/idt.hpp"
+#include "arch/ioapic.hpp"
 #include "arch/lapic.hpp"
 #include "arch/serial.hpp"
 #include "arch/tsc.hpp"
@@ -121,15 +122,22 @@ BOOT_CODE void print_boot_report() {
       out,
       "image: text %lu KiB r-x (%lu KiB boot-only, NX from the prompt on), rodata %lu KiB r--, data+bss %lu KiB rw-\n",
       st.image_text / KiB, kvm::boot_code_bytes() / KiB, st.image_rodata / KiB, st.image_data / KiB);
-  lib::format(out, "tsc: %lu.%03lu MHz (%s); lapic: %s, timer %lu kHz\n", tsc::hz() / 1000000,
+  lapic::Mode mode = lapic::bsp_mode();
+  lib::format(out, "tsc: %lu.%03lu MHz (%s); lapic: %s (%s), timer %lu kHz\n", tsc::hz() / 1000000,
               (tsc::hz() / 1000) % 1000, tsc::source_name(), lapic::x2apic() ? "x2apic" : "xapic",
+              mode == lapic::Mode::X2apicFirmware ? "enabled by firmware"
+              : mode == lapic::Mode::X2apicKernel ? "enabled by the kernel"
+                                                  : "no x2apic in cpuid",
               lapic::timer_hz() / 1000);
   const auto& b = smp::g_bringup;
-  u64 listed = 0;
+  u64 enabled = smp::g_noslot_enabled;
   for (u64 i = 0; i < smp::g_cpu_count; ++i)
-    if (smp::g_cpus[i].state != smp::CpuState::Offline) ++listed;
-  lib::format(out, "smp: %lu of %lu enabled CPUs online (%lu failed), %lu listed in the MADT\n", smp::g_online_count,
-              listed, b.failed, smp::g_cpu_count);
+    if (smp::g_cpus[i].state != smp::CpuState::Offline) ++enabled;
+  lib::format(out, "smp: %lu of %lu enabled CPUs online (%lu failed), %lu listed in the MADT", smp::g_online_count,
+              enabled, b.failed, smp::g_madt_listed);
+  if (smp::g_noslot_enabled != 0)
+    lib::format(out, ", %lu without a slot (KCONFIG_MAX_CPUS=%lu)", smp::g_noslot_enabled, config::kMaxCpus);
+  lib::format(out, "\n");
   if (b.started > 0) {
     lib::format(out, "smp: bring-up %lu us from first INIT to last AP online (trampoline at 0x%lx)\n",
                 tsc::ticks_to_us(b.last_arrival_tsc > b.first_init_tsc ? b.last_arrival_tsc - b.first_init_tsc : 0),
@@ -140,12 +148,22 @@ BOOT_CODE void print_boot_report() {
 }
 
 [[noreturn]] BOOT_CODE void continue_on_own_stack() {
-  lapic::enable_this_cpu();
+  // init_bsp already switched the BSP's mode, so what enable_this_cpu finds now is the
+  // kernel's own doing; init_bsp's finding is the one to report.
+  lapic::Mode found = lapic::enable_this_cpu();
+  smp::this_cpu()->apic_mode = lapic::is_x2apic(found) ? lapic::bsp_mode() : found;
   tsc::calibrate();
   lapic::timer_calibrate();
   boot::timeline_mark(boot::Phase::Timers, arch::rdtsc());
   acpi::load(g_boot, kvm::phys());
   smp::register_cpus(acpi::g_info.madt_found ? &acpi::g_info.madt : nullptr, lapic::id());
+  if (acpi::g_info.madt_found) {
+    const acpi::Madt& madt = acpi::g_info.madt;
+    ioapic::ChipDesc chips[acpi::kMaxIoApics];
+    for (usize i = 0; i < madt.ioapic_count; ++i)
+      chips[i] = {madt.ioapics[i].id, madt.ioapics[i].address, madt.ioapics[i].gsi_base};
+    ioapic::init(chips, madt.ioapic_count);
+  }
   boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
   smp::BringupOptions opt{};
   char val[32];

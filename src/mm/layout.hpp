@@ -7,6 +7,7 @@
 //   256-383          ffff800000000000-ffffbfffffffffff   64 TiB   direct map of physical memory
 //   384-510          ffffc00000000000-ffffff7fffffffff            unused
 //   511    0-3       ffffff8000000000-ffffff80ffffffff    4 GiB   per-CPU slots, 16 MiB each
+//                    (KCONFIG_PERCPU_REGION_GIB=8: PDPT 0-7, up to ffffff81ffffffff, 512 slots)
 //   511    4-509     ffffff8100000000-ffffffff7fffffff            unused
 //   511    510       ffffffff80000000-ffffffff9fffffff  512 MiB   kernel image (text, data)
 //   511    510       ffffffffa0000000-ffffffffbfffffff  512 MiB   unused (rest of PDPT 510)
@@ -116,7 +117,10 @@ inline constexpr RegionDesc kRegions[] = {
 };
 
 // The settings must fit the seed.
-static_assert(config::kPerCpuRegionSize <= 4 * GiB, "per-CPU region is 4 GiB in the seed (PDPT 0-3 of PML4 511)");
+// The seed's table gives 4 GiB (PDPT 0-3 of PML4 511); its note "8G supports up to 512
+// cores" is the other size (PDPT 0-7). Nothing else fits the seed.
+static_assert(config::kPerCpuRegionSize == 4 * GiB || config::kPerCpuRegionSize == 8 * GiB,
+              "per-CPU region is 4 GiB or 8 GiB in the seed (KCONFIG_PERCPU_REGION_GIB)");
 static_assert(config::kMaxCpus * config::kPerCpuSlotSize <= config::kPerCpuRegionSize,
               "kMaxCpus slots do not fit the per-CPU region");
 static_assert(kSlotUsedEnd <= config::kPerCpuSlotSize, "stacks and per-CPU data overflow a slot");
@@ -124,7 +128,8 @@ static_assert(kSlotUsedEnd <= kLargePageSize, "a slot's used part must fit one p
 static_assert(is_aligned(config::kPerCpuSlotSize, kLargePageSize), "slots must start on a page-table boundary");
 static_assert(is_aligned(config::kKernelStackSize, kPageSize) && is_aligned(config::kIstStackSize, kPageSize));
 static_assert(pml4_index(kDirectMapBase) == 256 && pml4_index(kDirectMapEnd - 1) == 383);
-static_assert(pml4_index(kPerCpuBase) == 511 && pdpt_index(kPerCpuBase) == 0 && pdpt_index(kPerCpuEnd - 1) == 3);
+static_assert(pml4_index(kPerCpuBase) == 511 && pdpt_index(kPerCpuBase) == 0 &&
+              pdpt_index(kPerCpuEnd - 1) == config::kPerCpuRegionSize / kPdptSpan - 1);
 static_assert(pml4_index(kKernelBase) == 511 && pdpt_index(kKernelBase) == 510 && pdpt_index(kKernelEnd - 1) == 510);
 static_assert(pml4_index(kDeviceBase) == 511 && pdpt_index(kDeviceBase) == 511);
 static_assert(kPerCpuEnd <= kKernelBase && kKernelEnd <= kDeviceBase, "regions overlap");

@@ -29,22 +29,41 @@ bool parse_cpu(const char* s, u64* index) {
     monitor::error("invalid cpu '%s' (a decimal index; see cpus)", s);
     return false;
   }
+  if (*index >= smp::g_cpu_count && *index - smp::g_cpu_count < smp::g_noslot_count) {
+    monitor::error("cpu %lu (apic %u) has no slot: the MADT lists more CPUs than KCONFIG_MAX_CPUS=%lu", *index,
+                   smp::g_noslot[*index - smp::g_cpu_count].apic_id, config::kMaxCpus);
+    return false;
+  }
   if (*index >= smp::g_cpu_count) {
-    monitor::error("no cpu %lu (there are %lu)", *index, smp::g_cpu_count);
+    monitor::error("no cpu %lu (there are %lu)", *index, smp::g_cpu_count + smp::g_noslot_count);
     return false;
   }
   return true;
 }
 
+// The lapic column: the mode a CPU's local APIC was left in by its arrival ("-" for a CPU
+// that never ran kernel code); "x2apic(fw)" when firmware had switched it already.
+const char* lapic_column(const smp::CpuEntry& e, smp::CpuState st) {
+  if (e.percpu == nullptr || (st != smp::CpuState::Online && st != smp::CpuState::Stopped)) return "-";
+  return lapic::mode_name(e.percpu->apic_mode);
+}
+
 int cmd_cpus(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: cpus");
   auto& out = monitor::out();
-  lib::format(out, "index apic state   slot               arrival_us  uid\n");
+  lib::format(out, "index apic state   slot               arrival_us  lapic      uid\n");
   for (u64 i = 0; i < smp::g_cpu_count; ++i) {
     const smp::CpuEntry& e = smp::g_cpus[i];
     smp::CpuState st = e.percpu != nullptr ? e.percpu->state : e.state;
-    lib::format(out, "%-5lu %-4u %-7s 0x%016lx %-11lu %u%s\n", i, e.apic_id, smp::cpu_state_name(st),
-                layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), e.acpi_uid, i == 0 ? " (bootstrap)" : "");
+    lib::format(out, "%-5lu %-4u %-7s 0x%016lx %-11lu %-10s %u%s\n", i, e.apic_id, smp::cpu_state_name(st),
+                layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), lapic_column(e, st), e.acpi_uid,
+                i == 0 ? " (bootstrap)" : "");
+  }
+  // Listed in the MADT beyond the slots: indices go on so every line has one.
+  for (u64 k = 0; k < smp::g_noslot_count; ++k) {
+    const smp::NoSlotCpu& n = smp::g_noslot[k];
+    lib::format(out, "%-5lu %-4u %-7s %-18s %-11s %-10s %u\n", smp::g_cpu_count + k, n.apic_id,
+                n.enabled ? "noslot" : "offline", "-", "-", "-", n.acpi_uid);
   }
   return 0;
 }

@@ -18,7 +18,7 @@ constexpr usize kMaxTables = 32;
 constexpr usize kMaxIoApics = 16;
 constexpr usize kMaxOverrides = 32;
 constexpr usize kMaxNmis = 16;
-constexpr usize kMaxCpus = config::kMaxCpus;
+constexpr usize kMaxCpus = config::kMaxMadtCpus;  // kept from the MADT; slots are fewer
 
 // One table seen while walking the RSDT/XSDT (or referenced from the FADT).
 // signature and oem_id are NUL-terminated copies with non-printable bytes replaced by
@@ -73,7 +73,7 @@ struct Madt {
   u32 flags;          // bit 0 PCAT_COMPAT (dual 8259s present)
   Cpu cpus[kMaxCpus];
   usize cpu_count;
-  usize cpus_dropped;  // valid entries beyond kMaxCpus
+  usize cpus_dropped;  // valid entries beyond kMaxCpus (KCONFIG_MAX_MADT_CPUS): counted only
   // Entries not recorded: an APIC ID already seen (the later entry is the one rejected,
   // so the first description firmware gave wins), or the invalid IDs 0xff (type 0, the
   // xAPIC broadcast ID) and 0xffffffff (type 9).

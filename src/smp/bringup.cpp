@@ -8,6 +8,7 @@
 #include "lib/string.hpp"
 #include "mm/kvm.hpp"
 #include "smp/percpu.hpp"
+#include "smp/slot_plan.hpp"
 #include "smp/trampoline_layout.h"
 #include "smp/xcall.hpp"
 
@@ -81,31 +82,40 @@ BOOT_CODE u64 init_delay_us(const BringupOptions& opt) {
 
 BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
   if (madt == nullptr) return;  // no MADT: the bootstrap CPU alone
-  bool bsp_seen = false;
-  u64 n = 1;
+  g_madt_listed = madt->cpu_count + madt->cpus_dropped;
+  static u32 slot_of[acpi::kMaxCpus];
+  SlotPlan plan = plan_slots(madt->cpus, madt->cpu_count, bsp_apic_id, config::kMaxCpus, slot_of);
+  if (plan.bsp_entry == kNoSlot)
+    console::printf("smp: warning: the bootstrap CPU (apic %u) is not in the MADT\n", bsp_apic_id);
   for (usize i = 0; i < madt->cpu_count; ++i) {
     const acpi::Cpu& c = madt->cpus[i];
-    if (c.apic_id == bsp_apic_id) {
-      g_cpus[0].acpi_uid = c.uid;
-      bsp_seen = true;
+    u32 n = slot_of[i];
+    if (n == kNoSlot) {
+      // Listed for `cpus`, never sent an IPI: without a slot it would have no stack.
+      NoSlotCpu& ns = g_noslot[g_noslot_count++];
+      ns.apic_id = c.apic_id;
+      ns.acpi_uid = c.uid;
+      ns.enabled = c.enabled;
       continue;
     }
-    if (n >= config::kMaxCpus) {
-      console::printf("smp: more than %lu CPUs in the MADT; apic %u and later ignored\n", config::kMaxCpus, c.apic_id);
-      break;
-    }
     CpuEntry& e = g_cpus[n];
-    e.apic_id = c.apic_id;
     e.acpi_uid = c.uid;
+    if (n == 0) continue;  // the BSP's entry is filled in already
+    e.apic_id = c.apic_id;
     // Enabled: start it. Neither enabled nor online-capable: absent, never start it
     // (ACPI 6.5 5.2.12.2, Table 5.40). Online-capable only: hot-pluggable, not started.
     e.state = c.enabled ? CpuState::Starting : CpuState::Offline;
     g_cpu_apic_ids[n] = c.apic_id;
-    ++n;
   }
-  if (!bsp_seen) console::printf("smp: warning: the bootstrap CPU (apic %u) is not in the MADT\n", bsp_apic_id);
-  g_cpu_count = n;
-  g_cpu_apic_count = n;
+  g_cpu_count = plan.used;
+  g_cpu_apic_count = plan.used;
+  g_noslot_enabled = plan.enabled_noslot;
+  if (plan.enabled_noslot != 0)
+    console::printf("smp: %lu enabled CPUs in the MADT have no slot (KCONFIG_MAX_CPUS=%lu); not started\n",
+                    static_cast<u64>(plan.enabled_noslot), config::kMaxCpus);
+  if (madt->cpus_dropped != 0)
+    console::printf("smp: %lu more CPUs in the MADT than the parser keeps (KCONFIG_MAX_MADT_CPUS=%lu); not started\n",
+                    static_cast<u64>(madt->cpus_dropped), config::kMaxMadtCpus);
 }
 
 void set_trampoline_page(u64 phys) { g_bringup.trampoline_phys = phys; }
@@ -208,7 +218,7 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
   PerCpu* p = g_cpus[index].percpu;
   __atomic_fetch_add(&p->ap_entries, 1, __ATOMIC_RELAXED);
   activate(p);
-  lapic::enable_this_cpu();
+  p->apic_mode = lapic::enable_this_cpu();
   p->arrival_tsc = arch::rdtsc();
   if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
     arch::halt_forever();  // too late: the BSP has given up on us

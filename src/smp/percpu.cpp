@@ -10,6 +10,10 @@ namespace smp {
 
 CpuEntry g_cpus[config::kMaxCpus];
 u64 g_cpu_count;
+NoSlotCpu g_noslot[config::kMaxMadtCpus];
+u64 g_noslot_count;
+u64 g_noslot_enabled;
+u64 g_madt_listed = 1;  // the BSP alone until the MADT says otherwise
 u64 g_online_count;
 extern "C" {
 u32 g_cpu_apic_ids[config::kMaxCpus];

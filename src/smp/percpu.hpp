@@ -3,6 +3,7 @@
 // this_cpu() is one load. Assembly reads kPerCpu* offsets, static_asserted below.
 #pragma once
 #include "arch/gdt.hpp"
+#include "arch/lapic_regs.hpp"
 #include "arch/trap_frame.hpp"
 #include "config.hpp"
 #include "mm/layout.hpp"
@@ -35,6 +36,7 @@ struct alignas(64) PerCpu {
   u64 stack_lo, stack_hi;
   u64 ist_lo[layout::kIstCount], ist_hi[layout::kIstCount];
   u64 arrival_tsc;  // when it reached ap_main (the BSP: when its slot went live)
+  lapic::Mode apic_mode;  // how its local APIC was found and left (set on arrival)
 
   // Cross-CPU call mailbox (xcall.cpp): written by the caller under xcall_lock.
   volatile XcallFn xcall_fn;
@@ -84,6 +86,18 @@ struct CpuEntry {
 
 extern CpuEntry g_cpus[config::kMaxCpus];
 extern u64 g_cpu_count;
+
+// Processors the MADT lists beyond the slots (or disabled ones beyond them), in MADT
+// order: shown by `cpus` after the slotted ones, never started.
+struct NoSlotCpu {
+  u32 apic_id;
+  u32 acpi_uid;
+  bool enabled;
+};
+extern NoSlotCpu g_noslot[config::kMaxMadtCpus];
+extern u64 g_noslot_count;
+extern u64 g_noslot_enabled;  // of which enabled
+extern u64 g_madt_listed;     // processors the MADT lists (kept by the parser or not)
 extern u64 g_online_count;
 // APIC ID per index, read by ap_entry.asm to find an AP's slot.
 extern "C" u32 g_cpu_apic_ids[config::kMaxCpus];

@@ -3,6 +3,7 @@
 // does not produce (XSDT, x2APIC entries), malformed tables, and a mutation loop.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "lib/fmt.hpp"
 #include "smp/acpi_tables.hpp"
+#include "smp/slot_plan.hpp"
 
 namespace {
 
@@ -1082,4 +1084,57 @@ TEST(AcpiFuzz, MutatedRootAndTablesNeverCrash) {
     for (const auto& line : lines_of(out)) ASSERT_FALSE(!line.empty() && line[0] >= '0' && line[0] <= '9') << line;
   }
   EXPECT_GT(found, 100u);
+}
+
+// ---------------------------------------------------------------- QEMU 10 (x2APIC) MADTs
+
+// -smp 288: IDs 0-254 as Local APIC entries, 255-287 as Local x2APIC entries, all kept
+// (the parser keeps KCONFIG_MAX_MADT_CPUS, more than the 256 slots).
+TEST(AcpiMadt, Qemu10Smp288KeepsEveryProcessor) {
+  auto m = new_madt();
+  ASSERT_EQ(parse_madt_bytes(load("q10-q35-smp288", "APIC.dat"), m.get()), acpi::Error::None);
+  ASSERT_EQ(m->cpu_count, 288u);
+  EXPECT_EQ(m->cpus_dropped, 0u);
+  EXPECT_EQ(m->cpus_rejected, 0u);
+  for (u32 i = 0; i < 288; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(m->cpus[i].apic_id, i);
+    EXPECT_EQ(m->cpus[i].uid, i);
+    EXPECT_TRUE(m->cpus[i].enabled);
+    EXPECT_EQ(m->cpus[i].x2apic, i >= 255);
+  }
+  // Slots: the first 256 by MADT order, 32 without.
+  std::vector<u32> slot_of(m->cpu_count);
+  smp::SlotPlan p = smp::plan_slots(m->cpus, m->cpu_count, 0, 256, slot_of.data());
+  EXPECT_EQ(p.used, 256u);
+  EXPECT_EQ(p.enabled_noslot, 32u);
+  for (u32 i = 256; i < 288; ++i) EXPECT_EQ(slot_of[i], smp::kNoSlot);
+}
+
+// -smp 195,sockets=3,cores=65: APIC IDs 0-64, 128-192, 256-320 (socket 2 above 255, as
+// Local x2APIC entries).
+TEST(AcpiMadt, Qemu10SparseIdsAbove255) {
+  auto m = new_madt();
+  ASSERT_EQ(parse_madt_bytes(load("q10-q35-x2apic-3s65c", "APIC.dat"), m.get()), acpi::Error::None);
+  ASSERT_EQ(m->cpu_count, 195u);
+  std::vector<u32> want;
+  for (u32 s = 0; s < 3; ++s)
+    for (u32 c = 0; c < 65; ++c) want.push_back(s * 128 + c);
+  std::vector<u32> got;
+  for (usize i = 0; i < m->cpu_count; ++i) got.push_back(m->cpus[i].apic_id);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want);
+  usize x2 = 0;
+  for (usize i = 0; i < m->cpu_count; ++i) {
+    EXPECT_TRUE(m->cpus[i].enabled);
+    if (m->cpus[i].apic_id > 254) {
+      EXPECT_TRUE(m->cpus[i].x2apic) << m->cpus[i].apic_id;
+    }
+    x2 += m->cpus[i].x2apic;
+  }
+  EXPECT_GE(x2, 65u);
+  // The Local x2APIC NMI entry (type 0xA) is read too.
+  bool x2nmi = false;
+  for (usize i = 0; i < m->nmi_count; ++i) x2nmi |= m->nmis[i].x2apic;
+  EXPECT_TRUE(x2nmi);
 }

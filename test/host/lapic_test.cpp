@@ -1,5 +1,5 @@
-// The ICR encodings for xAPIC and x2APIC (the x2APIC path cannot run under QEMU's TCG,
-// which offers no x2APIC in 7.2, so its encoding is checked here).
+// The ICR encodings for xAPIC and x2APIC, and the order in which the mode is switched
+// (IA32_APIC_BASE writes) for every state firmware can leave a CPU in.
 #include <gtest/gtest.h>
 
 #include "arch/lapic_regs.hpp"
@@ -53,4 +53,57 @@ TEST(Lapic, Fields) {
   EXPECT_EQ(SvrEnable::make(1) | SvrVector::make(0xff), 0x1ffu);
   EXPECT_EQ(LvtMask::make(1), 0x10000u);
   EXPECT_EQ(LvtMask::get(0x100ef), 1u);
+}
+
+// The base address bits of IA32_APIC_BASE as firmware leaves them (BSP flag included).
+constexpr u64 kBase = 0xfee00000 | (1u << 8);
+
+TEST(LapicEnable, XapicLeftByFirmwareIsSwitchedInOneWrite) {
+  EnablePlan p = plan_enable(kBase | kApicBaseEnable, true);
+  ASSERT_EQ(p.count, 1u);
+  EXPECT_EQ(p.writes[0], kBase | kApicBaseEnable | kApicBaseX2Apic);
+  EXPECT_EQ(p.mode, Mode::X2apicKernel);
+}
+
+TEST(LapicEnable, X2apicLeftByFirmwareIsKeptWithoutAWrite) {
+  // x2APIC -> xAPIC is illegal, and rewriting the same value is pointless: no writes.
+  EnablePlan p = plan_enable(kBase | kApicBaseEnable | kApicBaseX2Apic, true);
+  EXPECT_EQ(p.count, 0u);
+  EXPECT_EQ(p.mode, Mode::X2apicFirmware);
+  // Even when CPUID were to say otherwise (the mode is what the MSR says).
+  EXPECT_EQ(plan_enable(kBase | kApicBaseEnable | kApicBaseX2Apic, false).mode, Mode::X2apicFirmware);
+}
+
+TEST(LapicEnable, DisabledApicGoesThroughXapicFirst) {
+  EnablePlan p = plan_enable(kBase, true);
+  ASSERT_EQ(p.count, 2u);
+  EXPECT_EQ(p.writes[0], kBase | kApicBaseEnable);                    // disabled -> xAPIC
+  EXPECT_EQ(p.writes[1], kBase | kApicBaseEnable | kApicBaseX2Apic);  // xAPIC -> x2APIC
+  EXPECT_EQ(p.mode, Mode::X2apicKernel);
+}
+
+TEST(LapicEnable, NoX2apicInCpuidStaysXapic) {
+  EnablePlan p = plan_enable(kBase | kApicBaseEnable, false);
+  EXPECT_EQ(p.count, 0u);
+  EXPECT_EQ(p.mode, Mode::Xapic);
+  p = plan_enable(kBase, false);
+  ASSERT_EQ(p.count, 1u);
+  EXPECT_EQ(p.writes[0], kBase | kApicBaseEnable);
+  EXPECT_EQ(p.mode, Mode::Xapic);
+}
+
+TEST(LapicEnable, InvalidExtdWithoutEnableIsRepaired) {
+  // EN=0, EXTD=1 is the invalid state (SDM Vol. 3A Table 11-5); never write it back.
+  EnablePlan p = plan_enable(kBase | kApicBaseX2Apic, true);
+  ASSERT_EQ(p.count, 2u);
+  EXPECT_EQ(p.writes[0], kBase | kApicBaseEnable);
+  EXPECT_EQ(p.writes[1], kBase | kApicBaseEnable | kApicBaseX2Apic);
+  for (unsigned i = 0; i < p.count; ++i)  // no write of EXTD without EN
+    EXPECT_FALSE((p.writes[i] & kApicBaseX2Apic) && !(p.writes[i] & kApicBaseEnable));
+}
+
+TEST(LapicEnable, ModeNames) {
+  EXPECT_STREQ(mode_name(Mode::Xapic), "xapic");
+  EXPECT_STREQ(mode_name(Mode::X2apicKernel), "x2apic");
+  EXPECT_STREQ(mode_name(Mode::X2apicFirmware), "x2apic(fw)");
 }

@@ -42,7 +42,7 @@ PANIC_PROMPT = "kpanic> "
 DIRECT_MAP_BASE = 0xFFFF800000000000
 DIRECT_MAP_END = 0xFFFFC00000000000
 PERCPU_BASE = 0xFFFFFF8000000000
-PERCPU_END = 0xFFFFFF8100000000
+PERCPU_END = 0xFFFFFF8100000000  # the default build; kernel_layout() reads any build's
 KERNEL_BASE = 0xFFFFFFFF80000000
 KERNEL_END = 0xFFFFFFFFA0000000
 DEVICE_BASE = 0xFFFFFFFFC0000000
@@ -569,6 +569,30 @@ def elf_load_segments(path: Path = ELF) -> List[Segment]:
             segs.append(Segment(p_vaddr, p_memsz, bool(p_flags & 4), bool(p_flags & 2),
                                 bool(p_flags & 1)))
     return segs
+
+
+def elf_read_symbol(name: str, size: int, path: Path = ELF) -> bytes:
+    """`size` bytes at symbol `name` of the ELF file (its address mapped to a file offset
+    through the PT_LOAD program headers): constants as the build under test has them."""
+    import struct
+    out = subprocess.run(["llvm-nm", str(path)], capture_output=True, text=True, check=True).stdout
+    addr = next(int(f[0], 16) for f in (ln.split() for ln in out.splitlines()) if len(f) == 3 and f[2] == name)
+    data = Path(path).read_bytes()
+    (e_phoff,) = struct.unpack_from("<Q", data, 0x20)
+    e_phentsize, e_phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(e_phnum):
+        p_type, _f, off, vaddr, _pa, filesz, _memsz, _al = struct.unpack_from("<IIQQQQQQ", data, e_phoff + i * e_phentsize)
+        if p_type == 1 and vaddr <= addr and addr + size <= vaddr + filesz:
+            return data[off + addr - vaddr: off + addr - vaddr + size]
+    raise ValueError(f"{name} at {addr:#x} is in no loaded segment of {path}")
+
+
+def kernel_layout(path: Path = ELF) -> dict:
+    """The kernel's g_kernel_layout (src/mm/layout_export.cpp) read from the ELF."""
+    import struct
+    fields = ("direct_map_base", "direct_map_end", "percpu_base", "percpu_end", "percpu_slot_size", "max_cpus",
+              "kernel_base", "kernel_end", "device_base")
+    return dict(zip(fields, struct.unpack("<9Q", elf_read_symbol("g_kernel_layout", 72, path))))
 
 
 def qemu_version() -> str:

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from machine import (Config, Machine, PROMPT, PANIC_PROMPT, DIRECT_MAP_BASE, PERCPU_BASE,
-                     KERNEL_BASE, DEVICE_BASE, parse_info_mem)
+                     KERNEL_BASE, DEVICE_BASE, PERCPU_END, parse_info_mem)
 
 CFG = Config(machine="q35", cpu="max", mem="512M", smp="4")
 
@@ -345,17 +345,20 @@ def test_percpu_slots_back_only_used_pages_and_devices_are_uncached(m):
     expected = {0x0} | set(range(0x2000, 0x6000, 0x1000)) | {0x7000, 0x9000, 0xb000}
     slots = {}
     for p in ptes:
-        if PERCPU_BASE <= p.va < PERCPU_BASE + (4 << 30):
+        if PERCPU_BASE <= p.va < PERCPU_END:
             idx, off = divmod(p.va - PERCPU_BASE, 16 << 20)
             slots.setdefault(idx, set()).add(off)
             assert p.write and p.nx and not p.user and not p.ps
     assert sorted(slots) == [0, 1, 2, 3]
     for idx, offs in slots.items():
         assert offs == expected, f"slot {idx}: {sorted(hex(o) for o in offs)}"
-    frames = [p.pa for p in ptes if PERCPU_BASE <= p.va < PERCPU_BASE + (4 << 30)]
+    frames = [p.pa for p in ptes if PERCPU_BASE <= p.va < PERCPU_END]
     assert len(frames) == len(set(frames)), "two per-CPU pages share a frame"
     dev = [p for p in ptes if p.va >= DEVICE_BASE]
-    assert dev, "no device mapping (the LAPIC should be there)"
+    assert dev, "no device mapping (the I/O APIC should be there)"
     for p in dev:
         assert p.pcd and p.nx and not p.user, p
-    assert any(p.pa == 0xFEE00000 for p in dev), "LAPIC page not in the device window"
+    assert any(p.pa == 0xFEC00000 for p in dev), "I/O APIC page not in the device window"
+    # The LAPIC page is mapped exactly when the CPU runs in xAPIC mode (QEMU's view).
+    x2apic = "(X2APIC ID)" in m.hmp("info lapic")
+    assert any(p.pa == 0xFEE00000 for p in dev) == (not x2apic), "LAPIC page mapped in the wrong mode"

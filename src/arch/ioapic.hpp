@@ -1,0 +1,36 @@
+// The I/O APICs the MADT lists (82093AA datasheet; ACPI 6.5 5.2.12.3): mapped into the
+// device window at boot, read by the monitor's `ioapic`. Nothing is routed through them
+// (this kernel takes no device interrupts), so reading is all there is.
+#pragma once
+#include "lib/types.hpp"
+
+namespace ioapic {
+
+// Indirect registers, selected through IOREGSEL (+0x00) and read through IOWIN (+0x10).
+enum class Reg : u32 {
+  Id = 0x00,
+  Version = 0x01,  // bits 0-7 version, 16-23 highest redirection entry
+  Arbitration = 0x02,
+  RedirectionBase = 0x10,  // entry n: low dword at 0x10 + 2n, high at 0x11 + 2n
+};
+
+struct Chip {
+  u32 id;        // from the MADT
+  u32 gsi_base;  // first global system interrupt
+  u64 phys;
+  u64 va;  // in the device window; 0 if it could not be mapped
+};
+
+constexpr usize kMaxChips = 16;
+struct ChipDesc {
+  u32 id, address, gsi_base;
+};
+// Maps every I/O APIC of the MADT (at most kMaxChips; more are reported and left out).
+void init(const ChipDesc* chips, usize count);
+usize count();
+const Chip& chip(usize i);
+u32 read(const Chip& c, u32 reg);
+u64 redirection(const Chip& c, unsigned n);  // entry n, high:low
+unsigned entries(const Chip& c);             // number of redirection entries
+
+}  // namespace ioapic
