@@ -93,6 +93,7 @@ void nmi(TrapFrame* f) {
     // for good. NMIs stay blocked since we never iret.
     if (c != nullptr) {
       c->stopped_copy = *f;
+      c->stopped_sys = {read_cr0(), read_cr2(), read_cr3(), read_cr4(), rdmsr(msr::kEfer), rdmsr(msr::kGsBase)};
       c->stopped_frame = &c->stopped_copy;
       c->state = smp::CpuState::Stopped;
     }

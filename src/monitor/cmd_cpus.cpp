@@ -154,9 +154,14 @@ int cmd_regs(const monitor::Args& a) {
   const char* how = "ipi";
   if (monitor::in_panic_shell() && p != smp::this_cpu()) {
     if (p->stopped_frame == nullptr) return monitor::error("cpu %lu did not stop with a saved frame", i);
+    // Everything from what that CPU saved itself in the NMI that stopped it.
     s.f = *p->stopped_frame;
-    s.cr3 = arch::read_cr3();
-    s.gs_base = reinterpret_cast<u64>(p);
+    s.cr0 = p->stopped_sys.cr0;
+    s.cr2 = p->stopped_sys.cr2;
+    s.cr3 = p->stopped_sys.cr3;
+    s.cr4 = p->stopped_sys.cr4;
+    s.efer = p->stopped_sys.efer;
+    s.gs_base = p->stopped_sys.gs_base;
     s.apic_id = p->apic_id;
     how = "saved when stopped by the panic NMI";
   } else {

@@ -35,7 +35,7 @@ struct alignas(64) PerCpu {
   u64 slot_base;
   u64 stack_lo, stack_hi;
   u64 ist_lo[layout::kIstCount], ist_hi[layout::kIstCount];
-  u64 arrival_tsc;  // when it reached ap_main (the BSP: when its slot went live)
+  u64 arrival_tsc;        // when it reached ap_main (the BSP: when its slot went live)
   lapic::Mode apic_mode;  // how its local APIC was found and left (set on arrival)
 
   // Cross-CPU call mailbox (xcall.cpp): written by the caller under xcall_lock.
@@ -56,6 +56,10 @@ struct alignas(64) PerCpu {
   // When a panic stopped this CPU: the frame it was interrupted at.
   arch::TrapFrame* stopped_frame;
   arch::TrapFrame stopped_copy;
+  // and the system registers the frame does not hold, read by that CPU in the NMI.
+  struct {
+    u64 cr0, cr2, cr3, cr4, efer, gs_base;
+  } stopped_sys;
 
   // Monitor command guard (guarded_call/guard_resume in isr.asm).
   u64 guard_buf[8];

@@ -31,6 +31,8 @@ GDB_PROMPT = "KGDB> "
 SCALE = float(os.environ.get("KMON_TIMEOUT_SCALE", "1"))
 
 TOPOLOGIES = ["4", "6,sockets=2,cores=3,threads=1"]
+# --full: x2APIC from firmware with APIC IDs above 255 (socket 2 starts at 256).
+FULL_TOPOLOGIES = ["195,sockets=3,cores=65"]
 
 # percpu fields that must be identical; the others are live (see test_kpercpu).
 PERCPU_STABLE = ("cpu", "apic", "state", "base", "gs_base", "self", "stack", "ist1", "ist2", "ist3",
@@ -207,9 +209,9 @@ class Session:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-@pytest.fixture(scope="module", params=TOPOLOGIES, ids=lambda s: "smp" + s.replace(",", "_").replace("=", ""))
-def sess(request):
-    s = Session(request.param)
+@pytest.fixture(scope="module")
+def sess(topology):
+    s = Session(topology)
     try:
         s.boot()
         yield s

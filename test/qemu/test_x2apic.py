@@ -14,6 +14,8 @@ import subprocess
 import pytest
 
 from machine import BUILD, ROOT, Config, Machine, PERCPU_BASE, KERNEL_BASE, kernel_layout
+from machine import PANIC_PROMPT
+from test_monitor import check_stopped_regs
 from test_smp import expected_apic_ids, boot_line
 
 SLOT = 16 << 20
@@ -151,6 +153,18 @@ def test_firmware_x2apic_with_ids_above_255():
         rows = check_machine(m, smp, "x2apic(fw)")
         assert max(r["apic"] for r in rows) == 320
         check_ipi_paths(m, rows)
+        # The panic path: a crash on the CPU with the highest APIC ID stops every other
+        # CPU by NMI (x2APIC broadcast); a stopped CPU above 255 shows its saved frame.
+        top = max(rows, key=lambda r: r["apic"])
+        other = next(r for r in rows if r["apic"] > 255 and r["index"] != top["index"])
+        m.send(f"crash ud {top['index']}\r")
+        m.child.expect_exact(PANIC_PROMPT, timeout=120)
+        assert f"exception on cpu {top['index']} (apic {top['apic']})" in m.child.before
+        m.send("cpus\r")
+        m.child.expect_exact(PANIC_PROMPT, timeout=60)
+        states = re.findall(r"^\d+\s+\d+\s+(\w+)", m.child.before, re.M)
+        assert states.count("stopped") == 194, states
+        check_stopped_regs(m, other["index"])
 
 
 def test_exactly_256_cpus():

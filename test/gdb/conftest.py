@@ -1,0 +1,21 @@
+"""pytest options for the gdb suite: the same as the QEMU suite's (scripts/test passes
+every option it documents to every suite it runs; test/qemu/test_scripts.py checks that)."""
+import os
+
+
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true", default=False,
+                     help="also the long topologies (also KMON_FULL=1)")
+
+
+def is_full(config) -> bool:
+    return bool(config.getoption("--full")) or os.environ.get("KMON_FULL", "") not in ("", "0")
+
+
+def pytest_generate_tests(metafunc):
+    # test_gdb.py's `sess` fixture is parametrized here so --full can add topologies.
+    if "topology" in metafunc.fixturenames:
+        from test_gdb import TOPOLOGIES, FULL_TOPOLOGIES
+        topos = TOPOLOGIES + (FULL_TOPOLOGIES if is_full(metafunc.config) else [])
+        metafunc.parametrize("topology", topos, scope="module",
+                             ids=["smp" + s.replace(",", "_").replace("=", "") for s in topos])

@@ -1,0 +1,49 @@
+"""scripts/test itself: every option it documents reaches every suite it runs and works
+there, and a run that executes no test fails instead of passing."""
+import os
+import re
+import subprocess
+import sys
+
+from machine import ROOT
+
+SUITES = ["test/qemu", "test/gdb"]
+
+
+def documented_options():
+    out = subprocess.run([str(ROOT / "scripts" / "test"), "--help"], capture_output=True, text=True, check=True).stdout
+    return set(re.findall(r"^\s+(--?[a-z][a-z-]*)", out, re.M))
+
+
+def test_help_documents_the_options_this_test_covers():
+    out = subprocess.run([str(ROOT / "scripts" / "test"), "--help"], capture_output=True, text=True, check=True).stdout
+    assert {"--full", "-k", "--skip-"} <= documented_options()
+    assert re.search(r"--skip-X .*\(host, fuzz, qemu, gdb\)", out), out
+
+
+def test_every_pytest_suite_takes_every_option_scripts_test_passes():
+    # scripts/test hands --full and -k to each pytest suite: each must accept both (a
+    # suite that does not know --full fails with "unrecognized arguments").
+    for suite in SUITES:
+        r = subprocess.run([sys.executable, "-m", "pytest", suite, "--collect-only", "-q", "-p", "no:cacheprovider",
+                            "--full", "-k", "test_"], cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, f"{suite}: rc {r.returncode}\n{r.stdout[-1500:]}\n{r.stderr[-1500:]}"
+        assert "unrecognized arguments" not in r.stderr
+        assert re.search(r"\d+ tests? collected|^\S+::\S+", r.stdout, re.M), r.stdout[-500:]
+        # --full collects more than the default run.
+        d = subprocess.run([sys.executable, "-m", "pytest", suite, "--collect-only", "-q", "-p", "no:cacheprovider"],
+                           cwd=ROOT, capture_output=True, text=True)
+        n_full = len([ln for ln in r.stdout.splitlines() if "::" in ln])
+        n_default = len([ln for ln in d.stdout.splitlines() if "::" in ln])
+        assert n_full > n_default, f"{suite}: --full collects {n_full}, default {n_default}"
+
+
+def test_a_run_that_executes_no_test_fails(tmp_path):
+    # -k that matches nothing, host suites left out: nothing runs, and that must fail.
+    r = subprocess.run([str(ROOT / "scripts" / "test"), "--skip-host", "-k", "zzz_matches_no_test_zzz"],
+                       cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
+                       env={**os.environ, "KMON_FULL": "0", "KMON_TEST_RESULTS": str(tmp_path)})
+    last = r.stdout.strip().splitlines()[-1]
+    assert r.returncode != 0, r.stdout[-1000:]
+    assert re.fullmatch(r"0 passed, [1-9]\d* failed, 0 skipped", last), last
+    assert "no test ran" in r.stdout
