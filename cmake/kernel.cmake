@@ -17,35 +17,60 @@ else()
 endif()
 
 file(GLOB_RECURSE KERNEL_CXX CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.cpp)
-# The disassembler joins the kernel once the monitor uses it (x/i, dis).
-list(FILTER KERNEL_CXX EXCLUDE REGEX "/src/disasm/")
+# asm_offsets.cpp is compiled to assembly text only (below), never linked.
+list(FILTER KERNEL_CXX EXCLUDE REGEX "/src/kernel/asm_offsets\\.cpp$")
 file(GLOB_RECURSE KERNEL_ASM CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.asm)
+# The trampoline is a flat binary of its own (below), embedded by trampoline_blob.asm.
+list(FILTER KERNEL_ASM EXCLUDE REGEX "/src/smp/trampoline\\.asm$")
+
+# Compile-time settings (src/config.hpp): -DKCONFIG_<NAME>=<value> at configure time, e.g.
+# the cpu512 preset's KCONFIG_MAX_CPUS=512 and KCONFIG_PERCPU_REGION_GIB=8.
+set(KCONFIG_DEFS "")
+foreach(opt MAX_CPUS MAX_MADT_CPUS MAX_MEMMAP_RANGES MAX_DIRECT_RANGES PERCPU_SLOT_MIB PERCPU_REGION_GIB KERNEL_STACK_KIB IST_STACK_KIB AP_TIMEOUT_MS LOG_BYTES)
+  if(DEFINED KCONFIG_${opt})
+    list(APPEND KCONFIG_DEFS KCONFIG_${opt}=${KCONFIG_${opt}})
+  endif()
+endforeach()
+
+# Constants for the assembly, the way Linux builds asm-offsets.h: asm_offsets.cpp, compiled
+# with the kernel's flags and settings to assembly (-S), leaves `->NAME value` markers that
+# gen_asm_offsets.py turns into `%define NAME value` lines. Every .asm (and the trampoline)
+# includes the result and is reassembled when it changes; the depfile covers the headers.
+set(GEN_DIR ${CMAKE_BINARY_DIR}/generated)
+set(ASM_OFFSETS_S ${GEN_DIR}/asm_offsets.s)
+set(ASM_OFFSETS_INC ${GEN_DIR}/asm_offsets.inc)
+list(TRANSFORM KCONFIG_DEFS PREPEND -D OUTPUT_VARIABLE _kconfig_flags)
+add_custom_command(OUTPUT ${ASM_OFFSETS_INC}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${GEN_DIR}
+  COMMAND ${CMAKE_CXX_COMPILER} --target=${CMAKE_CXX_COMPILER_TARGET} -std=c++20 ${KERNEL_CXX_FLAGS}
+          -DKERNEL ${_kconfig_flags} -I${CMAKE_SOURCE_DIR}/src
+          -MD -MT ${ASM_OFFSETS_INC} -MF ${GEN_DIR}/asm_offsets.d
+          -S ${CMAKE_SOURCE_DIR}/src/kernel/asm_offsets.cpp -o ${ASM_OFFSETS_S}
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/gen_asm_offsets.py ${ASM_OFFSETS_S} ${ASM_OFFSETS_INC}
+  DEPENDS ${CMAKE_SOURCE_DIR}/src/kernel/asm_offsets.cpp ${CMAKE_SOURCE_DIR}/scripts/gen_asm_offsets.py
+  DEPFILE ${GEN_DIR}/asm_offsets.d
+  COMMENT "Generating asm_offsets.inc (constants for the assembly)"
+  VERBATIM)
+add_custom_target(asm_offsets DEPENDS ${ASM_OFFSETS_INC})
+set_source_files_properties(${KERNEL_ASM} PROPERTIES OBJECT_DEPENDS
+  "${ASM_OFFSETS_INC};${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc")
 
 # The AP trampoline: a flat binary (nasm -f bin), embedded by trampoline_blob.asm.
 set(TRAMPOLINE_BIN ${CMAKE_BINARY_DIR}/trampoline.bin)
-# The C preprocessor runs first so the NASM source reads the same #defines as the C++.
 add_custom_command(OUTPUT ${TRAMPOLINE_BIN}
-  COMMAND clang -E -P -x assembler-with-cpp -I${CMAKE_SOURCE_DIR}/src/smp
-          ${CMAKE_SOURCE_DIR}/src/smp/trampoline.S -o ${CMAKE_BINARY_DIR}/trampoline.pp.asm
-  COMMAND nasm -Werror -f bin -I${CMAKE_SOURCE_DIR}/src/ -o ${TRAMPOLINE_BIN} -l ${CMAKE_BINARY_DIR}/trampoline.lst
-          ${CMAKE_BINARY_DIR}/trampoline.pp.asm
-  DEPENDS ${CMAKE_SOURCE_DIR}/src/smp/trampoline.S ${CMAKE_SOURCE_DIR}/src/smp/trampoline_layout.h
+  COMMAND nasm -Werror -f bin -I${GEN_DIR}/ -I${CMAKE_SOURCE_DIR}/src/ -o ${TRAMPOLINE_BIN}
+          -l ${CMAKE_BINARY_DIR}/trampoline.lst ${CMAKE_SOURCE_DIR}/src/smp/trampoline.asm
+  DEPENDS ${CMAKE_SOURCE_DIR}/src/smp/trampoline.asm ${ASM_OFFSETS_INC}
           ${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc
   COMMENT "Assembling the AP trampoline (flat binary)")
 add_custom_target(trampoline DEPENDS ${TRAMPOLINE_BIN})
 set_source_files_properties(${CMAKE_SOURCE_DIR}/src/smp/trampoline_blob.asm PROPERTIES
-  OBJECT_DEPENDS ${TRAMPOLINE_BIN})
-set(CMAKE_ASM_NASM_FLAGS "${CMAKE_ASM_NASM_FLAGS} -I${CMAKE_BINARY_DIR}/ -I${CMAKE_SOURCE_DIR}/src/ -I${CMAKE_SOURCE_DIR}/src/smp/")
+  OBJECT_DEPENDS "${ASM_OFFSETS_INC};${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc;${TRAMPOLINE_BIN}")
+set(CMAKE_ASM_NASM_FLAGS "${CMAKE_ASM_NASM_FLAGS} -I${CMAKE_BINARY_DIR}/ -I${GEN_DIR}/ -I${CMAKE_SOURCE_DIR}/src/")
 
 add_library(kobjs OBJECT ${KERNEL_CXX} ${KERNEL_ASM})
-# Compile-time settings (src/config.hpp): -DKCONFIG_<NAME>=<value> at configure time, e.g.
-# the cpu512 preset's KCONFIG_MAX_CPUS=512 and KCONFIG_PERCPU_REGION_GIB=8.
-foreach(opt MAX_CPUS MAX_MADT_CPUS PERCPU_SLOT_MIB PERCPU_REGION_GIB KERNEL_STACK_KIB IST_STACK_KIB AP_TIMEOUT_MS)
-  if(DEFINED KCONFIG_${opt})
-    target_compile_definitions(kobjs PRIVATE KCONFIG_${opt}=${KCONFIG_${opt}})
-  endif()
-endforeach()
-add_dependencies(kobjs trampoline)
+target_compile_definitions(kobjs PRIVATE ${KCONFIG_DEFS})
+add_dependencies(kobjs trampoline asm_offsets)
 target_include_directories(kobjs PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_compile_definitions(kobjs PRIVATE KERNEL)
 target_compile_options(kobjs PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_CXX_FLAGS}>)

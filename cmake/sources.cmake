@@ -3,13 +3,18 @@
 list(APPEND PORTABLE_SOURCES
   src/lib/fmt.cpp
   src/lib/string.cpp
+  src/lib/assert.cpp
+  src/lib/log_ring.cpp
   src/boot/multiboot2.cpp
   src/mm/memmap.cpp
   src/mm/frame_alloc.cpp
   src/mm/pt_build.cpp
   src/mm/pt_walk.cpp
-  src/smp/acpi_tables.cpp
+  src/acpi/tables.cpp
   src/smp/slot_plan.cpp
   src/monitor/line_editor.cpp
   src/monitor/parse.cpp
+  src/monitor/examine.cpp
+  src/disasm/x86_decode.cpp
+  src/debug/backtrace.cpp
 )

@@ -2,7 +2,7 @@
 #
 # Everything here is computed from guest memory and registers read through gdb, never by
 # asking the kernel: the page walk starts at the vCPU's CR3 and reads the tables through
-# the direct map (0xffff800000000000 + pa), the same way the monitor reads them.
+# the direct map (g_kernel_layout.direct_map_base + pa), the same way the monitor reads them.
 #
 # Commands (same output lines as the monitor commands of the same name, see
 # src/monitor/cmd_*.cpp and src/mm/pt_walk.cpp):
@@ -34,18 +34,24 @@ import tempfile
 import gdb
 
 # --------------------------------------------------------------------------------------
-# Layout constants (src/mm/layout.hpp, src/config.hpp); the per-CPU slot size and the
-# stack paint are read from the kernel where it exposes them.
+# The kernel's constants, all read from build/kernel.elf (none copied here):
+# - the layout: g_kernel_layout (src/mm/layout_export.cpp), KCONFIG settings applied;
+# - page-table bits, page sizes, the user half, the trampoline page: g_kernel_consts
+#   (src/kernel/gdb_export.cpp, built from arch/pte.hpp, mm/layout.hpp, smp/trampoline_layout.h);
+# - enum names (smp::CpuState, mm::MemType, mm::Purpose, lapic::Mode) and struct offsets
+#   (smp::TrampolineData) from DWARF, through gdb.lookup_type;
+# - the stack paint: smp::(anonymous namespace)::kStackPaint (smp/percpu.cpp) from DWARF.
+# load_constants() fills the globals below once the ELF is loaded (kmon_setup, and again
+# before each command if another ELF was loaded).
 
-DIRECT_MAP_BASE = 0xFFFF800000000000
-PAGE = 4096
-PML4_SPAN = 1 << 39
-LINEAR_TOP = 1 << 48
-LINEAR_MASK = LINEAR_TOP - 1
-STACK_PAINT = 0x5CA1AB1E5CA1AB1E  # smp/percpu.cpp kStackPaint
-IST_NAMES = ("#DF", "NMI", "#MC")
+IST_NAMES = ("#DF", "NMI", "#MC")  # the monitor's labels for IST1-3 (cmd_cpus.cpp)
 
-PERCPU_BASE = 0xFFFFFF8000000000
+# The monitor's spelling of an enumerator where it is not the enumerator's name in lower
+# case (mm::purpose_name, lapic::mode_name); the names and values come from DWARF.
+ENUM_SPELLING = {"PageTable": "page-tables", "Stack": "stacks",
+                 "X2apicKernel": "x2apic", "X2apicFirmware": "x2apic(fw)"}
+
+_loaded = None
 
 
 def kernel_layout(field):
@@ -54,43 +60,73 @@ def kernel_layout(field):
     return u64(ev("g_kernel_layout.%s" % field))
 
 
+def kernel_const(field):
+    """A field of g_kernel_consts (src/kernel/gdb_export.cpp)."""
+    return u64(ev("g_kernel_consts.%s" % field))
+
+
 def regions():
     """(label, start, end exclusive; 0 = top), layout::kRegions in order."""
     return (
-        ("user", 0x0000000000000000, 0x0000800000000000),
+        ("user", USER_BASE, USER_END),
         ("directmap", kernel_layout("direct_map_base"), kernel_layout("direct_map_end")),
         ("percpu", kernel_layout("percpu_base"), kernel_layout("percpu_end")),
         ("kernel", kernel_layout("kernel_base"), kernel_layout("kernel_end")),
         ("devices", kernel_layout("device_base"), 0),
     )
 
-CPU_STATES = ("offline", "starting", "online", "failed", "stopped")  # smp::CpuState
-MEM_TYPES = ("usable", "reserved", "acpi", "nvs", "bad")  # mm::MemType
-PURPOSES = ("page-tables", "percpu", "stacks", "trampoline", "other")  # mm::Purpose
 
-# Page-table entry bits (src/arch/pte.hpp; Intel SDM Vol. 3A 4.5).
-P, W, U, PWT, PCD, A, D, PS, G = (1 << i for i in range(9))
-NX = 1 << 63
-ADDR = 0x000FFFFFFFFFF000
-ADDR_2M = 0x000FFFFFFFE00000
-ADDR_1G = 0x000FFFFFC0000000
-RSVD_2M = 0x00000000001FE000  # bits 13-20 of a 2M leaf
-RSVD_1G = 0x000000003FFFE000  # bits 13-29 of a 1G leaf
+def enum_names(type_name):
+    """{value: the monitor's spelling} for the enumerators of a C++ enum, from DWARF."""
+    t = gdb.lookup_type(type_name).strip_typedefs()
+    return {int(f.enumval): ENUM_SPELLING.get(f.name.split("::")[-1], f.name.split("::")[-1].lower())
+            for f in t.fields()}
 
 
-def _pte_masks():
-    """Reads the reserved-bit masks from arch/pte.hpp if the ELF's debug info has them;
-    the values above otherwise."""
-    global RSVD_2M, RSVD_1G
-    for name in ("arch::pte::kRsvd2M", "arch::pte::kRsvd1G"):
-        try:
-            v = int(gdb.parse_and_eval(name)) & 0xFFFFFFFFFFFFFFFF
-        except gdb.error:
-            continue
-        if name.endswith("2M"):
-            RSVD_2M = v
-        else:
-            RSVD_1G = v
+def field_offset(type_name, field):
+    """Byte offset of a member, from DWARF."""
+    for f in gdb.lookup_type(type_name).strip_typedefs().fields():
+        if f.name == field:
+            return f.bitpos // 8
+    raise KError("%s has no member %s" % (type_name, field))
+
+
+def load_constants(force=False):
+    global _loaded, DIRECT_MAP_BASE, DIRECT_MAP_END, PERCPU_BASE, PAGE, PML4_SPAN, LINEAR_TOP, LINEAR_MASK
+    global PHYS_TOP, PAGE_SHIFT, INDEX_BITS, SIZE_NAMES, STACK_PAINT, CPU_STATES, MEM_TYPES, PURPOSES
+    global LAPIC_MODES, P, W, U, PWT, PCD, A, D, PS, G, NX, ADDR, ADDR_2M, ADDR_1G, RSVD_2M, RSVD_1G
+    global USER_BASE, USER_END, TRAMP_SIZE, TRAMP_DATA, TRAMP_PM32_OFF, TRAMP_LM64_OFF
+    objfile = gdb.objfiles()[0].filename if gdb.objfiles() else None
+    if _loaded == objfile and objfile is not None and not force:
+        return
+    try:
+        DIRECT_MAP_BASE = kernel_layout("direct_map_base")
+        DIRECT_MAP_END = kernel_layout("direct_map_end")
+        PERCPU_BASE = kernel_layout("percpu_base")
+        c = kernel_const
+        P, W, U, PWT, PCD = c("pte_present"), c("pte_write"), c("pte_user"), c("pte_pwt"), c("pte_pcd")
+        A, D, PS, G, NX = c("pte_accessed"), c("pte_dirty"), c("pte_page_size"), c("pte_global"), c("pte_no_execute")
+        ADDR, ADDR_2M, ADDR_1G = c("pte_addr"), c("pte_addr_2m"), c("pte_addr_1g")
+        RSVD_2M, RSVD_1G = c("pte_rsvd_2m"), c("pte_rsvd_1g")
+        PAGE, PML4_SPAN = c("page_size"), c("pml4_span")
+        PAGE_SHIFT = PAGE.bit_length() - 1
+        INDEX_BITS = c("pte_entries").bit_length() - 1  # address bits translated per level
+        LINEAR_TOP = PML4_SPAN * c("pte_entries")  # 4-level paging: the linear address width
+        LINEAR_MASK = LINEAR_TOP - 1
+        PHYS_TOP = (ADDR | (PAGE - 1)) + 1  # one past what an entry's address field can hold
+        SIZE_NAMES = {c("huge_page_size"): "1G", c("large_page_size"): "2M", PAGE: "4K"}
+        USER_BASE, USER_END = c("user_base"), c("user_end")
+        TRAMP_SIZE, TRAMP_DATA = c("trampoline_size"), c("trampoline_data")
+        TRAMP_PM32_OFF = TRAMP_DATA + field_offset("smp::TrampolineData", "pm32_off_in_page")
+        TRAMP_LM64_OFF = TRAMP_DATA + field_offset("smp::TrampolineData", "lm64_off_in_page")
+        STACK_PAINT = u64(ev("'smp::(anonymous namespace)::kStackPaint'"))
+        CPU_STATES = enum_names("smp::CpuState")
+        MEM_TYPES = enum_names("mm::MemType")
+        PURPOSES = enum_names("mm::Purpose")
+        LAPIC_MODES = enum_names("lapic::Mode")
+    except gdb.error as e:
+        raise KError("cannot read the kernel's constants: %s (is build/kernel.elf loaded?)" % e)
+    _loaded = objfile
 
 
 class KError(Exception):
@@ -121,7 +157,7 @@ def read64(addr):
 def phys_read(pa, n):
     """Physical memory through the direct map, as the kernel's kvm::phys() reads it;
     None where it is not readable (not direct-mapped, or an address that overflows)."""
-    if pa < 0 or pa + n > (1 << 52) or DIRECT_MAP_BASE + pa + n > 0xFFFFC00000000000:
+    if pa < 0 or pa + n > PHYS_TOP or DIRECT_MAP_BASE + pa + n > DIRECT_MAP_END:
         return None
     try:
         return read(DIRECT_MAP_BASE + pa, n)
@@ -165,8 +201,7 @@ def sym_addr(name):
 
 
 def enum_name(v, names):
-    i = int(v)
-    return names[i] if 0 <= i < len(names) else "?"
+    return names.get(int(v), "?")
 
 
 def cpu_count():
@@ -204,9 +239,18 @@ def arrival_us(e):
     return ticks_to_us(a - origin)
 
 
+def atomic(v):
+    """The value inside a lib::Atomic<T> (src/lib/atomic.hpp: its member `v`); v itself
+    for a plain field."""
+    t = v.type.strip_typedefs()
+    if t.code == gdb.TYPE_CODE_STRUCT and any(f.name == "v" for f in t.fields()):
+        return v["v"]
+    return v
+
+
 def entry_state(e):
     p = u64(e["percpu"])
-    return e["percpu"].dereference()["state"] if p else e["state"]
+    return atomic(e["percpu"].dereference()["state"]) if p else e["state"]
 
 
 # --------------------------------------------------------------------------------------
@@ -317,20 +361,19 @@ def raw_flags(e):
 
 
 def canonical(a):
-    return (a | ~LINEAR_MASK) & 0xFFFFFFFFFFFFFFFF if a & (1 << 47) else a
+    return (a | ~LINEAR_MASK) & 0xFFFFFFFFFFFFFFFF if a & (LINEAR_TOP >> 1) else a
 
 
 def is_canonical(va):
-    top = va >> 47
-    return top == 0 or top == 0x1FFFF
+    return canonical(va & LINEAR_MASK) == va
 
 
 def span_of(level):
-    return 1 << (12 + 9 * (level - 1))
+    return 1 << (PAGE_SHIFT + INDEX_BITS * (level - 1))
 
 
 def index_of(va, level):
-    return (va >> (12 + 9 * (level - 1))) & 511
+    return (va >> (PAGE_SHIFT + INDEX_BITS * (level - 1))) & ((1 << INDEX_BITS) - 1)
 
 
 def labels(start, end):
@@ -377,7 +420,7 @@ def walk_lines(cr3, va):
             size = span_of(level)
             frame = e & (ADDR_1G if level == 3 else ADDR_2M if level == 2 else ADDR)
             pa = frame | (va & (size - 1))
-            sz = {1 << 30: "1G", 1 << 21: "2M"}.get(size, "4K")
+            sz = SIZE_NAMES[size]
             lines.append("0x%016x -> 0x%016x %s r%s%s%s" % (va, pa, sz, "w" if write else "-",
                                                            "x" if exe else "-", "u" if user else "k"))
             return lines
@@ -401,7 +444,7 @@ def pml4_lines(cr3):
     if t is None:
         return ["error: PML4 at 0x%016x unreadable" % pml4]
     lines = ["PML4 at 0x%016x: index va entry flags regions" % pml4]
-    for i, e in enumerate(struct.unpack("<512Q", t)):
+    for i, e in enumerate(struct.unpack("<%dQ" % (PAGE // 8), t)):
         if not e & P:
             continue
         raw = i * PML4_SPAN
@@ -414,9 +457,6 @@ def pml4_lines(cr3):
 
 # --------------------------------------------------------------------------------------
 # The monitor commands' output
-
-
-LAPIC_MODES = ["xapic", "x2apic", "x2apic(fw)"]  # lapic::mode_name
 
 
 def lapic_column(e, st):
@@ -494,9 +534,9 @@ def percpu_lines(i, cmap=None):
     for k in range(3):
         lines.append("ist%d: 0x%016x-0x%016x %s" % (k + 1, u64(pc["ist_lo"][k]), u64(pc["ist_hi"][k]), IST_NAMES[k]))
     lines.append("arrival_us: %d" % (0 if i == 0 else arrival_us(e)))
-    lines.append("ipis: %d" % u64(pc["ipis"]))
-    lines.append("nmis: %d" % u64(pc["nmis"]))
-    lines.append("exceptions: %d" % u64(pc["exceptions"]))
+    lines.append("ipis: %d" % u64(atomic(pc["ipis"])))
+    lines.append("nmis: %d" % u64(atomic(pc["nmis"])))
+    lines.append("exceptions: %d" % u64(atomic(pc["exceptions"])))
     return lines
 
 
@@ -516,7 +556,7 @@ def physmap_lines():
     lines.append("  0x%016x-0x%016x image" % (ks, ke))
     tp = u64(sym_value("smp::g_bringup")["trampoline_phys"])
     if tp:
-        lines.append("  0x%016x-0x%016x trampoline" % (tp, tp + 0x1000))
+        lines.append("  0x%016x-0x%016x trampoline" % (tp, tp + TRAMP_SIZE))
     try:
         fr = ev("*'kvm::(anonymous namespace)::g_frames_ptr'")  # kvm::frames()
     except gdb.error:
@@ -524,13 +564,13 @@ def physmap_lines():
     for k in range(int(fr["run_count_"])):
         r = fr["runs_"][k]
         lines.append("  0x%016x-0x%016x %s" % (u64(r["start"]), u64(r["end"]), enum_name(r["purpose"], PURPOSES)))
-    alloc = [u64(fr["allocated_"][k]) for k in range(len(PURPOSES))]
+    alloc = [(PURPOSES[k], u64(fr["allocated_"][k])) for k in sorted(PURPOSES)]  # indexed by mm::Purpose
     free = sum(u64(fr["free_"][k]["end"]) - u64(fr["free_"][k]["start"]) for k in range(int(fr["free_count_"])))
     s = "totals: usable %d KiB, kernel image %d KiB, allocated %d KiB" % (usable // 1024, (ke - ks) // 1024,
-                                                                         sum(alloc) // 1024)
-    for k, b in enumerate(alloc):
+                                                                         sum(b for _, b in alloc) // 1024)
+    for name, b in alloc:
         if b:
-            s += " (%s %d KiB)" % (PURPOSES[k], b // 1024)
+            s += " (%s %d KiB)" % (name, b // 1024)
     s += ", free %d KiB" % (free // 1024)
     lines.append(s)
     return lines
@@ -550,6 +590,7 @@ class KCommand(gdb.Command):
     def invoke(self, arg, from_tty):
         self.dont_repeat()
         try:
+            load_constants()
             out = self.lines(arg)
         except KError as e:
             out = ["error: %s" % e]
@@ -604,7 +645,7 @@ class KPml4(KCommand):
             raise KError("usage: kpml4 [cr3]")
         if a:
             cr3 = parse_address(a[0])
-            if cr3 & 0xFFF:
+            if cr3 & (PAGE - 1):
                 raise KError("cr3 0x%x is not page-aligned" % cr3)
         else:
             cr3 = reg("cr3")
@@ -692,10 +733,9 @@ class KBt(KCommand):
 
 # --------------------------------------------------------------------------------------
 # The AP trampoline: a flat binary copied to a page below 1 MiB (g_bringup.trampoline_phys,
-# typically 0x1000). Labels: start16 at the page (real mode, CS = page >> 4, IP = 0),
-# pm32 and lm64 at offsets the trampoline stores in its own data block.
-
-TRAMP_PM32_OFF, TRAMP_LM64_OFF, TRAMP_DATA = 0xF48, 0xF4C, 0xF00
+# typically the first page). Labels: start16 at the page (real mode, CS = page >> 4, IP = 0),
+# pm32 and lm64 at offsets the trampoline stores in its own data block (smp::TrampolineData,
+# whose offsets load_constants reads from DWARF).
 
 
 def trampoline_info():
@@ -706,7 +746,7 @@ def trampoline_info():
         pass
     guessed = tp == 0
     if guessed:
-        tp = 0x1000  # pick_trampoline_page(): the lowest usable page from 4 KiB
+        tp = PAGE  # pick_trampoline_page(): the lowest usable page from the second page on
     # Offsets from the copy embedded in the kernel image (read from the ELF, not the guest).
     start = sym_addr("trampoline_blob_start")
     pm32 = lm64 = None
@@ -830,6 +870,7 @@ class PercpuFn(gdb.Function):
         super().__init__("percpu")
 
     def invoke(self, n=None):
+        load_constants()
         t = gdb.lookup_type("smp::PerCpu")
         if n is None:
             gs = reg("gs_base")
@@ -852,6 +893,7 @@ class CpuIndexFn(gdb.Function):
         super().__init__("cpu_index")
 
     def invoke(self):
+        load_constants()
         i = thread_percpu_index(gdb.selected_thread())
         return gdb.Value(-1 if i is None else i)
 
@@ -872,7 +914,10 @@ def kmon_setup(connect=True):
         # The ELF is x86-64 and QEMU's target description says i386:x86-64 from reset on,
         # so the 'g' packet is always the 64-bit one (see gdb/kernel.gdb).
         gdb.execute("file %s" % elf, to_string=True)
-        _pte_masks()
+        try:
+            load_constants(force=True)
+        except KError as e:
+            gdb.write("kernel.gdb: %s\n" % e, gdb.STDERR)
     if not connect or os.environ.get("KMON_GDB_NO_CONNECT"):
         return
     port = os.environ.get("QEMU_GDB_PORT", "1234")

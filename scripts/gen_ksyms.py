@@ -20,12 +20,23 @@ for line in nm.splitlines():
         size = "0"
     else:
         continue
-    if kind not in ("t", "T", "W", "w"):
+    if kind not in ("t", "T", "W", "w", "d", "D", "b", "B", "r", "R"):
         continue
     a = int(addr, 16)
     if a < 0xffffffff80000000:
         continue
     syms.append((a, int(size, 16), name))
+
+# Sorted by address, and within one address sized symbols first, so the kernel's lookup
+# by address can prefer a sized object over a linker-script label at the same spot.
+seen = set()
+unique = []
+for a, s, n in sorted(syms, key=lambda t: (t[0], t[1] == 0, t[2])):
+    if (a, n) in seen:
+        continue
+    seen.add((a, n))
+    unique.append((a, min(s, 0xffffffff), n))
+syms = unique
 
 names = bytearray()
 rows = []

@@ -12,6 +12,16 @@
 #ifndef KCONFIG_MAX_MADT_CPUS
 #define KCONFIG_MAX_MADT_CPUS (4 * KCONFIG_MAX_CPUS)
 #endif
+// Firmware memory-map entries kept (real UEFI machines pass 100-300). A longer map stops
+// the boot with a message naming this setting: nothing is dropped silently.
+#ifndef KCONFIG_MAX_MEMMAP_RANGES
+#define KCONFIG_MAX_MEMMAP_RANGES 512
+#endif
+// Ranges of the direct map after merging (RAM and firmware tables, rounded to 2 MiB);
+// a machine needing more stops the boot naming this setting.
+#ifndef KCONFIG_MAX_DIRECT_RANGES
+#define KCONFIG_MAX_DIRECT_RANGES 64
+#endif
 #ifndef KCONFIG_PERCPU_SLOT_MIB
 #define KCONFIG_PERCPU_SLOT_MIB 16
 #endif
@@ -24,6 +34,10 @@
 #ifndef KCONFIG_IST_STACK_KIB
 #define KCONFIG_IST_STACK_KIB 4
 #endif
+// The kernel log (`dmesg`): the newest this many bytes of console output; a power of two.
+#ifndef KCONFIG_LOG_BYTES
+#define KCONFIG_LOG_BYTES (64 * 1024)
+#endif
 #ifndef KCONFIG_AP_TIMEOUT_MS
 #define KCONFIG_AP_TIMEOUT_MS 2000
 #endif
@@ -31,6 +45,8 @@
 namespace config {
 constexpr u64 kMaxCpus = KCONFIG_MAX_CPUS;
 constexpr u64 kMaxMadtCpus = KCONFIG_MAX_MADT_CPUS;
+constexpr u64 kMaxMemmapRanges = KCONFIG_MAX_MEMMAP_RANGES;
+constexpr u64 kMaxDirectRanges = KCONFIG_MAX_DIRECT_RANGES;
 static_assert(kMaxMadtCpus >= kMaxCpus, "the MADT parser must keep at least as many CPUs as there are slots");
 constexpr u64 kPerCpuSlotSize = u64{KCONFIG_PERCPU_SLOT_MIB} * MiB;
 constexpr u64 kPerCpuRegionSize = u64{KCONFIG_PERCPU_REGION_GIB} * GiB;
@@ -40,4 +56,7 @@ constexpr u64 kIstStackSize = u64{KCONFIG_IST_STACK_KIB} * KiB;
 // it marks the missing ones `failed` and goes on. Under TCG with 255 vCPUs on two host
 // cores the slowest AP has been seen after a few hundred ms; 2 s leaves margin.
 constexpr u64 kApArrivalTimeoutMs = KCONFIG_AP_TIMEOUT_MS;
+constexpr u64 kLogBytes = KCONFIG_LOG_BYTES;
+static_assert(kLogBytes >= 4 * KiB && (kLogBytes & (kLogBytes - 1)) == 0,
+              "KCONFIG_LOG_BYTES: a power of two of at least 4 KiB");
 }  // namespace config

@@ -22,11 +22,8 @@ struct Chip {
 };
 
 constexpr usize kMaxChips = 16;
-struct ChipDesc {
-  u32 id, address, gsi_base;
-};
-// Maps every I/O APIC of the MADT (at most kMaxChips; more are reported and left out).
-void init(const ChipDesc* chips, usize count);
+// Records one I/O APIC, already mapped by the caller (c.va); false when kMaxChips are held.
+[[nodiscard]] bool add(const Chip& c);
 usize count();
 const Chip& chip(usize i);
 u32 read(const Chip& c, u32 reg);

@@ -4,8 +4,6 @@
 #include "arch/trap_frame.hpp"
 #include "arch/tsc.hpp"
 #include "lib/boot_code.hpp"
-#include "lib/console.hpp"
-#include "mm/kvm.hpp"
 
 namespace lapic {
 namespace {
@@ -32,11 +30,9 @@ BOOT_CODE void init_bsp() {
   for (unsigned i = 0; i < plan.count; ++i) arch::wrmsr(arch::msr::kApicBase, plan.writes[i]);
   g_bsp_mode = plan.mode;
   g_x2apic = is_x2apic(plan.mode);
-  if (!g_x2apic) {
-    u64 va = kvm::map_device(g_mmio_phys, 0x1000, "lapic");
-    g_mmio = reinterpret_cast<volatile u32*>(va);
-  }
 }
+
+void set_mmio(u64 va) { g_mmio = reinterpret_cast<volatile u32*>(va); }
 
 Mode bsp_mode() { return g_bsp_mode; }
 
@@ -111,9 +107,11 @@ bool send(const Ipi& ipi) {
   return ok;
 }
 
-void send_fixed(u32 apic_id, u8 vector) { send(Ipi{.delivery = Delivery::Fixed, .vector = vector, .dest = apic_id}); }
-void send_nmi(u32 apic_id) { send(Ipi{.delivery = Delivery::Nmi, .dest = apic_id}); }
-void send_nmi_all_but_self() { send(Ipi{.delivery = Delivery::Nmi, .shorthand = Shorthand::AllExcludingSelf}); }
+bool send_fixed(u32 apic_id, u8 vector) {
+  return send(Ipi{.delivery = Delivery::Fixed, .vector = vector, .dest = apic_id});
+}
+bool send_nmi(u32 apic_id) { return send(Ipi{.delivery = Delivery::Nmi, .dest = apic_id}); }
+bool send_nmi_all_but_self() { return send(Ipi{.delivery = Delivery::Nmi, .shorthand = Shorthand::AllExcludingSelf}); }
 
 u32 timer_start_free_running() {
   write(Reg::TimerDivide, kTimerDivide16);

@@ -6,9 +6,11 @@
 namespace lapic {
 
 // On the bootstrap CPU, before any other lapic call: choose the mode (x2APIC whenever
-// CPUID offers it or firmware already turned it on), switch the BSP's APIC into it, map
-// the xAPIC page if needed.
+// CPUID offers it or firmware already turned it on) and switch the BSP's APIC into it.
+// In xAPIC mode the caller then maps mmio_phys() and passes the address to set_mmio()
+// before the next call (arch/ maps nothing itself).
 void init_bsp();
+void set_mmio(u64 va);
 Mode bsp_mode();  // how init_bsp found and left the BSP's APIC
 // On every CPU (BSP included): switch to the chosen mode (an AP on arrival), enable,
 // spurious vector, LVTs masked, ESR cleared, TPR 0. Returns how this CPU's APIC was
@@ -21,10 +23,10 @@ u32 read(Reg r);
 void write(Reg r, u32 v);
 void eoi();
 // Sends an IPI; waits (bounded) for the xAPIC delivery-status bit to clear.
-bool send(const Ipi& ipi);
-void send_fixed(u32 apic_id, u8 vector);
-void send_nmi(u32 apic_id);
-void send_nmi_all_but_self();
+[[nodiscard]] bool send(const Ipi& ipi);
+[[nodiscard]] bool send_fixed(u32 apic_id, u8 vector);
+[[nodiscard]] bool send_nmi(u32 apic_id);
+[[nodiscard]] bool send_nmi_all_but_self();
 
 // APIC timer (divide-by-16), calibrated on the BSP in the same PIT window as the TSC,
 // or against the TSC when the TSC's frequency came from CPUID.

@@ -2,17 +2,12 @@
 // xAPIC MMIO offsets, 11.12.1.2 Table 11-6 for the x2APIC MSR numbers). Plain C++ so
 // the encodings, and the xAPIC/x2APIC differences, are unit-tested on the host.
 #pragma once
-#include "lib/types.hpp"
+#include "lib/bits.hpp"
 
 namespace lapic {
 
-// A bit field [shift, shift + width) of a register of type T.
 template <typename T, unsigned Shift, unsigned Width>
-struct Field {
-  static constexpr T kMask = ((Width >= sizeof(T) * 8) ? ~T{0} : ((T{1} << Width) - 1)) << Shift;
-  static constexpr T make(T v) { return (v << Shift) & kMask; }
-  static constexpr T get(T reg) { return (reg & kMask) >> Shift; }
-};
+using Field = lib::BitField<T, Shift, Width>;
 
 // Register offsets in the xAPIC MMIO page.
 enum class Reg : u32 {

@@ -9,28 +9,13 @@
 // raw masks at each use, Managarm-style; everything is constexpr and header-only so the
 // same definitions serve the kernel, the host tests and static_asserts.
 #pragma once
-#include "lib/types.hpp"
+#include "lib/bits.hpp"
 
 namespace arch::pte {
 
-// One bit of an entry.
-struct Bit {
-  u64 mask;
-  constexpr bool in(u64 entry) const { return (entry & mask) != 0; }
-  constexpr u64 operator()() const { return mask; }
-  constexpr u64 set(u64 entry, bool on) const { return on ? (entry | mask) : (entry & ~mask); }
-};
-
-// Bits [lo, hi] of an entry, kept in place (page-table address fields are used
-// unshifted: the field's value is the physical address itself).
-struct Field {
-  unsigned lo;
-  unsigned hi;
-  constexpr u64 mask() const { return ((hi >= 63 ? ~u64{0} : (u64{1} << (hi + 1)) - 1)) & ~((u64{1} << lo) - 1); }
-  constexpr u64 get(u64 entry) const { return entry & mask(); }
-  constexpr u64 set(u64 entry, u64 value) const { return (entry & ~mask()) | (value & mask()); }
-  constexpr bool fits(u64 value) const { return (value & ~mask()) == 0; }
-};
+using Bit = lib::Bit;
+// Page-table address fields are used unshifted: the field's value is the address itself.
+using Field = lib::InPlaceField;
 
 // Common to every level (Tables 4-15..4-20, bits 0-5).
 inline constexpr Bit kPresent{u64{1} << 0};   // P: the entry is used for translation

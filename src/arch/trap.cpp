@@ -2,24 +2,14 @@
 
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
-#include "arch/tsc.hpp"
-#include "lib/console.hpp"
-#include "lib/ksyms.hpp"
-#include "mm/kvm.hpp"
-#include "mm/layout.hpp"
-#include "smp/percpu.hpp"
-#include "smp/xcall.hpp"
-
-namespace monitor {
-[[noreturn]] void panic_shell();
-}
+#include "arch/serial.hpp"
 
 namespace arch {
 namespace {
 
-constexpr u64 kNoPanic = ~0ULL;
-volatile u64 g_panic_cpu = kNoPanic;
-volatile bool g_expect_crash = false;
+TrapHandler g_handlers[256];
+TrapHandler g_exception_handler;
+void (*g_account)(u64 vector);
 
 const char* const kNames[32] = {"#DE divide error",
                                 "#DB debug",
@@ -54,215 +44,44 @@ const char* const kNames[32] = {"#DE divide error",
                                 "#SX security",
                                 "reserved 31"};
 
-// The per-CPU structure if GS already points at one (early boot faults have none).
-smp::PerCpu* cpu_or_null() {
-  u64 gs = rdmsr(msr::kGsBase);
-  if (gs < layout::kPerCpuBase || gs >= layout::kPerCpuEnd) return nullptr;
-  return reinterpret_cast<smp::PerCpu*>(gs);
-}
-
-// Which CPU's stack guard page holds addr, if any: a kernel stack overflow.
-bool in_stack_guard(u64 addr, u64* cpu_index) {
-  if (addr < layout::kPerCpuBase || addr >= layout::kPerCpuEnd) return false;
-  u64 off = (addr - layout::kPerCpuBase) % config::kPerCpuSlotSize;
-  *cpu_index = (addr - layout::kPerCpuBase) / config::kPerCpuSlotSize;
-  return off >= layout::kStackBottomOff - layout::kGuardSize && off < layout::kStackBottomOff;
-}
-
-// A dedicated stack for the panic shell: the faulting CPU may be on a 4 KiB IST stack
-// or on an overflowed kernel stack. Only the one CPU that wins the panic uses it.
-alignas(16) u8 g_panic_stack[32 * KiB];
-
-[[noreturn]] void run_on_panic_stack() {
-  u64 top = reinterpret_cast<u64>(g_panic_stack) + sizeof(g_panic_stack);
-  asm volatile(
-      "mov %0, %%rsp\n"
-      "xor %%ebp, %%ebp\n"
-      "call *%1\n"
-      :
-      : "r"(top), "r"(&monitor::panic_shell)
-      : "memory");
-  __builtin_unreachable();
-}
-
-void nmi(TrapFrame* f) {
-  smp::PerCpu* c = cpu_or_null();
-  if (c != nullptr) c->nmis = c->nmis + 1;
-  if (g_panic_cpu != kNoPanic && (c == nullptr || c->index != g_panic_cpu)) {
-    // Stopped by a panic elsewhere: keep the interrupted frame for `regs`, then halt
-    // for good. NMIs stay blocked since we never iret.
-    if (c != nullptr) {
-      c->stopped_copy = *f;
-      c->stopped_sys = {read_cr0(), read_cr2(), read_cr3(), read_cr4(), rdmsr(msr::kEfer), rdmsr(msr::kGsBase)};
-      c->stopped_frame = &c->stopped_copy;
-      c->state = smp::CpuState::Stopped;
-    }
-    halt_forever();
-  }
-  if (c != nullptr) smp::xcall_handle(c, f, true);
-}
-
-void exception(TrapFrame* f) {
-  u64 cr2 = read_cr2();
-  smp::PerCpu* c = cpu_or_null();
-  if (c != nullptr) c->exceptions = c->exceptions + 1;
-  // A fault inside a guarded monitor command: report it and return to the prompt.
-  if (c != nullptr && c->guard_armed && !g_expect_crash && f->vector != vec::kDoubleFault &&
-      f->vector != vec::kMachineCheck) {
-    c->guard_armed = false;
-    {
-      console::Locked lock;
-      lib::Sink& out = console::sink();
-      lib::format(out, "\nexception in a monitor command; report follows:\n");
-      print_report(out, *f, cr2);
-    }
-    guard_resume(c->guard_buf);
-  }
-  panic(f, nullptr);
-}
-
 }  // namespace
 
 const char* exception_name(u64 vector) { return vector < 32 ? kNames[vector] : "interrupt"; }
 
-bool panicking() { return g_panic_cpu != kNoPanic; }
-u64 panic_cpu() { return g_panic_cpu; }
-void expect_crash() { g_expect_crash = true; }
-
-void print_backtrace(lib::Sink& out, u64 rbp, u64 rip) {
-  lib::format(out, "backtrace:\n  #0  0x%016lx ", rip);
-  ksyms::print(out, rip);
-  lib::format(out, "\n");
-  u64 last_ret = 0;
-  int repeats = 0;
-  for (int depth = 1; depth < 64 && rbp != 0; ++depth) {
-    // Only follow frames that are mapped kernel memory: a corrupt chain must not fault.
-    if ((rbp & 7) != 0 || rbp < layout::kDirectMapBase || !kvm::is_mapped(rbp, 16, false)) {
-      if (rbp != 0) lib::format(out, "  (frame pointer 0x%016lx not followed)\n", rbp);
-      break;
-    }
-    u64 next = reinterpret_cast<u64*>(rbp)[0];
-    u64 ret = reinterpret_cast<u64*>(rbp)[1];
-    if (ret == 0) break;
-    if (ret == last_ret) {
-      ++repeats;  // deep recursion: one line for the whole run
-    } else {
-      if (repeats > 0) lib::format(out, "  ... previous frame repeated %d more times\n", repeats);
-      repeats = 0;
-      lib::format(out, "  #%-2d 0x%016lx ", depth, ret);
-      ksyms::print(out, ret);
-      lib::format(out, "\n");
-    }
-    last_ret = ret;
-    if (next != 0 && next <= rbp) break;  // frames grow upward as we unwind
-    rbp = next;
-  }
-  if (repeats > 0) lib::format(out, "  ... previous frame repeated %d more times\n", repeats);
-}
-
-void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
-  smp::PerCpu* c = cpu_or_null();
-  if (c != nullptr)
-    lib::format(out, "exception on cpu %lu (apic %u): vector %lu %s\n", c->index, c->apic_id, f.vector,
-                exception_name(f.vector));
-  else
-    lib::format(out, "exception on cpu ? (apic %u): vector %lu %s\n", lapic::id(), f.vector, exception_name(f.vector));
-  lib::format(out, "error code 0x%016lx", f.error_code);
-  if (f.vector == vec::kPageFault) {
-    // SDM Vol. 3A 4.7, Figure 4-12: P, W/R, U/S, RSVD, I/D.
-    u64 e = f.error_code;
-    lib::format(out, " (%s, %s, %s%s%s)", (e & 1) ? "protection" : "not-present", (e & 2) ? "write" : "read",
-                (e & 4) ? "user" : "kernel", (e & 8) ? ", reserved bit" : "", (e & 16) ? ", fetch" : "");
-  }
-  lib::format(out, "\ncr2=0x%016lx cr3=0x%016lx\n", cr2, read_cr3());
-  u64 cpu_index = 0;
-  if ((f.vector == vec::kDoubleFault || f.vector == vec::kPageFault) && in_stack_guard(cr2, &cpu_index))
-    lib::format(out, "kernel stack overflow: cr2 is in cpu %lu's stack guard page\n", cpu_index);
-  lib::format(out, "rip=0x%016lx ", f.rip);
-  ksyms::print(out, f.rip);
-  lib::format(out, "\nrsp=0x%016lx rflags=0x%016lx cs=0x%lx ss=0x%lx\n", f.rsp, f.rflags, f.cs, f.ss);
-  lib::format(out, "rax=0x%016lx rbx=0x%016lx rcx=0x%016lx\n", f.rax, f.rbx, f.rcx);
-  lib::format(out, "rdx=0x%016lx rsi=0x%016lx rdi=0x%016lx\n", f.rdx, f.rsi, f.rdi);
-  lib::format(out, "rbp=0x%016lx r8=0x%016lx  r9=0x%016lx\n", f.rbp, f.r8, f.r9);
-  lib::format(out, "r10=0x%016lx r11=0x%016lx r12=0x%016lx\n", f.r10, f.r11, f.r12);
-  lib::format(out, "r13=0x%016lx r14=0x%016lx r15=0x%016lx\n", f.r13, f.r14, f.r15);
-  print_backtrace(out, f.rbp, f.rip);
-}
-
-[[noreturn]] void panic(const TrapFrame* f, const char* reason) {
-  cli();
-  smp::PerCpu* c = cpu_or_null();
-  u64 me = c != nullptr ? c->index : 0;
-  u64 expected = kNoPanic;
-  if (!__atomic_compare_exchange_n(&g_panic_cpu, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-    // Another CPU is already panicking (or this one faulted inside its own panic).
-    if (expected != me) halt_forever();
-    console::break_lock();
-    console::puts("\nerror: fault inside the panic path; halting this CPU\n");
-    halt_forever();
-  }
-  // Stop the others first so nothing else prints or changes state under the report.
-  if (smp::g_online_count > 1) {
-    lapic::send_nmi_all_but_self();
-    u64 deadline = rdtsc() + tsc::us_to_ticks(200000);
-    for (;;) {
-      bool all = true;
-      for (u64 i = 0; i < smp::g_cpu_count; ++i) {
-        if (i != me && smp::g_cpus[i].percpu != nullptr && smp::g_cpus[i].percpu->state == smp::CpuState::Online)
-          all = false;
-      }
-      if (all || rdtsc() > deadline) break;
-      pause();
-    }
-  }
-  if (c != nullptr) c->guard_armed = false;
-  console::break_lock();
-  {
-    console::Locked lock;
-    lib::Sink& out = console::sink();
-    lib::format(out, "\nPANIC: %s\n", reason != nullptr ? reason : (f ? exception_name(f->vector) : "?"));
-    if (f != nullptr) print_report(out, *f, read_cr2());
-  }
-  if (c != nullptr) {
-    if (f != nullptr) c->stopped_copy = *f;
-    c->stopped_frame = f != nullptr ? &c->stopped_copy : nullptr;
-  }
-  run_on_panic_stack();
-}
+void set_trap_handler(u8 vector, TrapHandler h) { g_handlers[vector] = h; }
+void set_exception_handler(TrapHandler h) { g_exception_handler = h; }
+void set_trap_accounting(void (*count)(u64 vector)) { g_account = count; }
 
 }  // namespace arch
 
 extern "C" void trap_dispatch(arch::TrapFrame* f) {
   using namespace arch;
-  switch (f->vector) {
-    case vec::kCrossCall: {
-      smp::PerCpu* c = cpu_or_null();
-      if (c != nullptr) {
-        c->ipis = c->ipis + 1;
-        smp::xcall_handle(c, f, false);
-      }
-      lapic::eoi();
-      return;
-    }
-    case vec::kApicTimer: {
-      smp::PerCpu* c = cpu_or_null();
-      if (c != nullptr) c->timer_ticks = c->timer_ticks + 1;
-      lapic::eoi();
-      return;
-    }
-    case vec::kTlbFlush:
-      kvm::flush_tlb_all();  // global entries too: kernel mappings are global
-      __atomic_fetch_add(&smp::g_tlb_flush_acks, 1, __ATOMIC_RELEASE);
-      lapic::eoi();
-      return;
+  if (g_account != nullptr) g_account(f->vector);
+  u64 v = f->vector & 0xff;
+  if (g_handlers[v] != nullptr) {
+    g_handlers[v](f);
+    return;
+  }
+  switch (v) {
     case vec::kApicError:
+      // Reading the ESR needs a write first (SDM Vol. 3A 11.5.3); nothing else to do.
       lapic::write(lapic::Reg::Esr, 0);
       lapic::eoi();
       return;
+    case vec::kApicTimer: lapic::eoi(); return;
     case vec::kSpurious: return;  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
-    case vec::kNmi: nmi(f); return;
     default:
-      if (f->vector < 32) exception(f);
+      if (v < 32) {
+        if (g_exception_handler != nullptr) g_exception_handler(f);
+        // Before any handler is registered (the first instructions of kernel_main) an
+        // exception cannot be reported by the kernel's console: say it on COM1 and stop.
+        const char* const parts[] = {"\r\nexception before the trap handlers were registered: ", exception_name(v),
+                                     "; halting\r\n"};
+        for (const char* m : parts)
+          for (const char* c = m; *c != 0; ++c) serial::put_raw(*c);
+        halt_forever();
+      }
+      lapic::eoi();  // an interrupt nobody asked for: acknowledge it
       return;
   }
 }

@@ -1,24 +1,21 @@
-// Interrupt and exception dispatch, the fault report, and the panic path.
+// Interrupt and exception dispatch: isr.asm saves a TrapFrame and calls trap_dispatch,
+// which calls the handler a higher layer registered for that vector (smp: cross-CPU
+// calls, TLB flushes; debug: exceptions, NMI). arch/ itself knows no policy: it never
+// prints, panics or looks at per-CPU data.
 #pragma once
 #include "arch/trap_frame.hpp"
-#include "lib/fmt.hpp"
 
 namespace arch {
 
-// Prints the full report for an exception: CPU, vector and name, error code, CR2,
-// every general register, and a frame-pointer backtrace with symbol names.
-void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2);
-void print_backtrace(lib::Sink& out, u64 rbp, u64 rip);
+using TrapHandler = void (*)(TrapFrame* f);
 
-// Stops every other CPU by NMI, prints the report, and enters the panic shell on this
-// CPU. Never returns. `f` may be null for a panic not caused by an exception.
-[[noreturn]] void panic(const TrapFrame* f, const char* reason);
-bool panicking();
-u64 panic_cpu();
-
-// The monitor's `crash` command sets this so its deliberate fault panics instead of
-// being caught by the command guard.
-void expect_crash();
+// The handler for one vector (interrupts, NMI, or a specific exception). Registered at
+// boot, before interrupts are enabled; never changed concurrently with dispatch.
+void set_trap_handler(u8 vector, TrapHandler h);
+// Exceptions (vectors 0-31) with no handler of their own.
+void set_exception_handler(TrapHandler h);
+// Called first for every vector taken, for per-CPU accounting (may be null).
+void set_trap_accounting(void (*count)(u64 vector));
 
 }  // namespace arch
 

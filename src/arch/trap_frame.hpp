@@ -1,7 +1,9 @@
 // The register frame isr.asm builds on the stack for every interrupt and exception.
-// isr.asm pushes in the reverse order of this struct; the offsets it relies on are
-// static_asserted here against the numbers in isr.asm (kTrapFrame* below).
+// isr.asm pushes in the reverse order of this struct; it reads every offset (TF_*) from
+// asm_offsets.inc, generated from this struct (kernel/asm_offsets.cpp), and checks its
+// push order against them.
 #pragma once
+#include "lib/bits.hpp"
 #include "lib/types.hpp"
 
 namespace arch {
@@ -15,7 +17,8 @@ struct TrapFrame {
   u64 rip, cs, rflags, rsp, ss;
 };
 
-// isr.asm: `sub rsp`/push order and the offset of `vector` it reads.
+// The shape the CPU's frame imposes: 15 saved registers, the vector and error code the
+// stubs push, then what the CPU pushed.
 constexpr usize kTrapFrameVectorOffset = 15 * 8;
 constexpr usize kTrapFrameSize = 22 * 8;
 static_assert(__builtin_offsetof(TrapFrame, vector) == kTrapFrameVectorOffset);
@@ -34,5 +37,14 @@ constexpr u8 kSpurious = 0xff;  // SVR low byte; low nibble must be all ones on 
 }  // namespace vec
 
 const char* exception_name(u64 vector);
+
+// Page-fault error code (SDM Vol. 3A 4.7, Figure 4-12).
+namespace pf {
+inline constexpr lib::Bit kPresent{u64{1} << 0};      // P: 0 not-present page, 1 protection violation
+inline constexpr lib::Bit kWrite{u64{1} << 1};        // W/R: the access was a write
+inline constexpr lib::Bit kUser{u64{1} << 2};         // U/S: user-mode access
+inline constexpr lib::Bit kReservedBit{u64{1} << 3};  // RSVD: a reserved bit was set in an entry
+inline constexpr lib::Bit kFetch{u64{1} << 4};        // I/D: instruction fetch
+}  // namespace pf
 
 }  // namespace arch

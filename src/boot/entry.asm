@@ -1,29 +1,33 @@
 ; Multiboot2 entry. GRUB leaves us in 32-bit protected mode, paging off, interrupts off,
-; EAX = 0x36d76289 and EBX = physical address of the boot information (Multiboot2
+; EAX = MB2_BOOT_MAGIC and EBX = physical address of the boot information (Multiboot2
 ; specification 1.0, section 3.3 "I386 machine state"). This file runs at its physical
 ; (load) address: symbols in .boot.* are physical, symbols elsewhere are virtual and are
-; reached through PHYS() until paging is on. `higher_half` runs at 0xffffffff80000000 + physical.
+; reached through PHYS() until paging is on. `higher_half` runs at KERNEL_VMA + physical.
 ;
 ; Boot page tables, built here and dropped once kernel_main switches to its own:
 ;   PML4[0]   -> PDPT_low,  PDPT_low[0..3]  -> PD[0..3]: identity map of 0-4 GiB (2 MiB pages)
-;   PML4[511] -> PDPT_high, PDPT_high[510]  -> PD[0]:   0xffffffff80000000 -> 0-1 GiB
+;   PML4[KERNEL_PML4_INDEX] -> PDPT_high, PDPT_high[KERNEL_PDPT_INDEX] -> PD[0]:
+;                            KERNEL_VMA -> 0-1 GiB
 ; so the higher-half kernel and the multiboot information (below 4 GiB) are both reachable.
+; Every constant comes from asm_offsets.inc (generated from the C++, kernel/asm_offsets.cpp).
 
+%include "asm_offsets.inc"
 %include "boot/boot_defs.inc"
 
-MB2_MAGIC        equ 0xe85250d6
-MB2_ARCH_I386    equ 0
-MB2_BOOT_MAGIC   equ 0x36d76289
+BOOT_IDENTITY_PDS equ 4                 ; boot-only: PDs of the 0-4 GiB identity map
+BOOT_STACK_SIZE   equ 16384             ; boot-only: the stack until the BSP's slot is live
+%defstr EXT1_STR CPUID_LEAF_EXT1
+%defstr LM_BIT_STR CPUID_EXT1_EDX_LM_BIT
+%defstr NX_BIT_STR CPUID_EXT1_EDX_NX_BIT
 
 section .boot.multiboot2 progbits alloc noexec nowrite align=8
 mb2_header:
-    dd MB2_MAGIC
+    dd MB2_HEADER_MAGIC
     dd MB2_ARCH_I386
     dd mb2_header_end - mb2_header
-    dd 0x100000000 - (MB2_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
-    ; end tag (type 0, size 8)
-    dw 0, 0
-    dd 8
+    dd 0x100000000 - (MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))   ; sum is 0 mod 2^32
+    dw MB2_HEADER_TAG_END, 0            ; end tag: type, flags, size
+    dd MB2_HEADER_TAG_END_SIZE
 mb2_header_end:
 
 section .boot.text progbits alloc exec nowrite align=16
@@ -38,11 +42,11 @@ _start:
     mov esp, PHYS(boot_stack_top)
 
     ; CPUID must exist (EFLAGS.ID can be toggled, SDM Vol. 1 3.4.3.3), and must report
-    ; extended leaf 0x80000001 with LM (bit 29) and NX (bit 20).
+    ; extended leaf CPUID_LEAF_EXT1 with LM and NX.
     pushfd
     pop eax
     mov ecx, eax
-    xor eax, 1 << 21
+    xor eax, EFLAGS_ID
     push eax
     popfd
     pushfd
@@ -51,15 +55,15 @@ _start:
     popfd
     cmp eax, ecx
     je .no_long_mode
-    mov eax, 0x80000000
+    mov eax, CPUID_LEAF_EXT_MAX
     cpuid
-    cmp eax, 0x80000001
+    cmp eax, CPUID_LEAF_EXT1
     jb .no_long_mode
-    mov eax, 0x80000001
+    mov eax, CPUID_LEAF_EXT1
     cpuid
-    test edx, 1 << 29
+    test edx, CPUID_EXT1_EDX_LM
     jz .no_long_mode
-    test edx, 1 << 20
+    test edx, CPUID_EXT1_EDX_NX
     jz .no_nx
 
     ; Boot page tables (zeroed .bss: GRUB clears p_memsz beyond p_filesz).
@@ -68,31 +72,31 @@ _start:
     mov [PHYS(boot_pml4)], eax
     mov eax, PHYS(boot_pdpt_high)
     or eax, PTE_P | PTE_W
-    mov [PHYS(boot_pml4) + 511 * 8], eax
+    mov [PHYS(boot_pml4) + KERNEL_PML4_INDEX * PTE_SIZE], eax
     mov eax, PHYS(boot_pd)
     or eax, PTE_P | PTE_W
-    mov [PHYS(boot_pdpt_high) + 510 * 8], eax
+    mov [PHYS(boot_pdpt_high) + KERNEL_PDPT_INDEX * PTE_SIZE], eax
     xor ecx, ecx
-.fill_pdpt:                             ; PDPT_low[i] = PD[i], i = 0..3
+.fill_pdpt:                             ; PDPT_low[i] = PD[i], i = 0..BOOT_IDENTITY_PDS-1
     mov eax, ecx
-    shl eax, 12
+    shl eax, PAGE_SHIFT
     add eax, PHYS(boot_pd)
     or eax, PTE_P | PTE_W
-    mov [PHYS(boot_pdpt_low) + ecx * 8], eax
+    mov [PHYS(boot_pdpt_low) + ecx * PTE_SIZE], eax
     inc ecx
-    cmp ecx, 4
+    cmp ecx, BOOT_IDENTITY_PDS
     jb .fill_pdpt
     xor ecx, ecx
-.fill_pd:                               ; 2048 entries of 2 MiB: 0-4 GiB
+.fill_pd:                               ; every entry of the PDs maps 2 MiB: 0-4 GiB
     mov eax, ecx
-    shl eax, 21
+    shl eax, LARGE_PAGE_SHIFT
     or eax, PTE_P | PTE_W | PTE_PS
-    mov [PHYS(boot_pd) + ecx * 8], eax
+    mov [PHYS(boot_pd) + ecx * PTE_SIZE], eax
     mov eax, ecx
-    shr eax, 11                         ; high dword of the address (bit 32 for entries >= 2048)
-    mov [PHYS(boot_pd) + ecx * 8 + 4], eax
+    shr eax, 32 - LARGE_PAGE_SHIFT      ; high dword of the address (entry << 21 >> 32)
+    mov [PHYS(boot_pd) + ecx * PTE_SIZE + 4], eax
     inc ecx
-    cmp ecx, 2048
+    cmp ecx, BOOT_IDENTITY_PDS * PT_ENTRIES
     jb .fill_pd
 
     ENTER_LONG_MODE 0, PHYS(boot_pml4)
@@ -118,34 +122,34 @@ _start:
     hlt
     jmp .halt
 
-; COM1 at 115200 8N1, polled; a copy of serial.cpp's setup for the one message we can
-; print before C++ runs.
+; COM1 at 115200 8N1, polled: serial.cpp's setup (its constants, through asm_offsets.inc)
+; for the one message we can print before C++ runs.
 serial_init32:
-    mov dx, 0x3f9
+    mov dx, COM1_PORT + UART_IER
     xor al, al
     out dx, al                          ; IER = 0
-    mov dx, 0x3fb
-    mov al, 0x80
+    mov dx, COM1_PORT + UART_LCR
+    mov al, UART_LCR_DLAB
     out dx, al                          ; DLAB
-    mov dx, 0x3f8
-    mov al, 1
-    out dx, al                          ; divisor 1 = 115200
-    mov dx, 0x3f9
-    xor al, al
-    out dx, al
-    mov dx, 0x3fb
-    mov al, 3
+    mov dx, COM1_PORT + UART_DATA
+    mov al, UART_DIVISOR & 0xff
+    out dx, al                          ; divisor latch low: 115200
+    mov dx, COM1_PORT + UART_IER
+    mov al, UART_DIVISOR >> 8
+    out dx, al                          ; divisor latch high
+    mov dx, COM1_PORT + UART_LCR
+    mov al, UART_LCR_8N1
     out dx, al                          ; 8N1
     ret
 serial_put32:
     mov ah, al
-    mov dx, 0x3fd
+    mov dx, COM1_PORT + UART_LSR
 .wait:
     in al, dx
-    test al, 0x20
+    test al, UART_LSR_THR_EMPTY
     jz .wait
     mov al, ah
-    mov dx, 0x3f8
+    mov dx, COM1_PORT + UART_DATA
     out dx, al
     ret
 
@@ -162,13 +166,15 @@ long_mode:
     jmp rax
 
 section .boot.rodata progbits alloc noexec nowrite align=16
-msg_no_lm: db "error: this CPU has no long mode (CPUID 0x80000001 EDX bit 29); halting", 13, 10, 0
-msg_no_nx: db "error: this CPU has no NX (CPUID 0x80000001 EDX bit 20); halting", 13, 10, 0
+msg_no_lm: db "error: this CPU has no long mode (CPUID ", EXT1_STR, " EDX bit ", LM_BIT_STR, "); halting", 13, 10, 0
+msg_no_nx: db "error: this CPU has no NX (CPUID ", EXT1_STR, " EDX bit ", NX_BIT_STR, "); halting", 13, 10, 0
 align 16
-boot_gdt:                               ; null, 64-bit code, data (accessed bits preset)
+boot_gdt:                               ; null, then the kernel's code and data at its selectors
     dq 0
-    dq 0x00af9b000000ffff
-    dq 0x00cf93000000ffff
+    times BOOT_CS - ($ - boot_gdt) db 0
+    dq GDT_CODE64
+    times BOOT_DS - ($ - boot_gdt) db 0
+    dq GDT_DATA
 boot_gdt_end:
 boot_gdtr:
     dw boot_gdt_end - boot_gdt - 1
@@ -190,14 +196,14 @@ higher_half:
     jmp .hang
 
 section .bss
-align 4096
+align PAGE_SIZE
 global boot_pml4, boot_stack_bottom, boot_stack_top
-boot_pml4:      resb 4096
-boot_pdpt_low:  resb 4096
-boot_pdpt_high: resb 4096
-boot_pd:        resb 4 * 4096
+boot_pml4:      resb PAGE_SIZE
+boot_pdpt_low:  resb PAGE_SIZE
+boot_pdpt_high: resb PAGE_SIZE
+boot_pd:        resb BOOT_IDENTITY_PDS * PAGE_SIZE
 boot_stack_bottom:
-    resb 16384
+    resb BOOT_STACK_SIZE
 boot_stack_top:
 
 section .data

@@ -2,6 +2,7 @@
 //   serial -> boot information -> physical memory -> final address space -> IDT ->
 //   LAPIC -> per-CPU slot 0 (the BSP moves onto its own stack) -> TSC -> ACPI ->
 //   AP bring-up -> boot report -> monitor.
+#include "acpi/acpi.hpp"
 #include "arch/cpu.hpp"
 #include "arch/idt.hpp"
 #include "arch/ioapic.hpp"
@@ -10,23 +11,24 @@
 #include "arch/tsc.hpp"
 #include "boot/multiboot2.hpp"
 #include "boot/timeline.hpp"
+#include "debug/panic.hpp"
+#include "debug/stop.hpp"
+#include "kernel/console.hpp"
+#include "kernel/panic.hpp"
 #include "lib/boot_code.hpp"
-#include "lib/console.hpp"
 #include "lib/string.hpp"
 #include "mm/kvm.hpp"
 #include "mm/layout.hpp"
-#include "smp/acpi.hpp"
+#include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
 #include "smp/percpu.hpp"
+#include "smp/xcall.hpp"
 
 extern "C" u64 boot_handoff_tsc;
 extern "C" char __kernel_phys_start[], __kernel_phys_end[];
 
 namespace boot {
 void run_global_constructors();
-}
-namespace monitor {
-[[noreturn]] void run();
 }
 
 // Not in an anonymous namespace: gdb/kernel.py reads them by name.
@@ -59,6 +61,50 @@ BOOT_CODE u64 pick_trampoline_page(u64 mbi_start, u64 mbi_end) {
 
 [[noreturn]] void continue_on_own_stack();
 
+// debug.break=<addr|sym>[,<addr|sym>...]: breakpoints set before the APs start, so
+// bring-up can be debugged (each AP loads them on arrival). debug.wait: stop at kstop>
+// before AP bring-up, to set breakpoints by hand first.
+BOOT_CODE void debug_options() {
+  char val[128];
+  if (boot::cmdline_option(g_boot.cmdline, "debug.break", val, sizeof val)) {
+    for (char* p = val; *p != 0;) {
+      char* end = p;
+      while (*end != 0 && *end != ',') ++end;
+      char sep = *end;
+      *end = 0;
+      u64 addr = 0;
+      unsigned slot = 0;
+      const char* why = nullptr;
+      if (!monitor::parse_address(p, &addr, nullptr))
+        why = "not an address or symbol";
+      else
+        why = debug::add_breakpoint(debug::BpKind::Exec, addr, 1, &slot);
+      if (why != nullptr)
+        console::printf("debug.break=%s: %s; not set\n", p, why);
+      else
+        console::printf("debug.break: breakpoint %u at 0x%016lx\n", slot, addr);
+      p = sep != 0 ? end + 1 : end;
+    }
+    debug::apply_breakpoints_here();
+  }
+  if (boot::cmdline_option(g_boot.cmdline, "debug.wait", val, sizeof val))
+    debug::stop_here("debug.wait: before AP bring-up ('continue' starts them)");
+}
+
+// Every I/O APIC of the MADT, into the device window for `ioapic` (nothing is routed).
+BOOT_CODE void map_ioapics(const acpi::Madt& madt) {
+  for (usize i = 0; i < madt.ioapic_count; ++i) {
+    const acpi::IoApic& io = madt.ioapics[i];
+    ioapic::Chip c{io.id, io.gsi_base, io.address, kvm::map_device(io.address, 0x1000, "ioapic")};
+    if (c.va == 0) console::printf("ioapic: cannot map the I/O APIC at 0x%x; not shown\n", io.address);
+    if (!ioapic::add(c)) {
+      console::printf("ioapic: more than %lu I/O APICs (ioapic::kMaxChips); the rest not shown\n",
+                      static_cast<u64>(ioapic::kMaxChips));
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
@@ -67,23 +113,16 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   boot::timeline_mark(boot::Phase::Handoff, boot_handoff_tsc);
   boot::timeline_mark(boot::Phase::KernelEntry, arch::rdtsc());
   console::puts("\nkmon: x86-64 SMP kernel, serial console on COM1\n");
-  if (magic != boot::kMultiboot2BootMagic) {
-    console::printf("error: not started by a multiboot2 loader (eax=0x%x); halting\n", magic);
-    arch::halt_forever();
-  }
+  if (magic != boot::kMultiboot2BootMagic) kernel::panic("not started by a multiboot2 loader (eax=0x%x)", magic);
 
   // The boot information is read through the boot identity map (it lies below 4 GiB).
   const u8* mbi = reinterpret_cast<const u8*>(static_cast<u64>(mbi_phys));
   u32 mbi_size = *reinterpret_cast<const u32*>(mbi);
   const char* err = nullptr;
-  if (!boot::parse_multiboot2(mbi, mbi_size, &g_boot, &g_map, &err)) {
-    console::printf("error: multiboot2 information: %s; halting\n", err);
-    arch::halt_forever();
-  }
-  if (!g_boot.has_mmap) {
-    console::puts("error: the boot loader gave no memory map; halting\n");
-    arch::halt_forever();
-  }
+  if (!boot::parse_multiboot2(mbi, mbi_size, &g_boot, &g_map, &err))
+    kernel::panic("multiboot2 information: %s (%lu entries kept at most)", err,
+                  static_cast<u64>(mm::MemoryMap::kMaxRanges));
+  if (!g_boot.has_mmap) kernel::panic("the boot loader gave no memory map");
   boot::g_firmware_map = g_map;
   boot::g_firmware_map.normalize(false);
   g_map.normalize();
@@ -92,8 +131,11 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   // information or the trampoline page.
   u64 mbi_start = mbi_phys, mbi_end = mbi_phys + mbi_size;
   u64 tramp = pick_trampoline_page(mbi_start, mbi_end);
-  g_frames.exclude(reinterpret_cast<u64>(__kernel_phys_start), reinterpret_cast<u64>(__kernel_phys_end));
-  g_frames.exclude(mbi_start, mbi_end);
+  // Two excludes of kMaxExcludes: cannot fail, but an allocator that hands out the
+  // kernel image or the boot information must never be allowed to start.
+  if (!g_frames.exclude(reinterpret_cast<u64>(__kernel_phys_start), reinterpret_cast<u64>(__kernel_phys_end)) ||
+      !g_frames.exclude(mbi_start, mbi_end))
+    kernel::panic("frame allocator: no room to exclude the kernel image and boot information");
   g_frames.init(g_map);
   smp::set_trampoline_page(tramp);
 
@@ -103,7 +145,18 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
 
   arch::idt_init();
   arch::idt_load();
+  // Who handles what, registered before anything can trap: faults, NMI and panics
+  // (debug), cross-CPU calls and TLB flushes (smp), the panic shell (monitor).
+  debug::init();
+  debug::set_panic_shell(monitor::panic_shell);
+  debug::set_stop_shell(monitor::stop_shell);
+  smp::xcall_init();
   lapic::init_bsp();
+  if (!lapic::x2apic()) {
+    u64 va = kvm::map_device(lapic::mmio_phys(), 0x1000, "lapic");
+    if (va == 0) kernel::panic("cannot map the local APIC at 0x%lx", lapic::mmio_phys());
+    lapic::set_mmio(va);
+  }
   smp::bsp_enter_slot(lapic::id(), continue_on_own_stack);
 }
 
@@ -155,15 +208,9 @@ BOOT_CODE void print_boot_report() {
   tsc::calibrate();
   lapic::timer_calibrate();
   boot::timeline_mark(boot::Phase::Timers, arch::rdtsc());
-  acpi::load(g_boot, kvm::phys());
+  acpi::load(g_boot.rsdp, g_boot.rsdp_len, g_boot.rsdp_v2, kvm::phys());
   smp::register_cpus(acpi::g_info.madt_found ? &acpi::g_info.madt : nullptr, lapic::id());
-  if (acpi::g_info.madt_found) {
-    const acpi::Madt& madt = acpi::g_info.madt;
-    ioapic::ChipDesc chips[acpi::kMaxIoApics];
-    for (usize i = 0; i < madt.ioapic_count; ++i)
-      chips[i] = {madt.ioapics[i].id, madt.ioapics[i].address, madt.ioapics[i].gsi_base};
-    ioapic::init(chips, madt.ioapic_count);
-  }
+  if (acpi::g_info.madt_found) map_ioapics(acpi::g_info.madt);
   boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
   smp::BringupOptions opt{};
   char val[32];
@@ -178,6 +225,7 @@ BOOT_CODE void print_boot_report() {
     opt.init_delay_set = true;
     opt.init_delay_us = v;
   }
+  debug_options();
   smp::start_aps(opt);
   boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
   print_boot_report();

@@ -63,7 +63,11 @@ bool parse_multiboot2(const u8* info, usize size, BootInfo* out, mm::MemoryMap* 
         out->has_mmap = true;
         for (usize e = 8; e + entry_size <= body_len; e += entry_size) {
           const u8* ent = body + e;
-          map->add(rd64(ent), rd64(ent + 8), mm::mem_type_from_multiboot(rd32(ent + 16)));
+          if (!map->add(rd64(ent), rd64(ent + 8), mm::mem_type_from_multiboot(rd32(ent + 16)))) {
+            // Never keep part of a map: the rest could hold the RAM or tables needed.
+            *error = "the memory map has more entries than KCONFIG_MAX_MEMMAP_RANGES; rebuild with a larger value";
+            return false;
+          }
         }
         break;
       }

@@ -21,9 +21,9 @@ struct BootInfo {
 
 // Parses `size` bytes at `info`; memory-map entries go to `map` (not yet normalized).
 // Returns false with a reason in `error` if the structure is malformed.
-bool parse_multiboot2(const u8* info, usize size, BootInfo* out, mm::MemoryMap* map, const char** error);
+[[nodiscard]] bool parse_multiboot2(const u8* info, usize size, BootInfo* out, mm::MemoryMap* map, const char** error);
 
 // Looks for `key` or `key=value` in the command line; value copied into buf.
-bool cmdline_option(const char* cmdline, const char* key, char* buf, usize cap);
+[[nodiscard]] bool cmdline_option(const char* cmdline, const char* key, char* buf, usize cap);
 
 }  // namespace boot

@@ -1,14 +1,11 @@
 // What the C++ compiler expects from a runtime, for a kernel without one.
 #include "arch/cpu.hpp"
+#include "kernel/panic.hpp"
 #include "lib/boot_code.hpp"
-#include "lib/console.hpp"
 
 extern "C" {
 // A pure virtual call means a corrupt or half-built object.
-void __cxa_pure_virtual() {
-  console::puts("error: pure virtual function called\n");
-  arch::halt_forever();
-}
+void __cxa_pure_virtual() { kernel::panic("pure virtual function called"); }
 // Static objects are never destroyed in a kernel.
 int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }
 void* __dso_handle = nullptr;

@@ -22,6 +22,6 @@ bool streq(const char* a, const char* b);
 
 // Parses an unsigned number: decimal, or hex with a 0x prefix (or hex_default, then
 // the prefix is optional). Rejects empty input, stray characters and overflow.
-bool parse_u64(const char* s, u64* out, bool hex_default = false);
+[[nodiscard]] bool parse_u64(const char* s, u64* out, bool hex_default = false);
 
 }  // namespace lib

@@ -27,15 +27,15 @@ class FrameAllocator {
   void init(const MemoryMap& map);
   // Never hand out [start, end), widened to whole pages. Works before or after init();
   // frames already handed out stay so. False once kMaxExcludes are held. Empty: true.
-  bool exclude(u64 start, u64 end);
+  [[nodiscard]] bool exclude(u64 start, u64 end);
 
   // The lowest free frame that ends at or below limit, or 0 (never a valid frame).
   // Does not zero it: the kernel does that through the direct map.
-  u64 alloc(Purpose p, u64 limit = ~0ull);
+  [[nodiscard]] u64 alloc(Purpose p, u64 limit = ~0ull);
   // The lowest free run of `pages` frames starting on a multiple of align (a power of
   // two; below 4 KiB means 4 KiB) and ending at or below limit, or 0 (also for
   // pages == 0 or a bad align).
-  u64 alloc_contiguous(usize pages, u64 align, Purpose p, u64 limit = ~0ull);
+  [[nodiscard]] u64 alloc_contiguous(usize pages, u64 align, Purpose p, u64 limit = ~0ull);
 
   u64 free_bytes() const;
   u64 allocated_bytes() const;

@@ -1,14 +1,16 @@
 #include "mm/kvm.hpp"
 
+#include "kernel/panic.hpp"
+
 #include "arch/cpu.hpp"
+#include "kernel/console.hpp"
 #include "lib/boot_code.hpp"
-#include "lib/console.hpp"
 #include "lib/spinlock.hpp"
 #include "lib/string.hpp"
+#include "arch/pte.hpp"
 #include "mm/layout.hpp"
 #include "mm/pt_build.hpp"
 #include "mm/pt_walk.hpp"
-#include "smp/xcall.hpp"
 
 extern "C" char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern "C" char __data_start[], __data_end[], __ksyms_start[], __ksyms_end[];
@@ -17,7 +19,7 @@ extern "C" char __boot_text_start[], __boot_text_end[];
 namespace kvm {
 namespace {
 
-constexpr usize kMaxDirectRanges = 64;
+constexpr usize kMaxDirectRanges = config::kMaxDirectRanges;
 
 // Before the switch the boot tables identity-map 0-4 GiB; after it, only the direct map
 // reaches physical memory. One accessor serves both phases.
@@ -68,6 +70,7 @@ Stats g_stats;
 DeviceMapping g_devices[16];
 usize g_device_count;
 u64 g_device_next = layout::kDeviceBase;
+u64 (*g_shootdown)(u64 timeout_us);  // smp's broadcast TLB flush, once it is registered
 lib::Spinlock g_map_lock;
 
 mm::PageTableBuilder builder() { return mm::PageTableBuilder(g_mem, g_tables, g_pml4); }
@@ -75,8 +78,7 @@ mm::PageTableBuilder builder() { return mm::PageTableBuilder(g_mem, g_tables, g_
 void map_or_die(u64 va, u64 pa, u64 size, mm::MapFlags f, mm::PageSize ps, const char* what) {
   auto b = builder();
   if (!b.map(va, pa, size, f, ps)) {
-    console::printf("error: cannot map %s (va 0x%016lx pa 0x%016lx size 0x%lx)\n", what, va, pa, size);
-    arch::halt_forever();
+    kernel::panic("cannot map %s (va 0x%016lx pa 0x%016lx size 0x%lx)", what, va, pa, size);
   }
 }
 
@@ -90,13 +92,14 @@ BOOT_CODE void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& fr
   g_stats.huge_pages = huge_pages;
   g_pml4 = g_tables.alloc_table();
   if (g_pml4 == 0) {
-    console::puts("error: out of memory for the kernel PML4\n");
-    arch::halt_forever();
+    kernel::panic("out of memory for the kernel PML4");
   }
 
   // Direct map: RAM and what the kernel must reach (mm::direct_map_ranges), NX.
   usize n = mm::direct_map_ranges(map, g_mem.ranges, kMaxDirectRanges);
-  if (n > kMaxDirectRanges) n = kMaxDirectRanges;
+  if (n > kMaxDirectRanges)  // a cut direct map would hide RAM or ACPI tables: stop instead
+    kernel::panic("the direct map needs %lu ranges, KCONFIG_MAX_DIRECT_RANGES is %lu: rebuild with a larger value",
+                  static_cast<u64>(n), static_cast<u64>(kMaxDirectRanges));
   g_mem.range_count = n;
   mm::MapFlags data{.write = true, .exec = false, .user = false, .global = true, .uncached = false};
   for (usize i = 0; i < n; ++i) {
@@ -127,6 +130,8 @@ BOOT_CODE void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& fr
   arch::write_cr3(g_pml4);
   g_mem.switched = true;
 }
+
+void set_tlb_shootdown(u64 (*flush_others)(u64 timeout_us)) { g_shootdown = flush_others; }
 
 u64 pml4_phys() { return g_pml4; }
 const Stats& stats() { return g_stats; }
@@ -205,10 +210,10 @@ bool boot_code_retired() { return g_boot_retired; }
     if (!r.mapped || r.page_size != layout::kPageSize) continue;
     const mm::WalkStep& leaf = r.steps[r.step_count - 1];
     u8* entry = g_mem.map(leaf.table_phys + leaf.index * 8, 8);
-    if (entry != nullptr) *reinterpret_cast<volatile u64*>(entry) = leaf.entry | (1ULL << 63);  // NX
+    if (entry != nullptr) *reinterpret_cast<volatile u64*>(entry) = leaf.entry | arch::pte::kNoExecute();  // NX
   }
   flush_tlb_all();
-  smp::tlb_flush_others(100000);
+  if (g_shootdown != nullptr) (void)g_shootdown(100000);  // the boot report has the ack count
   g_boot_retired = true;
   next();
   arch::halt_forever();

@@ -27,9 +27,12 @@ lib::PhysMem& phys();
 inline u64 phys_to_virt(u64 pa) { return 0xffff800000000000ULL + pa; }
 
 // Maps one 4 KiB page rw-, NX, global (per-CPU data and stacks).
-bool map_data_page(u64 va, u64 pa);
+[[nodiscard]] bool map_data_page(u64 va, u64 pa);
+// How mm asks the other CPUs to flush their TLBs (smp registers its broadcast IPI; mm
+// does not call smp): returns how many acknowledged within timeout_us.
+void set_tlb_shootdown(u64 (*flush_others)(u64 timeout_us));
 // Maps [pa, pa + size) into the device window, uncached, NX; returns the VA or 0.
-u64 map_device(u64 pa, u64 size, const char* name);
+[[nodiscard]] u64 map_device(u64 pa, u64 size, const char* name);
 struct DeviceMapping {
   u64 va, pa, size;
   const char* name;

@@ -46,6 +46,9 @@ MemType mem_type_from_multiboot(u32 t) {
   }
 }
 
+u64 MemoryMap::bounds_[MemoryMap::kCapacity];
+u8 MemoryMap::kinds_[MemoryMap::kCapacity];
+
 bool MemoryMap::add(u64 base, u64 length, MemType type) {
   if (length == 0) return true;
   u64 end = base + length;

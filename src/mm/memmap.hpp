@@ -3,6 +3,7 @@
 // Firmware maps overlap and disagree in practice; normalize() settles every byte on
 // the most restrictive type claimed for it, so RAM is never handed out by mistake.
 #pragma once
+#include "config.hpp"
 #include "lib/types.hpp"
 
 namespace mm {
@@ -23,7 +24,7 @@ struct MemRange {
 
 class MemoryMap {
  public:
-  static constexpr usize kMaxRanges = 128;  // entries add() accepts
+  static constexpr usize kMaxRanges = config::kMaxMemmapRanges;  // entries add() accepts
   // Nothing ends above this: the last page of the address space is given up so that
   // rounding any end up to a page can never wrap past 2^64.
   static constexpr u64 kMaxEnd = 0xfffffffffffff000ULL;
@@ -32,7 +33,7 @@ class MemoryMap {
   // Records [base, base + length). Length 0 is ignored (true). An end past kMaxEnd,
   // including one that wraps past 2^64, is clipped to kMaxEnd; what is left empty by
   // that is ignored (true). False, and nothing recorded, when kMaxRanges are held.
-  bool add(u64 base, u64 length, MemType type);
+  [[nodiscard]] bool add(u64 base, u64 length, MemType type);
   // Sorts and settles overlaps: where entries overlap the more restrictive type wins
   // (Bad > Reserved > Nvs > Acpi > Usable). Touching or overlapping pieces of one
   // type merge. Usable ranges then shrink inward to 4 KiB boundaries (dropped if
@@ -51,9 +52,10 @@ class MemoryMap {
   static constexpr usize kCapacity = 2 * kMaxRanges;
   MemRange ranges_[kCapacity];
   usize count_ = 0;
-  // normalize()'s scratch, kept here rather than on the (small) boot stack.
-  u64 bounds_[kCapacity];
-  u8 kinds_[kCapacity];
+  // normalize()'s scratch, one for all maps (normalize runs on one CPU at boot), kept
+  // out of the maps and off the (small) boot stack.
+  static u64 bounds_[kCapacity];
+  static u8 kinds_[kCapacity];
 };
 
 // The physical ranges the kernel direct-maps, from a normalized map: every Usable,
@@ -70,6 +72,6 @@ class MemoryMap {
 // direct map's size (layout::kDirectMapMaxPhys): that is the caller's check.
 // Writes at most max ranges to out and returns how many the full result has: a return
 // value above max means out was too small and only the lowest max were written.
-usize direct_map_ranges(const MemoryMap& map, MemRange* out, usize max);
+[[nodiscard]] usize direct_map_ranges(const MemoryMap& map, MemRange* out, usize max);
 
 }  // namespace mm

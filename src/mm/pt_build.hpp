@@ -15,7 +15,7 @@ namespace mm {
 
 class TableAllocator {
  public:
-  virtual u64 alloc_table() = 0;  // returns a zeroed 4 KiB frame's physical address, 0 on failure
+  [[nodiscard]] virtual u64 alloc_table() = 0;  // returns a zeroed 4 KiB frame's physical address, 0 on failure
 
  protected:
   ~TableAllocator() = default;
@@ -50,12 +50,12 @@ class PageTableBuilder {
   // executable mapping, and running out of table frames or of PhysMem access.
   // Conflicts are found before anything is written, so such a refusal changes nothing;
   // running out of frames or PhysMem failing midway leaves the pages mapped so far.
-  bool map(u64 va, u64 pa, u64 size, MapFlags f, PageSize max_page);
+  [[nodiscard]] bool map(u64 va, u64 pa, u64 size, MapFlags f, PageSize max_page);
 
   // Clears the 4 KiB leaf mapping va (guard pages). False if va is not canonical or not
   // aligned, not mapped, or mapped by a 2M/1G page (splitting is not supported). Tables
   // are not freed, and the TLB is the caller's to flush (invlpg, SDM Vol. 3A 4.10.4.1).
-  bool unmap_4k(u64 va);
+  [[nodiscard]] bool unmap_4k(u64 va);
 
   u64 pml4() const { return pml4_; }
   u64 tables_allocated() const { return tables_allocated_; }

@@ -4,7 +4,10 @@
 #include "arch/lapic.hpp"
 #include "arch/trap.hpp"
 #include "arch/tsc.hpp"
-#include "lib/ksyms.hpp"
+#include "debug/panic.hpp"
+#include "debug/stop.hpp"
+#include "kernel/ksyms.hpp"
+#include "kernel/spin.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -54,7 +57,7 @@ int cmd_cpus(const monitor::Args& a) {
   lib::format(out, "index apic state   slot               arrival_us  lapic      uid\n");
   for (u64 i = 0; i < smp::g_cpu_count; ++i) {
     const smp::CpuEntry& e = smp::g_cpus[i];
-    smp::CpuState st = e.percpu != nullptr ? e.percpu->state : e.state;
+    smp::CpuState st = e.percpu != nullptr ? e.percpu->state.load() : e.state;
     lib::format(out, "%-5lu %-4u %-7s 0x%016lx %-11lu %-10s %u%s\n", i, e.apic_id, smp::cpu_state_name(st),
                 layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), lapic_column(e, st), e.acpi_uid,
                 i == 0 ? " (bootstrap)" : "");
@@ -82,7 +85,7 @@ void print_percpu(u64 i) {
   auto& out = monitor::out();
   const smp::CpuEntry& e = smp::g_cpus[i];
   smp::PerCpu* p = e.percpu;
-  smp::CpuState st = p != nullptr ? p->state : e.state;
+  smp::CpuState st = p != nullptr ? p->state.load() : e.state;
   lib::format(out, "cpu: %lu\napic: %u\nstate: %s\nbase: 0x%016lx\n", i, e.apic_id, smp::cpu_state_name(st),
               layout::percpu_slot(i));
   if (p == nullptr) {
@@ -110,7 +113,7 @@ void print_percpu(u64 i) {
     lib::format(out, "ist%u: 0x%016lx-0x%016lx %s\n", k + 1, p->ist_lo[k], p->ist_hi[k],
                 k == 0 ? "#DF" : (k == 1 ? "NMI" : "#MC"));
   lib::format(out, "arrival_us: %lu\n", i == 0 ? 0 : arrival_us(e));
-  lib::format(out, "ipis: %lu\nnmis: %lu\nexceptions: %lu\n", p->ipis, p->nmis, p->exceptions);
+  lib::format(out, "ipis: %lu\nnmis: %lu\nexceptions: %lu\n", p->ipis.load(), p->nmis.load(), p->exceptions.load());
 }
 
 int cmd_percpu(const monitor::Args& a) {
@@ -152,7 +155,9 @@ int cmd_regs(const monitor::Args& a) {
   if (p == nullptr) return monitor::error("cpu %lu has no slot (%s)", i, smp::cpu_state_name(smp::g_cpus[i].state));
   RegsSnap s{};
   const char* how = "ipi";
-  if (monitor::in_panic_shell() && p != smp::this_cpu()) {
+  // Stopped (panic or kstop>): every CPU's frame as it saved it, the shell's own CPU too
+  // (its frame where it faulted or hit the breakpoint, not the shell's registers).
+  if (monitor::in_panic_shell() && (p != smp::this_cpu() || p->stopped_frame != nullptr)) {
     if (p->stopped_frame == nullptr) return monitor::error("cpu %lu did not stop with a saved frame", i);
     // Everything from what that CPU saved itself in the NMI that stopped it.
     s.f = *p->stopped_frame;
@@ -163,7 +168,7 @@ int cmd_regs(const monitor::Args& a) {
     s.efer = p->stopped_sys.efer;
     s.gs_base = p->stopped_sys.gs_base;
     s.apic_id = p->apic_id;
-    how = "saved when stopped by the panic NMI";
+    how = debug::stopped() ? "saved when stopped by the debugger" : "saved when stopped by the panic NMI";
   } else {
     if (p->state != smp::CpuState::Online)
       return monitor::error("cpu %lu is %s; no registers to take", i, smp::cpu_state_name(p->state));
@@ -250,9 +255,8 @@ int cmd_wedge(const monitor::Args& a) {
   // Fire and forget: the call never completes while the CPU is wedged.
   if (!smp::xcall_post(i, wedge, nullptr)) return monitor::error("cpu %lu is not online", i);
   // Wait until it is really inside: a call sent before would overwrite the mailbox.
-  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(kXcallTimeoutUs * 10);
-  while (!g_wedge_entered && arch::rdtsc() < deadline) arch::pause();
-  if (!g_wedge_entered) return monitor::error("cpu %lu did not take the wedge call", i);
+  if (!kernel::spin_until([] { return g_wedge_entered; }, kXcallTimeoutUs * 10))
+    return monitor::error("cpu %lu did not take the wedge call", i);
   lib::format(monitor::out(), "cpu %lu spins with interrupts off; 'wedge release' lets it go\n", i);
   return 0;
 }

@@ -16,6 +16,15 @@ int cmd_help(const monitor::Args& a) {
     }
     lib::format(out, "%s %s\n  %s%s\n", c->name, c->usage, c->summary,
                 c->panic_safe ? "" : " (not in the panic shell)");
+    if (c->help != nullptr) {
+      // Each line of the long text indented under the summary.
+      lib::format(out, "  ");
+      for (const char* p = c->help; *p != '\0'; ++p) {
+        out.put(*p);
+        if (*p == '\n') lib::format(out, "  ");
+      }
+      lib::format(out, "\n");
+    }
     return 0;
   }
   for (const monitor::Command* c = b; c != monitor::commands_end(); ++c) {
@@ -25,6 +34,11 @@ int cmd_help(const monitor::Args& a) {
   return 0;
 }
 const char* const kHelpKeywords[] = {nullptr};
+const char kHelpHelp[] =
+    "help: one line per command (name, arguments, summary); in the panic shell only the\n"
+    "  read-only ones. help <command>: its usage, summary and this longer text. A unique\n"
+    "  prefix names a command; x/... and xp/... name x and xp.\n"
+    "examples: help    help x    help wa";
 }  // namespace
 
-MONITOR_COMMAND(help, "[command]", "list commands, or describe one", cmd_help, kHelpKeywords, true);
+MONITOR_COMMAND(help, "[command]", "list commands, or describe one", cmd_help, kHelpKeywords, true, kHelpHelp);

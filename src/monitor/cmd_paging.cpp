@@ -1,4 +1,4 @@
-// Page-table commands: pml4, walk, maps, layout, x. They read the live tables through
+// Page-table commands: pml4, walk, maps, layout (x is in cmd_examine.cpp). They read the live tables through
 // the direct map with the same walker the host tests check (mm/pt_walk).
 #include "arch/cpu.hpp"
 #include "lib/string.hpp"
@@ -83,46 +83,29 @@ int cmd_layout(const monitor::Args& a) {
   return 0;
 }
 
-int cmd_x(const monitor::Args& a) {
-  if (a.argc < 2 || a.argc > 3) return monitor::error("usage: x <va> [len]");
-  u64 va, len = 64;
-  if (!monitor::parse_address(a.argv[1], &va, &monitor::out())) return 1;
-  if (a.argc == 3 && !monitor::parse_count(a.argv[2], &len, &monitor::out())) return 1;
-  if (len == 0 || len > 4096) return monitor::error("length %lu out of range (1-4096)", len);
-  if (!layout::is_canonical(va)) return monitor::error("0x%016lx is not canonical", va);
-  u64 last = va + len - 1;
-  if (last < va) return monitor::error("0x%016lx + %lu runs past the top of the address space", va, len);
-  if (!layout::is_canonical(last)) return monitor::error("range runs into non-canonical addresses");
-  // Reading device registers can have side effects (e.g. clearing status bits).
-  if (layout::region_of(va) == layout::Region::Device || layout::region_of(last) == layout::Region::Device)
-    return monitor::error("0x%016lx is in the device window; refusing to read MMIO", va);
-  if (!kvm::is_mapped(va, len, false)) return monitor::error("0x%016lx (+%lu) is not mapped", va, len);
-  auto& out = monitor::out();
-  const u8* p = reinterpret_cast<const u8*>(va);
-  for (u64 off = 0; off < len; off += 16) {
-    u64 n = len - off < 16 ? len - off : 16;
-    lib::format(out, "0x%016lx:", va + off);
-    for (u64 i = 0; i < 16; ++i) {
-      if (i < n)
-        lib::format(out, " %02x", p[off + i]);
-      else
-        lib::format(out, "   ");
-    }
-    lib::format(out, "  |");
-    for (u64 i = 0; i < n; ++i) {
-      u8 c = p[off + i];
-      out.put(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '.');
-    }
-    lib::format(out, "|\n");
-  }
-  return 0;
-}
+const char kPml4Help[] =
+    "One line per present entry of the PML4 at cr3 (default: the active one, CR3 of this CPU):\n"
+    "  <index> <first va> <entry> <flags> <labels>. The cr3 argument is a physical address.\n"
+    "example: pml4    pml4 0x103000";
+const char kWalkHelp[] =
+    "Walks the active page tables for an address: one line per level (pml4[i], pdpt[i], pd[i],\n"
+    "  pt[i] and the raw entry), then \"<va> -> <pa> <4K|2M|1G> <flags>\". The address may be a\n"
+    "  symbol: <symbol>[+<off>].\n"
+    "examples: walk ffffffff80201000    walk ap_main    walk smp::g_cpus+0x40";
+const char kMapsHelp[] =
+    "The effective mappings as runs \"<start>-<end> <size> <u|->r<w|->\", merged the way QEMU's\n"
+    "  HMP `info mem` merges them; -v adds the NX bit and the layout region of each run.\n"
+    "example: maps -v";
+const char kLayoutHelp[] =
+    "The seed's virtual regions with their PML4 indices, bytes mapped and bytes of RAM behind.\n"
+    "example: layout";
 
 }  // namespace
 
-MONITOR_COMMAND(pml4, "[cr3]", "present PML4 entries with flags and layout labels", cmd_pml4, kNoKeywords, true);
-MONITOR_COMMAND(walk, "<va>", "walk the page tables for an address, level by level", cmd_walk, kNoKeywords, true);
+MONITOR_COMMAND(pml4, "[cr3]", "present PML4 entries with flags and layout labels", cmd_pml4, kNoKeywords, true,
+                kPml4Help);
+MONITOR_COMMAND(walk, "<va>", "walk the page tables for an address, level by level", cmd_walk, kNoKeywords, true,
+                kWalkHelp);
 MONITOR_COMMAND(maps, "[-v]", "effective mappings merged as QEMU's info mem; -v adds NX, labels", cmd_maps,
-                kMapsKeywords, true);
-MONITOR_COMMAND(layout, "", "the seed's regions: mapped and backed bytes", cmd_layout, kNoKeywords, true);
-MONITOR_COMMAND(x, "<va> [len]", "hex and ascii dump of mapped memory (len <= 4096)", cmd_x, kNoKeywords, true);
+                kMapsKeywords, true, kMapsHelp);
+MONITOR_COMMAND(layout, "", "the seed's regions: mapped and backed bytes", cmd_layout, kNoKeywords, true, kLayoutHelp);

@@ -35,6 +35,12 @@ int cmd_physmap(const monitor::Args& a) {
   lib::format(out, ", free %lu KiB\n", fr.free_bytes() / KiB);
   return 0;
 }
+const char kPhysmapHelp[] =
+    "The firmware memory map, one \"0x<start>-0x<end> <type>\" line per entry (end exclusive; usable,\n"
+    "  reserved, acpi, nvs, bad), then the kernel's own use of physical memory (image,\n"
+    "  trampoline, allocations by purpose) and totals. xp reads only the RAM listed here.\n"
+    "example: physmap";
 }  // namespace
 
-MONITOR_COMMAND(physmap, "", "firmware memory map, then the kernel's own use of RAM", cmd_physmap, kNoKeywords, true);
+MONITOR_COMMAND(physmap, "", "firmware memory map, then the kernel's own use of RAM", cmd_physmap, kNoKeywords, true,
+                kPhysmapHelp);

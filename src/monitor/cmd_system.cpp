@@ -1,12 +1,13 @@
 // System commands: acpi, timing, crash, reboot, halt.
+#include "acpi/acpi.hpp"
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
 #include "arch/trap.hpp"
 #include "arch/tsc.hpp"
 #include "boot/timeline.hpp"
+#include "debug/panic.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
-#include "smp/acpi.hpp"
 #include "smp/bringup.hpp"
 #include "smp/percpu.hpp"
 #include "smp/xcall.hpp"
@@ -75,7 +76,7 @@ volatile bool g_keep_going = true;  // opaque to the compiler: the recursion has
 enum class Crash { Pf, Gp, Ud, De, Stack, Bp };
 bool g_guarded;  // `crash <kind> guarded`: let the monitor's command guard catch it
 void do_crash(void* arg, const arch::TrapFrame*) {
-  if (!g_guarded) arch::expect_crash();
+  if (!g_guarded) debug::expect_crash();
   switch (*static_cast<Crash*>(arg)) {
     case Crash::Pf: g_sink = *reinterpret_cast<volatile u64*>(0xffff9fff00000000ULL); break;
     case Crash::Gp: g_sink = *reinterpret_cast<volatile u64*>(0x8000000000000000ULL); break;  // non-canonical

@@ -3,7 +3,8 @@
 #include "arch/cpu.hpp"
 #include "arch/serial.hpp"
 #include "arch/trap.hpp"
-#include "lib/console.hpp"
+#include "debug/panic.hpp"
+#include "kernel/console.hpp"
 #include "lib/string.hpp"
 #include "monitor/line_editor.hpp"
 #include "smp/percpu.hpp"
@@ -14,6 +15,9 @@ namespace monitor {
 namespace {
 
 bool g_panic_shell;
+bool g_stop_shell;       // at kstop>: the debugger holds the machine
+int g_stop_action = -1;  // set by `continue` / `step` to leave the stop shell
+bool g_idle_at_prompt;   // the main loop waits for a key with an empty line
 
 usize command_count() { return static_cast<usize>(__monitor_cmds_end - __monitor_cmds_start); }
 
@@ -45,8 +49,8 @@ void execute(const char* text) {
     print_lookup_error(out(), __monitor_cmds_start, command_count(), args.argv[0], le);
     return;
   }
-  if (g_panic_shell && !cmd->panic_safe) {
-    error("'%s' is not available in the panic shell (read-only commands only)", cmd->name);
+  if ((g_panic_shell || g_stop_shell) && !cmd->panic_safe) {
+    error("'%s' is not available while the other CPUs are stopped (read-only commands only)", cmd->name);
     return;
   }
   // A fault inside the command is reported by the exception handler, which then
@@ -75,9 +79,11 @@ TableCompleter* completer() {
     for (;;) {
       u8 b;
       if (!serial::try_get(&b)) {
+        g_idle_at_prompt = !g_panic_shell && editor.length() == 0;
         arch::pause();
         continue;
       }
+      g_idle_at_prompt = false;
       LineEditor::Result r = editor.feed(b);
       if (r == LineEditor::Result::Line) {
         execute(editor.line());
@@ -102,11 +108,44 @@ int error(const char* fmt, ...) {
   return 1;
 }
 
-bool in_panic_shell() { return g_panic_shell; }
+bool in_panic_shell() { return g_panic_shell || g_stop_shell; }
 const Command* commands_begin() { return __monitor_cmds_start; }
 const Command* commands_end() { return __monitor_cmds_end; }
 
 [[noreturn]] void run() { loop("kmon> "); }
+
+debug::StopAction stop_shell() {
+  // Its own editor: the main loop's may hold a half-typed line on a stopped CPU.
+  static LineEditor editor(console::sink(), completer());
+  g_stop_shell = true;
+  g_stop_action = -1;
+  lib::format(out(), "stopped: read-only commands, bt, regs, x work here; 'continue' or 'step' goes on\n");
+  while (g_stop_action < 0) {
+    editor.start("kstop> ");
+    for (;;) {
+      u8 b;
+      if (!serial::try_get(&b)) {
+        arch::pause();
+        continue;
+      }
+      LineEditor::Result r = editor.feed(b);
+      if (r == LineEditor::Result::Line) {
+        execute(editor.line());
+        break;
+      }
+      if (r == LineEditor::Result::Cancel) break;
+    }
+  }
+  g_stop_shell = false;
+  auto a = static_cast<debug::StopAction>(g_stop_action);
+  // The main loop was waiting at an empty prompt on another CPU: show it again, since
+  // the stop printed over it.
+  if (a == debug::StopAction::Continue && g_idle_at_prompt) lib::format(out(), "kmon> ");
+  return a;
+}
+
+bool in_stop_shell() { return g_stop_shell; }
+void leave_stop_shell(debug::StopAction a) { g_stop_action = static_cast<int>(a); }
 
 [[noreturn]] void panic_shell() {
   g_panic_shell = true;

@@ -2,6 +2,7 @@
 // itself with MONITOR_COMMAND in its own file; the linker gathers them in .monitor_cmds,
 // sorted by name), and the panic shell.
 #pragma once
+#include "debug/stop.hpp"
 #include "lib/fmt.hpp"
 #include "monitor/parse.hpp"
 
@@ -10,7 +11,13 @@ namespace monitor {
 lib::Sink& out();
 // Prints "error: <message>\n".
 __attribute__((format(printf, 1, 2))) int error(const char* fmt, ...);
+// True in the panic shell and in the debugger's stop shell: the other CPUs are stopped,
+// so commands read what they saved instead of asking them.
 bool in_panic_shell();
+bool in_stop_shell();
+// The debugger's stop shell (kstop>): runs until `continue` or `step`.
+debug::StopAction stop_shell();
+void leave_stop_shell(debug::StopAction a);
 const Command* commands_begin();
 const Command* commands_end();
 

@@ -50,6 +50,17 @@ const Command* lookup(const Command* table, usize n, const char* name, LookupErr
   if (err == nullptr) err = &dummy;
   *err = LookupError::Unknown;
   if (name == nullptr || *name == '\0') return nullptr;
+  usize len = 0;
+  while (name[len] != '\0' && name[len] != '/') ++len;
+  if (name[len] == '/') {
+    for (usize i = 0; i < n; ++i) {
+      if (len != 0 && lib::strncmp(table[i].name, name, len) == 0 && table[i].name[len] == '\0') {
+        *err = LookupError::None;
+        return &table[i];
+      }
+    }
+    return nullptr;
+  }
   for (usize i = 0; i < n; ++i) {
     if (lib::streq(table[i].name, name)) {
       *err = LookupError::None;
@@ -113,10 +124,65 @@ usize TableCompleter::complete(const char* line, usize word_start, usize cursor,
   return complete_command(table_, n_, line, word_start, cursor, out, max);
 }
 
-bool parse_address(const char* s, u64* out, lib::Sink* err) {
-  if (s != nullptr && lib::parse_u64(s, out, /*hex_default=*/true)) return true;
-  if (err != nullptr) lib::format(*err, "error: invalid address '%s'\r\n", s ? s : "");
+namespace {
+
+SymbolResolver g_resolver = nullptr;
+
+// lib::parse_u64 over s[0, len) (hex by default), which needs a NUL-terminated copy.
+bool parse_hex(const char* s, usize len, u64* out) {
+  char buf[kMaxLine + 1];
+  if (len == 0 || len > kMaxLine) return false;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  return lib::parse_u64(buf, out, /*hex_default=*/true);
+}
+
+bool invalid(const char* s, lib::Sink* err) {
+  if (err != nullptr) lib::format(*err, "error: invalid address '%s'\r\n", s);
   return false;
+}
+
+}  // namespace
+
+void set_symbol_resolver(SymbolResolver resolve) { g_resolver = resolve; }
+
+bool parse_address(const char* s, u64* out, lib::Sink* err) { return parse_address(s, out, err, g_resolver); }
+
+bool parse_address(const char* s, u64* out, lib::Sink* err, SymbolResolver resolve) {
+  if (s == nullptr) return invalid("", err);
+  if (lib::parse_u64(s, out, /*hex_default=*/true)) return true;
+  usize len = lib::strnlen(s, kMaxLine + 1);
+  if (len == 0 || len > kMaxLine) return invalid(s, err);
+  // Split at the last '+' or '-': demangled names hold neither (bar operator+ and the
+  // like, which this cannot name).
+  usize split = len;
+  for (usize i = len; i > 0; --i) {
+    if (s[i - 1] == '+' || s[i - 1] == '-') {
+      split = i - 1;
+      break;
+    }
+  }
+  u64 offset = 0;
+  bool minus = split < len && s[split] == '-';
+  if (split < len) {
+    if (split == 0) return invalid(s, err);  // no base: "+0x10"
+    if (!parse_hex(s + split + 1, len - split - 1, &offset)) {
+      if (err != nullptr) lib::format(*err, "error: invalid offset in '%s'\r\n", s);
+      return false;
+    }
+  }
+  u64 base;
+  if (!parse_hex(s, split, &base)) {
+    if (resolve == nullptr) return invalid(s, err);
+    if (!resolve(s, split, &base, err)) return false;
+  }
+  u64 v = minus ? base - offset : base + offset;
+  if (minus ? offset > base : v < base) {
+    if (err != nullptr) lib::format(*err, "error: address out of range in '%s'\r\n", s);
+    return false;
+  }
+  *out = v;
+  return true;
 }
 
 bool parse_count(const char* s, u64* out, lib::Sink* err) {

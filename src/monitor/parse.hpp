@@ -30,12 +30,16 @@ struct Command {
   int (*handler)(const Args& args);
   const char* const* keywords;  // nullptr-terminated first-argument completions, or nullptr
   bool panic_safe;              // read-only: allowed in the panic shell
+  // Optional, for `help <cmd>`: a longer description with at least one example, lines
+  // separated by '\n'. Last, so registrations that leave it out still compile.
+  const char* help = nullptr;
 };
 
 enum class LookupError { None, Unknown, Ambiguous };
 
 // An exact name wins, else a prefix matching exactly one command. The table need
-// not be sorted. err may be null.
+// not be sorted. err may be null. A name with a '/' (`x/4gx`, `xp/i`) finds the command
+// named by what comes before the '/', exactly; the handler reads the rest from argv[0].
 const Command* lookup(const Command* table, usize n, const char* name, LookupError* err);
 
 // Completions for line[word_start, cursor): command names for the first word,
@@ -54,13 +58,26 @@ class TableCompleter final : public Completer {
   usize n_;
 };
 
-// Hex with or without 0x ("Commands accept addresses with or without 0x"); '_' and
-// '`' digit separators are allowed (lib::parse_u64). On failure, if err is given,
-// prints "error: invalid address '<s>'\r\n".
-bool parse_address(const char* s, u64* out, lib::Sink* err = nullptr);
+// Looks a symbol up by name (name[0, len), not NUL-terminated). On failure it prints
+// its own one "error: " line to err, if err is given (unknown, ambiguous).
+using SymbolResolver = bool (*)(const char* name, usize len, u64* addr, lib::Sink* err);
+
+// An address expression: `<base>[+<offset>|-<offset>]`. The base is a hex number with or
+// without 0x ("Commands accept addresses with or without 0x"; '_' and '`' digit
+// separators allowed, lib::parse_u64) or, if it is not a number, a symbol name given to
+// `resolve`; the offset is hex with or without 0x, like every address. A number wins
+// over a symbol spelled like one (write `add+0` for a symbol named add). The last '+' or
+// '-' splits base and offset. Over- or underflow is an error. On failure, if err is
+// given, prints one "error: ..." line (e.g. "error: invalid address '<s>'").
+[[nodiscard]] bool parse_address(const char* s, u64* out, lib::Sink* err, SymbolResolver resolve);
+// The same with the resolver installed by set_symbol_resolver (none: numbers only).
+[[nodiscard]] bool parse_address(const char* s, u64* out, lib::Sink* err = nullptr);
+// The kernel installs its symbol table's lookup (kernel/ksyms) at start-up, so every
+// command that takes an address takes `<symbol>[+<offset>]`.
+void set_symbol_resolver(SymbolResolver resolve);
 // Decimal, or hex with 0x. On failure, if err is given, prints
 // "error: invalid number '<s>'\r\n".
-bool parse_count(const char* s, u64* out, lib::Sink* err = nullptr);
+[[nodiscard]] bool parse_count(const char* s, u64* out, lib::Sink* err = nullptr);
 
 // The error lines for a failed tokenize() or lookup(); nothing for ::None.
 // An ambiguous name lists the commands it could mean.

@@ -3,8 +3,11 @@
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
 #include "arch/tsc.hpp"
+#include "kernel/console.hpp"
+#include "kernel/panic.hpp"
+#include "kernel/spin.hpp"
+#include "kernel/stop_clock.hpp"
 #include "lib/boot_code.hpp"
-#include "lib/console.hpp"
 #include "lib/string.hpp"
 #include "mm/kvm.hpp"
 #include "smp/percpu.hpp"
@@ -14,14 +17,6 @@
 
 extern "C" const u8 trampoline_blob_start[], trampoline_blob_end[];
 extern "C" void ap_long_entry();
-
-// Slot geometry for ap_entry.asm: one definition, read by the assembly.
-extern "C" const u64 g_ap_percpu_base;
-extern "C" const u64 g_ap_slot_size;
-extern "C" const u64 g_ap_stack_top_off;
-const u64 g_ap_percpu_base = layout::kPerCpuBase;
-const u64 g_ap_slot_size = config::kPerCpuSlotSize;
-const u64 g_ap_stack_top_off = layout::kStackTopOff;
 
 namespace smp {
 
@@ -38,6 +33,13 @@ namespace {
 //   10 ms for anything older or unknown; `smp.init_delay_us=` overrides either way.
 constexpr u64 kLegacyInitDelayUs = 10000;
 constexpr u64 kSipiDelayUs = 200;
+
+// An IPI the local APIC did not accept (xAPIC delivery status still pending after the
+// bounded wait): said on the console; the AP then fails by timeout like a dead core.
+BOOT_CODE void ipi_not_sent(u64 i, const char* what) {
+  ++g_bringup.ipis_not_sent;
+  console::printf("smp: warning: %s to cpu %lu (apic %u) not accepted by the local APIC\n", what, i, g_cpus[i].apic_id);
+}
 
 BOOT_CODE u64 init_delay_us(const BringupOptions& opt) {
   if (opt.init_delay_set) return opt.init_delay_us;
@@ -58,10 +60,7 @@ BOOT_CODE u64 init_delay_us(const BringupOptions& opt) {
   g_cpus[0].apic_id = apic_id;
   g_cpus[0].state = CpuState::Online;
   PerCpu* p = create_slot(0, apic_id);
-  if (p == nullptr) {
-    console::puts("error: out of memory for the bootstrap CPU's per-CPU slot\n");
-    arch::halt_forever();
-  }
+  if (p == nullptr) kernel::panic("out of memory for the bootstrap CPU's per-CPU slot");
   activate(p);
   p->state = CpuState::Online;
   p->arrival_tsc = arch::rdtsc();
@@ -118,6 +117,9 @@ BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
                     static_cast<u64>(madt->cpus_dropped), config::kMaxMadtCpus);
 }
 
+void (*g_ap_arrival_hook)();
+void set_ap_arrival_hook(void (*hook)()) { g_ap_arrival_hook = hook; }
+
 void set_trampoline_page(u64 phys) { g_bringup.trampoline_phys = phys; }
 
 BOOT_CODE void start_aps(const BringupOptions& opt) {
@@ -159,7 +161,8 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   b.first_init_tsc = arch::rdtsc();
   for (u64 i = 1; i < g_cpu_count; ++i)
     if (g_cpus[i].state == CpuState::Starting && !skipped(i))
-      lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = g_cpus[i].apic_id});
+      if (!lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = g_cpus[i].apic_id}))
+        ipi_not_sent(i, "INIT");
   b.init_sent_tsc = arch::rdtsc();
   b.init_delay_us = init_delay_us(opt);
   if (expected > 0) tsc::delay_us(b.init_delay_us);
@@ -168,7 +171,9 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
       PerCpu* p = g_cpus[i].percpu;
       if (g_cpus[i].state != CpuState::Starting || (p != nullptr && p->state != CpuState::Starting) || skipped(i))
         continue;
-      lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id});
+      if (!lapic::send(
+              lapic::Ipi{.delivery = lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id}))
+        ipi_not_sent(i, "SIPI");
     }
     (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
     tsc::delay_us(kSipiDelayUs);
@@ -176,14 +181,14 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
 
   // Wait for arrivals, bounded (config::kApArrivalTimeoutMs, reason in config.hpp).
   u64 timeout_ms = opt.timeout_ms != 0 ? opt.timeout_ms : config::kApArrivalTimeoutMs;
-  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(timeout_ms * 1000);
-  for (;;) {
-    u64 arrived = 0;
-    for (u64 i = 1; i < g_cpu_count; ++i)
-      if (g_cpus[i].percpu != nullptr && g_cpus[i].percpu->state == CpuState::Online) ++arrived;
-    if (arrived == expected || arch::rdtsc() > deadline) break;
-    arch::pause();
-  }
+  (void)kernel::spin_until(
+      [&] {
+        u64 arrived = 0;
+        for (u64 i = 1; i < g_cpu_count; ++i)
+          if (g_cpus[i].percpu != nullptr && g_cpus[i].percpu->state == CpuState::Online) ++arrived;
+        return arrived == expected;
+      },
+      timeout_ms * 1000);  // who has not arrived by then is failed, just below
   // Whoever has not arrived is failed. The AP does the opposite exchange, so exactly one
   // of the two wins; a failed AP is put back into wait-for-SIPI with INIT so it cannot
   // run the trampoline once its identity mapping is gone.
@@ -193,7 +198,7 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
     if (cas_state(&e.percpu->state, CpuState::Starting, CpuState::Failed)) {
       e.state = CpuState::Failed;
       ++b.failed;
-      lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = e.apic_id});
+      if (!lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = e.apic_id})) ipi_not_sent(i, "INIT");
     } else {
       e.state = CpuState::Online;
       e.arrival_tsc = e.percpu->arrival_tsc;
@@ -213,11 +218,18 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
 
 }  // namespace smp
 
+// Before ap_main, so that ap_main runs as an ordinary function on a CPU with its IDT, GS
+// and debug registers loaded: a breakpoint on ap_main itself fires on every AP.
+extern "C" void ap_prepare(u64 index) {
+  using namespace smp;
+  activate(g_cpus[index].percpu);
+  if (g_ap_arrival_hook != nullptr) g_ap_arrival_hook();  // e.g. the debugger's breakpoints
+}
+
 extern "C" [[noreturn]] void ap_main(u64 index) {
   using namespace smp;
   PerCpu* p = g_cpus[index].percpu;
-  __atomic_fetch_add(&p->ap_entries, 1, __ATOMIC_RELAXED);
-  activate(p);
+  p->ap_entries.fetch_add(1, __ATOMIC_RELAXED);
   p->apic_mode = lapic::enable_this_cpu();
   p->arrival_tsc = arch::rdtsc();
   if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))

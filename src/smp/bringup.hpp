@@ -1,7 +1,7 @@
 // Starting the application processors: INIT-SIPI-SIPI to every enabled processor in the
 // MADT but the bootstrap one, all at once, then a bounded wait for each to arrive.
 #pragma once
-#include "smp/acpi_tables.hpp"
+#include "acpi/tables.hpp"
 
 namespace smp {
 
@@ -15,6 +15,7 @@ struct Bringup {
   u64 flushed_tsc;  // identity mapping gone from the tables and every TLB
   u64 started, arrived, failed;
   u64 init_delay_us;  // the INIT-to-SIPI wait used (see bringup.cpp)
+  u64 ipis_not_sent;  // INIT/SIPI the local APIC did not accept
 };
 extern Bringup g_bringup;
 
@@ -36,5 +37,9 @@ struct BringupOptions {
   u64 init_delay_us;
 };
 void start_aps(const BringupOptions& opt);
+// Run by every AP on its slot (GS, IDT loaded) before anything else: how higher layers
+// reach CPUs that come up after they set something up (the debugger's breakpoints).
+void set_ap_arrival_hook(void (*hook)());
+extern void (*g_ap_arrival_hook)();
 
 }  // namespace smp

@@ -2,7 +2,7 @@
 
 #include "arch/cpu.hpp"
 #include "arch/idt.hpp"
-#include "lib/console.hpp"
+#include "kernel/console.hpp"
 #include "lib/string.hpp"
 #include "mm/kvm.hpp"
 

@@ -6,6 +6,7 @@
 #include "arch/lapic_regs.hpp"
 #include "arch/trap_frame.hpp"
 #include "config.hpp"
+#include "lib/atomic.hpp"
 #include "mm/layout.hpp"
 
 namespace smp {
@@ -19,11 +20,7 @@ enum class CpuState : u32 {
 };
 const char* cpu_state_name(CpuState s);
 // Atomically moves *s from `from` to `to`; false if it held something else.
-inline bool cas_state(volatile CpuState* s, CpuState from, CpuState to) {
-  u32 want = static_cast<u32>(from);
-  return __atomic_compare_exchange_n(reinterpret_cast<volatile u32*>(s), &want, static_cast<u32>(to), false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-}
+inline bool cas_state(lib::Atomic<CpuState>* s, CpuState from, CpuState to) { return s->compare_exchange(from, to); }
 
 using XcallFn = void (*)(void* arg, const arch::TrapFrame* interrupted);
 
@@ -31,7 +28,7 @@ struct alignas(64) PerCpu {
   PerCpu* self;  // gs:0
   u64 index;     // gs:8
   u32 apic_id;   // gs:16
-  volatile CpuState state;
+  lib::Atomic<CpuState> state;
   u64 slot_base;
   u64 stack_lo, stack_hi;
   u64 ist_lo[layout::kIstCount], ist_hi[layout::kIstCount];
@@ -39,19 +36,19 @@ struct alignas(64) PerCpu {
   lapic::Mode apic_mode;  // how its local APIC was found and left (set on arrival)
 
   // Cross-CPU call mailbox (xcall.cpp): written by the caller under xcall_lock.
-  volatile XcallFn xcall_fn;
-  void* volatile xcall_arg;
-  volatile u64 xcall_seq;
-  volatile u64 xcall_done;
-  volatile u64 xcall_claimed;  // the seq a handler has taken (IPI or NMI, once)
-  volatile bool xcall_via_nmi;
+  lib::Atomic<XcallFn> xcall_fn;
+  lib::Atomic<void*> xcall_arg;
+  lib::Atomic<u64> xcall_seq;
+  lib::Atomic<u64> xcall_done;
+  lib::Atomic<u64> xcall_claimed;  // the seq a handler has taken (IPI or NMI, once)
+  lib::Atomic<bool> xcall_via_nmi;
 
   // Counters.
-  volatile u64 ap_entries;  // times ap_main ran on this slot (1 for a healthy AP)
-  volatile u64 ipis;
-  volatile u64 nmis;
-  volatile u64 exceptions;
-  volatile u64 timer_ticks;
+  lib::Atomic<u64> ap_entries;  // times ap_main ran on this slot (1 for a healthy AP)
+  lib::Atomic<u64> ipis;
+  lib::Atomic<u64> nmis;
+  lib::Atomic<u64> exceptions;
+  u64 trap_counts[256];  // every vector this CPU took (arch/trap accounting), atomically bumped
 
   // When a panic stopped this CPU: the frame it was interrupted at.
   arch::TrapFrame* stopped_frame;

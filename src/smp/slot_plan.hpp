@@ -9,8 +9,8 @@
 //   costs no enabled processor its slot;
 // - everything else is "no slot": listed, never touched.
 #pragma once
+#include "acpi/tables.hpp"
 #include "lib/types.hpp"
-#include "smp/acpi_tables.hpp"
 
 namespace smp {
 

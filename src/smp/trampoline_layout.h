@@ -1,56 +1,63 @@
-/* The AP trampoline's page, shared by trampoline.S (NASM, run through the C
- * preprocessor so it reads these very #defines) and the C++ that fills it in
- * (bringup.cpp, whose TrampolineData struct is static_asserted against them).
- * Everything the AP reads before paging is on lives in this one page. */
-#ifndef SMP_TRAMPOLINE_LAYOUT_H
-#define SMP_TRAMPOLINE_LAYOUT_H
-
-#define TRAMP_SIZE          0x1000
-#define TRAMP_DATA          0xf00   /* start of the data block the BSP fills in */
-#define TRAMP_CR3           0xf00   /* u32: kernel PML4, below 4 GiB */
-#define TRAMP_ENTRY64       0xf08   /* u64: ap_long_entry, higher half */
-#define TRAMP_GDT           0xf10   /* 4 descriptors: null, code32, data, code64 */
-#define TRAMP_GDTR          0xf30   /* u16 limit, u32 base (patched: page + TRAMP_GDT) */
-#define TRAMP_PM32_PTR      0xf38   /* m16:32 far pointer to pm32 (offset patched) */
-#define TRAMP_LM64_PTR      0xf40   /* m16:32 far pointer to lm64 (offset patched) */
-#define TRAMP_PM32_OFF      0xf48   /* u32: offset of pm32 in the page (from the assembler) */
-#define TRAMP_LM64_OFF      0xf4c   /* u32: offset of lm64 in the page (from the assembler) */
-#define TRAMP_DATA_END      0xf50
-
-#define TRAMP_SEL_CODE32    0x08
-#define TRAMP_SEL_DATA      0x10
-#define TRAMP_SEL_CODE64    0x18
-
-#ifdef __cplusplus
+// The AP trampoline's page: the one definition of its data block. The C++ that fills it
+// in (bringup.cpp) uses these types; trampoline.asm (NASM, -f bin) reads the same offsets
+// as %defines generated from them (kernel/asm_offsets.cpp -> build/generated/asm_offsets.inc),
+// and gdb/kernel.py reads them from DWARF. Everything the AP reads before paging is on lives
+// in this one page.
+#pragma once
 #include "lib/types.hpp"
 
 namespace smp {
+
+// Written by the BSP after copying the blob (cr3, entry64, gdtr_base, the far pointers'
+// offsets); the rest is assembled in. Packed: the far pointers are m16:32 operands.
 struct __attribute__((packed)) TrampolineData {
-  u32 cr3;
+  u32 cr3;  // kernel PML4, below 4 GiB
   u32 pad0;
-  u64 entry64;
-  u64 gdt[4];
+  u64 entry64;  // ap_long_entry, higher half
+  u64 gdt[4];   // null, code32, data, code64 (selectors below)
   u16 gdtr_limit;
-  u32 gdtr_base;
+  u32 gdtr_base;  // page-relative in the blob; the BSP adds the page
   u16 pad1;
-  u32 pm32_offset;
+  u32 pm32_offset;  // m16:32 far pointer to pm32 (offset patched: + page)
   u16 pm32_selector;
   u16 pad2;
-  u32 lm64_offset;
+  u32 lm64_offset;  // m16:32 far pointer to lm64 (offset patched: + page)
   u16 lm64_selector;
   u16 pad3;
-  u32 pm32_off_in_page;
+  u32 pm32_off_in_page;  // where pm32 and lm64 are in the page (from the assembler)
   u32 lm64_off_in_page;
 };
-static_assert(__builtin_offsetof(TrampolineData, cr3) == TRAMP_CR3 - TRAMP_DATA);
-static_assert(__builtin_offsetof(TrampolineData, entry64) == TRAMP_ENTRY64 - TRAMP_DATA);
-static_assert(__builtin_offsetof(TrampolineData, gdt) == TRAMP_GDT - TRAMP_DATA);
-static_assert(__builtin_offsetof(TrampolineData, gdtr_limit) == TRAMP_GDTR - TRAMP_DATA);
-static_assert(__builtin_offsetof(TrampolineData, pm32_offset) == TRAMP_PM32_PTR - TRAMP_DATA);
-static_assert(__builtin_offsetof(TrampolineData, lm64_offset) == TRAMP_LM64_PTR - TRAMP_DATA);
-static_assert(__builtin_offsetof(TrampolineData, pm32_off_in_page) == TRAMP_PM32_OFF - TRAMP_DATA);
-static_assert(__builtin_offsetof(TrampolineData, lm64_off_in_page) == TRAMP_LM64_OFF - TRAMP_DATA);
-static_assert(sizeof(TrampolineData) == TRAMP_DATA_END - TRAMP_DATA);
+
+inline constexpr usize kTrampolineSize = 0x1000;
+inline constexpr usize kTrampolineDataOffset = 0xf00;  // the code must end before it
+
+struct TrampolinePage {
+  u8 code[kTrampolineDataOffset];
+  TrampolineData data;
+  u8 tail[kTrampolineSize - kTrampolineDataOffset - sizeof(TrampolineData)];
+};
+static_assert(sizeof(TrampolinePage) == kTrampolineSize);
+
+// Selectors of the trampoline's GDT (index * 8, TI = 0, RPL = 0).
+inline constexpr u16 kTrampSelCode32 = 1 * 8;
+inline constexpr u16 kTrampSelData = 2 * 8;
+inline constexpr u16 kTrampSelCode64 = 3 * 8;
+static_assert(kTrampSelCode64 < sizeof(TrampolineData::gdt));
+
 }  // namespace smp
-#endif
-#endif
+
+// Offsets in the page, under the names trampoline.asm uses (bringup.cpp and the host
+// tests use them too).
+inline constexpr usize TRAMP_DATA = __builtin_offsetof(smp::TrampolinePage, data);
+inline constexpr usize TRAMP_CR3 = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, cr3);
+inline constexpr usize TRAMP_ENTRY64 = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, entry64);
+inline constexpr usize TRAMP_GDT = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, gdt);
+inline constexpr usize TRAMP_GDTR = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, gdtr_limit);
+inline constexpr usize TRAMP_GDTR_BASE = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, gdtr_base);
+inline constexpr usize TRAMP_PM32_PTR = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, pm32_offset);
+inline constexpr usize TRAMP_PM32_SEL = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, pm32_selector);
+inline constexpr usize TRAMP_LM64_PTR = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, lm64_offset);
+inline constexpr usize TRAMP_LM64_SEL = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, lm64_selector);
+inline constexpr usize TRAMP_PM32_OFF = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, pm32_off_in_page);
+inline constexpr usize TRAMP_LM64_OFF = TRAMP_DATA + __builtin_offsetof(smp::TrampolineData, lm64_off_in_page);
+inline constexpr usize TRAMP_DATA_END = TRAMP_DATA + sizeof(smp::TrampolineData);

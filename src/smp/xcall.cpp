@@ -2,20 +2,19 @@
 
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
+#include "arch/trap.hpp"
 #include "arch/tsc.hpp"
+#include "kernel/spin.hpp"
+#include "kernel/stop_clock.hpp"
 #include "lib/spinlock.hpp"
+#include "mm/kvm.hpp"
 
 namespace smp {
 namespace {
 lib::Spinlock g_lock;  // one call in flight: the mailbox is per target, callers are few
 
 bool wait_done(PerCpu* t, u64 seq, u64 timeout_us) {
-  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(timeout_us);
-  while (__atomic_load_n(&t->xcall_done, __ATOMIC_ACQUIRE) != seq) {
-    if (arch::rdtsc() > deadline) return false;
-    arch::pause();
-  }
-  return true;
+  return kernel::spin_until([&] { return t->xcall_done.load() == seq; }, timeout_us);
 }
 
 arch::TrapFrame capture_here() {
@@ -23,21 +22,21 @@ arch::TrapFrame capture_here() {
   asm volatile("leaq (%%rip), %0" : "=r"(f.rip));
   asm volatile("movq %%rsp, %0" : "=r"(f.rsp));
   asm volatile("movq %%rbp, %0" : "=r"(f.rbp));
-  asm volatile("movw %%cs, %w0" : "=r"(f.cs));
-  asm volatile("movw %%ss, %w0" : "=r"(f.ss));
+  asm volatile("mov %%cs, %q0" : "=r"(f.cs));  // zero-extended
+  asm volatile("mov %%ss, %q0" : "=r"(f.ss));
   f.rflags = arch::read_rflags();
   return f;
 }
 
 // Writes the request into t's mailbox and sends the IPI; returns its sequence number.
-// The caller holds g_lock.
-u64 post(PerCpu* t, XcallFn fn, void* arg) {
+// *sent says whether the local APIC accepted the IPI. The caller holds g_lock.
+u64 post(PerCpu* t, XcallFn fn, void* arg, bool* sent) {
   t->xcall_fn = fn;
   t->xcall_arg = arg;
   t->xcall_via_nmi = false;
   u64 seq = t->xcall_seq + 1;
-  __atomic_store_n(&t->xcall_seq, seq, __ATOMIC_RELEASE);
-  lapic::send_fixed(t->apic_id, arch::vec::kCrossCall);
+  t->xcall_seq = seq;  // release: the mailbox above is visible before the new number
+  *sent = lapic::send_fixed(t->apic_id, arch::vec::kCrossCall);
   return seq;
 }
 }  // namespace
@@ -48,21 +47,22 @@ const char* xcall_result_name(XcallResult r) {
     case XcallResult::DoneViaNmi: return "nmi";
     case XcallResult::Timeout: return "timeout";
     case XcallResult::NoSuchCpu: return "no such cpu";
+    case XcallResult::NotDelivered: return "ipi not delivered";
   }
   return "?";
 }
 
-void xcall_handle(PerCpu* self, const arch::TrapFrame* f, bool from_nmi) {
-  u64 seq = __atomic_load_n(&self->xcall_seq, __ATOMIC_ACQUIRE);
+// Not inlined into the IPI and NMI handlers: one place to put a breakpoint on.
+[[gnu::noinline]] void xcall_handle(PerCpu* self, const arch::TrapFrame* f, bool from_nmi) {
+  u64 seq = self->xcall_seq;
   u64 claimed = self->xcall_claimed;
   if (seq == claimed) return;  // nothing pending (or a late duplicate)
   if (from_nmi && !self->xcall_via_nmi) return;
   // Exactly once, whether the IPI or the NMI gets there first.
-  if (!__atomic_compare_exchange_n(&self->xcall_claimed, &claimed, seq, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-    return;
+  if (!self->xcall_claimed.compare_exchange(claimed, seq)) return;
   XcallFn fn = self->xcall_fn;
   if (fn != nullptr) fn(self->xcall_arg, f);
-  __atomic_store_n(&self->xcall_done, seq, __ATOMIC_RELEASE);
+  self->xcall_done = seq;
 }
 
 XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
@@ -74,39 +74,40 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
     return XcallResult::Done;
   }
   lib::LockGuard guard(g_lock);
-  u64 seq = post(t, fn, arg);
-  if (wait_done(t, seq, timeout_us)) return XcallResult::Done;
+  bool sent = false;
+  u64 seq = post(t, fn, arg, &sent);
+  if (sent && wait_done(t, seq, timeout_us)) return XcallResult::Done;
   // No answer to a maskable interrupt: NMI it (xcall_handle runs the same request).
   t->xcall_via_nmi = true;
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  lapic::send_nmi(t->apic_id);
-  if (wait_done(t, seq, timeout_us)) return XcallResult::DoneViaNmi;
+  bool nmi_sent = lapic::send_nmi(t->apic_id);
+  if (nmi_sent && wait_done(t, seq, timeout_us)) return XcallResult::DoneViaNmi;
   // fn and arg may point into our stack: a CPU that wakes up much later runs nothing.
   t->xcall_fn = nullptr;
-  return XcallResult::Timeout;
+  return sent || nmi_sent ? XcallResult::Timeout : XcallResult::NotDelivered;
 }
 
 bool xcall_post(u64 index, XcallFn fn, void* arg) {
   PerCpu* t = cpu(index);
   if (t == nullptr || t->state != CpuState::Online || t == this_cpu()) return false;
   lib::LockGuard guard(g_lock);
-  post(t, fn, arg);
-  return true;
+  bool sent = false;
+  post(t, fn, arg, &sent);
+  return sent;
 }
 
-volatile u64 g_tlb_flush_acks;
+lib::Atomic<u64> g_tlb_flush_acks;
 
 u64 tlb_flush_others(u64 timeout_us) {
   u64 others = __atomic_load_n(&g_online_count, __ATOMIC_ACQUIRE) - 1;
   if (others == 0) return 0;
-  u64 start = __atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE);
-  lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Fixed,
-                         .vector = arch::vec::kTlbFlush,
-                         .shorthand = lapic::Shorthand::AllExcludingSelf});
-  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(timeout_us);
-  while (__atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE) - start < others && arch::rdtsc() < deadline)
-    arch::pause();
-  return __atomic_load_n(&g_tlb_flush_acks, __ATOMIC_ACQUIRE) - start;
+  u64 start = g_tlb_flush_acks;
+  bool sent = lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Fixed,
+                                     .vector = arch::vec::kTlbFlush,
+                                     .shorthand = lapic::Shorthand::AllExcludingSelf});
+  if (!sent) return 0;  // the local APIC did not take it: nobody will acknowledge
+  (void)kernel::spin_until([&] { return g_tlb_flush_acks - start >= others; }, timeout_us);
+  return g_tlb_flush_acks - start;
 }
 
 u64 xcall_others(XcallFn fn, void* arg, u64 timeout_us) {
@@ -118,6 +119,43 @@ u64 xcall_others(XcallFn fn, void* arg, u64 timeout_us) {
     if (r == XcallResult::Done || r == XcallResult::DoneViaNmi) ++n;
   }
   return n;
+}
+
+namespace {
+// GS points at a PerCpu once the CPU is on its slot; before that (early boot) there is
+// nothing to count into.
+PerCpu* this_cpu_or_null() {
+  u64 gs = arch::rdmsr(arch::msr::kGsBase);
+  if (gs < layout::kPerCpuBase || gs >= layout::kPerCpuEnd) return nullptr;
+  return reinterpret_cast<PerCpu*>(gs);
+}
+
+void on_cross_call(arch::TrapFrame* f) {
+  PerCpu* c = this_cpu_or_null();
+  if (c != nullptr) {
+    c->ipis = c->ipis + 1;
+    xcall_handle(c, f, false);
+  }
+  lapic::eoi();
+}
+
+void on_tlb_flush(arch::TrapFrame*) {
+  kvm::flush_tlb_all();  // global entries too: kernel mappings are global
+  g_tlb_flush_acks.fetch_add(1);
+  lapic::eoi();
+}
+
+void account(u64 vector) {
+  PerCpu* c = this_cpu_or_null();
+  if (c != nullptr) __atomic_fetch_add(&c->trap_counts[vector & 0xff], 1, __ATOMIC_RELAXED);
+}
+}  // namespace
+
+void xcall_init() {
+  arch::set_trap_handler(arch::vec::kCrossCall, on_cross_call);
+  arch::set_trap_handler(arch::vec::kTlbFlush, on_tlb_flush);
+  arch::set_trap_accounting(account);
+  kvm::set_tlb_shootdown(tlb_flush_others);
 }
 
 }  // namespace smp

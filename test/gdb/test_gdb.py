@@ -194,7 +194,7 @@ class Session:
         # The kernel's own count of ap_main entries per slot (PerCpu::ap_entries).
         self.entries = {}
         for i in range(1, self.config.ncpus):
-            out = " ".join(g.cmd(f"p $percpu({i}).ap_entries"))
+            out = " ".join(g.cmd(f"p $percpu({i}).ap_entries.v"))  # a lib::Atomic<u64>
             mm = re.search(r"= (\d+)", out)
             self.entries[i] = int(mm.group(1)) if mm else None
         g.cmd("delete")

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "acpi/tables.hpp"
 #include "lib/fmt.hpp"
-#include "smp/acpi_tables.hpp"
 #include "smp/slot_plan.hpp"
 
 namespace {

@@ -163,14 +163,14 @@ TEST(FrameAlloc, ContiguousAlignment) {
 
 TEST(FrameAlloc, RunsMerge) {
   MemoryMap m;
-  m.add(0, 64 * MiB, MemType::Usable);
+  ASSERT_TRUE(m.add(0, 64 * MiB, MemType::Usable));
   m.normalize();
   FrameAllocator fa;
   fa.init(m);
   EXPECT_EQ(fa.alloc(Purpose::PageTable), 0x100000u);
   EXPECT_EQ(fa.alloc_contiguous(1, 0x4000, Purpose::PageTable), 0x104000u);
   ASSERT_EQ(fa.run_count(), 2u);
-  for (int i = 0; i < 3; ++i) fa.alloc(Purpose::PageTable);  // fills the gap: one run
+  for (int i = 0; i < 3; ++i) (void)fa.alloc(Purpose::PageTable);  // fills the gap: one run
   ASSERT_EQ(fa.run_count(), 1u);
   EXPECT_EQ(fa.run(0).start, 0x100000u);
   EXPECT_EQ(fa.run(0).end, 0x105000u);
@@ -192,7 +192,7 @@ TEST(FrameAlloc, RunsMerge) {
 
 TEST(FrameAlloc, RunsBeyondMaxAreCountedOnly) {
   MemoryMap m;
-  m.add(0, 64 * MiB, MemType::Usable);
+  ASSERT_TRUE(m.add(0, 64 * MiB, MemType::Usable));
   m.normalize();
   FrameAllocator fa;
   fa.init(m);
@@ -217,7 +217,7 @@ TEST(FrameAlloc, RunsBeyondMaxAreCountedOnly) {
 
 TEST(FrameAlloc, ExcludeLimitsAndTiming) {
   MemoryMap m;
-  m.add(0, 64 * MiB, MemType::Usable);
+  ASSERT_TRUE(m.add(0, 64 * MiB, MemType::Usable));
   m.normalize();
   FrameAllocator fa;
   for (usize i = 0; i < FrameAllocator::kMaxExcludes; ++i)
@@ -235,7 +235,7 @@ TEST(FrameAlloc, ExcludeLimitsAndTiming) {
 
 TEST(FrameAlloc, NothingBelowOneMiB) {
   MemoryMap low;
-  low.add(0, 0x9fc00, MemType::Usable);
+  ASSERT_TRUE(low.add(0, 0x9fc00, MemType::Usable));
   low.normalize();
   FrameAllocator fa;
   fa.init(low);
@@ -243,7 +243,7 @@ TEST(FrameAlloc, NothingBelowOneMiB) {
   EXPECT_EQ(fa.alloc(Purpose::Trampoline), 0u);
 
   MemoryMap odd;  // RAM straddling 1 MiB, unaligned
-  odd.add(0xff800, 0x2000, MemType::Usable);
+  ASSERT_TRUE(odd.add(0xff800, 0x2000, MemType::Usable));
   odd.normalize();
   fa.init(odd);
   EXPECT_EQ(fa.alloc(Purpose::Other), 0x100000u);
@@ -252,9 +252,9 @@ TEST(FrameAlloc, NothingBelowOneMiB) {
 
 TEST(FrameAlloc, UnnormalizedMapNeverHandsOutTwice) {
   MemoryMap m;  // overlapping, unsorted, never normalized
-  m.add(0x200000, 0x100000, MemType::Usable);
-  m.add(0x280000, 0x100000, MemType::Usable);
-  m.add(0x100000, 0x200000, MemType::Usable);
+  ASSERT_TRUE(m.add(0x200000, 0x100000, MemType::Usable));
+  ASSERT_TRUE(m.add(0x280000, 0x100000, MemType::Usable));
+  ASSERT_TRUE(m.add(0x100000, 0x200000, MemType::Usable));
   FrameAllocator fa;
   fa.init(m);
   std::vector<u64> got;
@@ -268,7 +268,8 @@ TEST(FrameAlloc, FreeTableOverflowLosesButNeverLeaks) {
   // 128 RAM ranges, each split again and again by aligned allocations until the free
   // table is full; from then on pieces are given up, never handed out twice.
   MemoryMap m;
-  for (u64 i = 0; i < MemoryMap::kMaxRanges; ++i) m.add(1 * MiB + i * MiB + kPage, 0x80000 - kPage, MemType::Usable);
+  for (u64 i = 0; i < MemoryMap::kMaxRanges; ++i)
+    ASSERT_TRUE(m.add(1 * MiB + i * MiB + kPage, 0x80000 - kPage, MemType::Usable));
   m.normalize();
   FrameAllocator fa;
   fa.init(m);
@@ -328,7 +329,7 @@ TEST(FrameAlloc, FuzzAgainstPageModel) {
     int n = 1 + int(rng() % 10);
     for (int i = 0; i < n; ++i) {
       u64 start = rng() % (4 * MiB), len = rng() % (1 * MiB);
-      m.add(start, start + len > 4 * MiB ? 4 * MiB - start : len, types[rng() % 5]);
+      ASSERT_TRUE(m.add(start, start + len > 4 * MiB ? 4 * MiB - start : len, types[rng() % 5]));
     }
     m.normalize();
     Model model;

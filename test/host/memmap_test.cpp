@@ -228,11 +228,11 @@ TEST(MemMap, EveryTypePairOverlap) {
       for (int order = 0; order < 2; ++order) {
         MemoryMap m;
         if (order == 0) {
-          m.add(0x10000, 0x40000, a);
-          m.add(0x30000, 0x40000, b);
+          ASSERT_TRUE(m.add(0x10000, 0x40000, a));
+          ASSERT_TRUE(m.add(0x30000, 0x40000, b));
         } else {
-          m.add(0x30000, 0x40000, b);
-          m.add(0x10000, 0x40000, a);
+          ASSERT_TRUE(m.add(0x30000, 0x40000, b));
+          ASSERT_TRUE(m.add(0x10000, 0x40000, a));
         }
         m.normalize();
         check_invariants(m);
@@ -248,8 +248,8 @@ TEST(MemMap, EveryTypePairOverlap) {
       }
       // b nested inside a.
       MemoryMap m;
-      m.add(0x0, 0x100000, a);
-      m.add(0x40000, 0x20000, b);
+      ASSERT_TRUE(m.add(0x0, 0x100000, a));
+      ASSERT_TRUE(m.add(0x40000, 0x20000, b));
       m.normalize();
       check_invariants(m);
       EXPECT_EQ(m.size(), rank(a) >= rank(b) ? 1u : 3u);
@@ -263,8 +263,8 @@ TEST(MemMap, EveryTypePairOverlap) {
 TEST(MemMap, RestrictiveWinsAtPageGranularity) {
   // A reserved byte inside a page takes the whole page away from RAM.
   MemoryMap m;
-  m.add(0x100000, 0x100000, MemType::Usable);
-  m.add(0x150800, 0x10, MemType::Reserved);
+  ASSERT_TRUE(m.add(0x100000, 0x100000, MemType::Usable));
+  ASSERT_TRUE(m.add(0x150800, 0x10, MemType::Reserved));
   m.normalize();
   ASSERT_EQ(m.size(), 3u);
   EXPECT_TRUE(same(m[0], {0x100000, 0x150000, MemType::Usable}));
@@ -285,10 +285,10 @@ TEST(MemMap, ZeroLengthIgnored) {
 
 TEST(MemMap, UnalignedUsableShrinksInward) {
   MemoryMap m;
-  m.add(0x101234, 0x4444, MemType::Usable);    // -> [0x102000, 0x105000)
-  m.add(0x201234, 0x4444, MemType::Reserved);  // kept exact
-  m.add(0x301100, 0xe00, MemType::Usable);     // no whole page: dropped
-  m.add(0x401000, 0x1fff, MemType::Acpi);      // kept exact
+  ASSERT_TRUE(m.add(0x101234, 0x4444, MemType::Usable));    // -> [0x102000, 0x105000)
+  ASSERT_TRUE(m.add(0x201234, 0x4444, MemType::Reserved));  // kept exact
+  ASSERT_TRUE(m.add(0x301100, 0xe00, MemType::Usable));     // no whole page: dropped
+  ASSERT_TRUE(m.add(0x401000, 0x1fff, MemType::Acpi));      // kept exact
   m.normalize();
   check_invariants(m);
   ASSERT_EQ(m.size(), 3u);
@@ -314,7 +314,7 @@ TEST(MemMap, WrappingEntriesClipped) {
   EXPECT_TRUE(same(m[0], {0xfffffffff0000000, kMaxEnd, MemType::Reserved}));
 
   MemoryMap top;
-  top.add(0xfffffffffff00123, ~0ull, MemType::Usable);
+  ASSERT_TRUE(top.add(0xfffffffffff00123, ~0ull, MemType::Usable));
   top.normalize();
   ASSERT_EQ(top.size(), 1u);
   EXPECT_TRUE(same(top[0], {0xfffffffffff01000, kMaxEnd, MemType::Usable}));
@@ -325,7 +325,7 @@ TEST(MemMap, WrappingEntriesClipped) {
   ASSERT_EQ(dm.size(), 1u);
   EXPECT_EQ(dm[0].end, 2 * MiB);
   MemoryMap high;
-  high.add(0xffffffffff000000, ~0ull, MemType::Usable);
+  ASSERT_TRUE(high.add(0xffffffffff000000, ~0ull, MemType::Usable));
   high.normalize();
   dm = direct_map(high);
   ASSERT_EQ(dm.size(), 2u);
@@ -349,28 +349,29 @@ TEST(MemMap, FullAtMaxRanges) {
 }
 
 TEST(MemMap, SplitsMayExceedMaxRanges) {
-  // One RAM range punched by 127 reserved holes: 255 pieces, all of which must survive.
+  // One RAM range punched by kMaxRanges - 1 reserved holes: 2 * kMaxRanges - 1 pieces,
+  // all of which must survive.
+  constexpr u64 holes = MemoryMap::kMaxRanges - 1;
   MemoryMap m;
-  ASSERT_TRUE(m.add(0, 256 * 2 * kPage, MemType::Usable));
-  for (u64 i = 0; i < MemoryMap::kMaxRanges - 1; ++i)
-    ASSERT_TRUE(m.add((2 * i + 1) * 2 * kPage, 2 * kPage, MemType::Reserved));
+  ASSERT_TRUE(m.add(0, (holes + 1) * 2 * 2 * kPage, MemType::Usable));
+  for (u64 i = 0; i < holes; ++i) ASSERT_TRUE(m.add((2 * i + 1) * 2 * kPage, 2 * kPage, MemType::Reserved));
   EXPECT_FALSE(m.add(0, kPage, MemType::Bad));
   m.normalize();
   check_invariants(m);
-  EXPECT_EQ(m.size(), 2 * MemoryMap::kMaxRanges - 1);
-  EXPECT_EQ(m.total(MemType::Reserved), 127 * 2 * kPage);
-  EXPECT_EQ(m.total(MemType::Usable), 256 * 2 * kPage - 127 * 2 * kPage);
+  EXPECT_EQ(m.size(), 2 * MemoryMap::kMaxRanges - 1);  // a RAM piece before each hole, one after the last
+  EXPECT_EQ(m.total(MemType::Reserved), holes * 2 * kPage);
+  EXPECT_EQ(m.total(MemType::Usable), (holes + 1) * 2 * 2 * kPage - holes * 2 * kPage);
   EXPECT_FALSE(m.add(0, kPage, MemType::Bad));
 }
 
 TEST(MemMap, DuplicatesAndAdjacentMerge) {
   MemoryMap m;
-  for (int i = 0; i < 5; ++i) m.add(0x100000, 0x100000, MemType::Usable);
-  m.add(0x200000, 0x100000, MemType::Usable);  // touches: merges
-  m.add(0x300000, 0x1000, MemType::Reserved);
-  m.add(0x301000, 0x1000, MemType::Reserved);  // touches: merges
-  m.add(0x302000, 0x1000, MemType::Acpi);      // touches, other type: separate
-  m.add(0x280000, 0x1000, MemType::Usable);    // inside: vanishes
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(m.add(0x100000, 0x100000, MemType::Usable));
+  ASSERT_TRUE(m.add(0x200000, 0x100000, MemType::Usable));  // touches: merges
+  ASSERT_TRUE(m.add(0x300000, 0x1000, MemType::Reserved));
+  ASSERT_TRUE(m.add(0x301000, 0x1000, MemType::Reserved));  // touches: merges
+  ASSERT_TRUE(m.add(0x302000, 0x1000, MemType::Acpi));      // touches, other type: separate
+  ASSERT_TRUE(m.add(0x280000, 0x1000, MemType::Usable));    // inside: vanishes
   m.normalize();
   check_invariants(m);
   ASSERT_EQ(m.size(), 3u);
@@ -379,7 +380,7 @@ TEST(MemMap, DuplicatesAndAdjacentMerge) {
   EXPECT_TRUE(same(m[2], {0x302000, 0x303000, MemType::Acpi}));
 
   MemoryMap d;  // the same range claimed with every type: Bad wins
-  for (MemType t : kAllTypes) d.add(0x100000, 0x1000, t);
+  for (MemType t : kAllTypes) ASSERT_TRUE(d.add(0x100000, 0x1000, t));
   d.normalize();
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].type, MemType::Bad);
@@ -387,10 +388,10 @@ TEST(MemMap, DuplicatesAndAdjacentMerge) {
 
 TEST(MemMap, UnsortedInput) {
   MemoryMap m;
-  m.add(0x300000, 0x100000, MemType::Usable);
-  m.add(0x100000, 0x100000, MemType::Usable);
-  m.add(0x0, 0x9fc00, MemType::Usable);
-  m.add(0x200000, 0x100000, MemType::Nvs);
+  ASSERT_TRUE(m.add(0x300000, 0x100000, MemType::Usable));
+  ASSERT_TRUE(m.add(0x100000, 0x100000, MemType::Usable));
+  ASSERT_TRUE(m.add(0x0, 0x9fc00, MemType::Usable));
+  ASSERT_TRUE(m.add(0x200000, 0x100000, MemType::Nvs));
   m.normalize();
   check_invariants(m);
   ASSERT_EQ(m.size(), 4u);
@@ -402,15 +403,15 @@ TEST(MemMap, UnsortedInput) {
 
 TEST(MemMap, DirectMapRules) {
   MemoryMap m;
-  m.add(0x100000, 0x3ff00000 - 0x800, MemType::Usable);  // RAM ends 0x800 short of a page
-  m.add(0x3ffff800, 0x800, MemType::Reserved);           // firmware tables right after
-  m.add(0x80000000, 0x1000, MemType::Reserved);          // stand-alone
-  m.add(0x90000000, 0x1000, MemType::Bad);               // never
-  m.add(0x1'0000'0000, 0x1000, MemType::Acpi);
-  m.add(0x1'0000'1000, 0x1000, MemType::Reserved);  // touches ACPI
-  m.add(0x1'0800'0000, 0x1000, MemType::Nvs);
-  m.add(0x1'07ff'f000, 0x1000, MemType::Reserved);  // only touches NVS from below
-  m.add(0x2'0000'0000, 0x1000, MemType::Reserved);  // stand-alone
+  ASSERT_TRUE(m.add(0x100000, 0x3ff00000 - 0x800, MemType::Usable));  // RAM ends 0x800 short of a page
+  ASSERT_TRUE(m.add(0x3ffff800, 0x800, MemType::Reserved));           // firmware tables right after
+  ASSERT_TRUE(m.add(0x80000000, 0x1000, MemType::Reserved));          // stand-alone
+  ASSERT_TRUE(m.add(0x90000000, 0x1000, MemType::Bad));               // never
+  ASSERT_TRUE(m.add(0x1'0000'0000, 0x1000, MemType::Acpi));
+  ASSERT_TRUE(m.add(0x1'0000'1000, 0x1000, MemType::Reserved));  // touches ACPI
+  ASSERT_TRUE(m.add(0x1'0800'0000, 0x1000, MemType::Nvs));
+  ASSERT_TRUE(m.add(0x1'07ff'f000, 0x1000, MemType::Reserved));  // only touches NVS from below
+  ASSERT_TRUE(m.add(0x2'0000'0000, 0x1000, MemType::Reserved));  // stand-alone
   m.normalize();
   auto dm = direct_map(m);
   ASSERT_EQ(dm.size(), 3u);
@@ -430,7 +431,7 @@ TEST(MemMap, DirectMapRules) {
 
 TEST(MemMap, DirectMapReportsNeededCount) {
   MemoryMap m;
-  for (u64 i = 1; i <= 10; ++i) m.add(i * GiB, MiB, MemType::Usable);
+  for (u64 i = 1; i <= 10; ++i) ASSERT_TRUE(m.add(i * GiB, MiB, MemType::Usable));
   m.normalize();
   MemRange out[4] = {};
   MemRange guard = {0xdead, 0xbeef, MemType::Bad};
@@ -560,7 +561,7 @@ TEST(MemMap, FuzzDirectMapInvariants) {
   for (int iter = 0; iter < 2000; ++iter) {
     MemoryMap m;
     int n = int(rng() % 20);
-    for (int i = 0; i < n; ++i) m.add(rng() % (64 * GiB), rng() % (4 * GiB), kAllTypes[rng() % 5]);
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(m.add(rng() % (64 * GiB), rng() % (4 * GiB), kAllTypes[rng() % 5]));
     m.normalize();
     MemRange out[2 * MemoryMap::kMaxRanges];
     usize k = mm::direct_map_ranges(m, out, 2 * MemoryMap::kMaxRanges);
@@ -587,10 +588,10 @@ TEST(MemMap, FuzzDirectMapInvariants) {
 
 TEST(MemMap, UntrimmedKeepsFirmwareBounds) {
   MemoryMap m;
-  m.add(0, 0x9fc00, MemType::Usable);
-  m.add(0x9fc00, 0x400, MemType::Reserved);
-  m.add(0x100000, 0x1000800, MemType::Usable);
-  m.add(0x100400, 0x100, MemType::Reserved);  // overlap: still resolved
+  ASSERT_TRUE(m.add(0, 0x9fc00, MemType::Usable));
+  ASSERT_TRUE(m.add(0x9fc00, 0x400, MemType::Reserved));
+  ASSERT_TRUE(m.add(0x100000, 0x1000800, MemType::Usable));
+  ASSERT_TRUE(m.add(0x100400, 0x100, MemType::Reserved));  // overlap: still resolved
   MemoryMap exact = m;
   exact.normalize(false);
   ASSERT_EQ(exact.size(), 5u);  // usable, reserved, usable, reserved (the overlap), usable

@@ -96,6 +96,6 @@ TEST(Multiboot2, RandomMutationsNeverReadOutOfBounds) {
     boot::BootInfo bi;
     mm::MemoryMap map;
     const char* err = nullptr;
-    boot::parse_multiboot2(exact.data(), exact.size(), &bi, &map, &err);
+    (void)boot::parse_multiboot2(exact.data(), exact.size(), &bi, &map, &err);
   }
 }

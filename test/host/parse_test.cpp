@@ -233,4 +233,107 @@ TEST(Args, ErrorLines) {
   EXPECT_EQ(out.data, "error: unknown command 'nope' (try help)\r\n");
 }
 
+
+TEST(Lookup, SlashFormsNameTheCommandBeforeTheSlash) {
+  LookupError e = LookupError::Unknown;
+  EXPECT_EQ(lookup(kTable, kN, "x/4gx", &e), &kTable[4]);
+  EXPECT_EQ(e, LookupError::None);
+  EXPECT_EQ(lookup(kTable, kN, "x/", &e), &kTable[4]);
+  EXPECT_EQ(lookup(kTable, kN, "xx/i", &e), &kTable[5]);
+  // Exact names only before the slash; nothing before it is no command.
+  EXPECT_EQ(lookup(kTable, kN, "he/x", &e), nullptr);
+  EXPECT_EQ(e, LookupError::Unknown);
+  EXPECT_EQ(lookup(kTable, kN, "/gx", &e), nullptr);
+  EXPECT_EQ(e, LookupError::Unknown);
+}
+
+TEST(Command, HelpFieldIsOptional) {
+  EXPECT_EQ(kTable[0].help, nullptr);
+  const Command c{"sym", "<addr>|<name>", "symbols", h, nullptr, true, "long\nhelp"};
+  EXPECT_STREQ(c.help, "long\nhelp");
+}
+
+// A symbol table for the resolver: name -> address, "dup" is ambiguous.
+bool test_resolve(const char* name, usize len, u64* addr, lib::Sink* err) {
+  const std::string n(name, len);
+  static const std::vector<std::pair<std::string, u64>> table = {
+      {"ap_main", 0xffffffff80205000ULL}, {"smp::g_cpus", 0xffffffff80219000ULL}, {"top", ~0ULL - 4}, {"low", 0x10}};
+  for (const auto& [k, v] : table) {
+    if (k == n) {
+      *addr = v;
+      return true;
+    }
+  }
+  if (err != nullptr) lib::format(*err, "error: unknown symbol '%s'\r\n", n.c_str());
+  return false;
+}
+
+TEST(Args, ParseAddressExpressions) {
+  u64 v = 0;
+  EXPECT_TRUE(parse_address("ap_main", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, 0xffffffff80205000ULL);
+  EXPECT_TRUE(parse_address("smp::g_cpus+0x40", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, 0xffffffff80219040ULL);
+  EXPECT_TRUE(parse_address("smp::g_cpus+40", &v, nullptr, test_resolve));  // hex, like every address
+  EXPECT_EQ(v, 0xffffffff80219040ULL);
+  EXPECT_TRUE(parse_address("ap_main-0x10", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, 0xffffffff80204ff0ULL);
+  EXPECT_TRUE(parse_address("ap_main+0", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, 0xffffffff80205000ULL);
+  EXPECT_TRUE(parse_address("1000+0x10", &v, nullptr, test_resolve));  // a number as base
+  EXPECT_EQ(v, 0x1010u);
+  EXPECT_TRUE(parse_address("0x1000-1000", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, 0u);
+  EXPECT_TRUE(parse_address("top+4", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, ~0ULL);
+  // Numbers stay numbers, with or without a resolver.
+  EXPECT_TRUE(parse_address("ffffffff80200000", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, 0xffffffff80200000ULL);
+  EXPECT_TRUE(parse_address("add", &v, nullptr, test_resolve));
+  EXPECT_EQ(v, 0xaddu);
+}
+
+TEST(Args, ParseAddressBadExpressions) {
+  u64 v = 7;
+  for (const char* bad : {"sym+", "+0x10", "-0x10", "foo+zz", "ap_main+zz", "ap_main+", "ap_main-", "ap_main++1",
+                          "ap_main+0x", "top+5", "top+0x10", "low-0x11", "ap_main+10000000000000000", "nope",
+                          "nope+1", "+", "-", "ap main", ""}) {
+    SCOPED_TRACE(bad);
+    StrSink out;
+    EXPECT_FALSE(parse_address(bad, &v, &out, test_resolve));
+    EXPECT_EQ(v, 7u);
+    // Exactly one error line.
+    ASSERT_EQ(out.data.rfind("error: ", 0), 0u) << out.data;
+    EXPECT_EQ(out.data.find('\n'), out.data.size() - 1) << out.data;
+  }
+  // Without a resolver a name is an invalid address, as before.
+  StrSink out;
+  EXPECT_FALSE(parse_address("ap_main", &v, &out, nullptr));
+  EXPECT_EQ(out.data, "error: invalid address 'ap_main'\r\n");
+  out.data.clear();
+  EXPECT_FALSE(parse_address("ap_main+zz", &v, &out, test_resolve));
+  EXPECT_EQ(out.data, "error: invalid offset in 'ap_main+zz'\r\n");
+  out.data.clear();
+  EXPECT_FALSE(parse_address("top+0x10", &v, &out, test_resolve));
+  EXPECT_EQ(out.data, "error: address out of range in 'top+0x10'\r\n");
+  out.data.clear();
+  EXPECT_FALSE(parse_address("nope+1", &v, &out, test_resolve));
+  EXPECT_EQ(out.data, "error: unknown symbol 'nope'\r\n");
+  // A very long name is refused without overrunning anything.
+  std::string longname(4000, 'a');
+  longname += "+1";
+  out.data.clear();
+  EXPECT_FALSE(parse_address(longname.c_str(), &v, &out, test_resolve));
+}
+
+TEST(Args, InstalledResolver) {
+  u64 v = 0;
+  EXPECT_FALSE(parse_address("ap_main", &v));
+  set_symbol_resolver(test_resolve);
+  EXPECT_TRUE(parse_address("ap_main+8", &v));
+  EXPECT_EQ(v, 0xffffffff80205008ULL);
+  set_symbol_resolver(nullptr);
+  EXPECT_FALSE(parse_address("ap_main", &v));
+}
+
 }  // namespace

@@ -149,15 +149,17 @@ def test_cpus_agrees_with_qemu(m):
 
 
 def test_other_commands_answer(m):
-    assert any(ln.startswith("0x0000000000000000-") and "usable" in ln for ln in m.cmd("physmap"))
-    assert any("page-tables" in ln for ln in m.cmd("physmap"))
-    lay = m.cmd("layout")
-    assert sum(1 for ln in lay if ln.startswith("0x")) == 5
-    acpi = "\n".join(m.cmd("acpi"))
-    assert "APIC" in acpi and "FACP" in acpi and "BAD" not in acpi
+    # The values of physmap, layout, acpi, timing and ipi are checked against outside
+    # oracles in test_oracles.py; here: the kernel's own use of memory adds up.
+    phys = m.cmd("physmap")
+    uses = [re.match(r"\s+0x([0-9a-f]{16})-0x([0-9a-f]{16}) (\S+)", ln) for ln in phys]
+    uses = [(int(u.group(1), 16), int(u.group(2), 16), u.group(3)) for u in uses if u]
+    tot = re.search(r"allocated (\d+) KiB \(page-tables (\d+) KiB\)", "\n".join(phys))
+    assert tot and sum(e - s for s, e, t in uses if t not in ("image", "trampoline")) == int(tot.group(1)) << 10
+    assert sum(e - s for s, e, t in uses if t == "page-tables") == int(tot.group(2)) << 10
     ipi = m.cmd("ipi 1 8")
-    assert re.search(r"8 round trips, min [\d.]+ us, avg [\d.]+ us, max [\d.]+ us", ipi[0]), ipi
-    assert any("AP bring-up done" in ln for ln in m.cmd("timing"))
+    mm = re.search(r"8 round trips, min ([\d.]+) us, avg ([\d.]+) us, max ([\d.]+) us", ipi[0])
+    assert mm and float(mm.group(1)) <= float(mm.group(2)) <= float(mm.group(3)), ipi
     names = [ln.split()[0] for ln in m.cmd("help")]
     for c in ("help", "cpus", "percpu", "pml4", "walk", "maps", "physmap", "layout", "x", "regs", "acpi",
               "ipi", "timing", "crash", "reboot", "halt"):

@@ -2,12 +2,15 @@
 // line ending). Output from several CPUs is serialised line by line.
 #pragma once
 #include "lib/fmt.hpp"
+#include "lib/log_ring.hpp"
 
 namespace console {
 
 // A Sink that writes to the serial port with newline translation. Holding it does not
 // take the console lock; use Locked for multi-line output that must stay together.
 lib::Sink& sink();
+// The kernel log: every byte sink() sent, from the first, with "\n" line ends (`dmesg`).
+const lib::LogRing& log();
 
 __attribute__((format(printf, 1, 2))) void printf(const char* fmt, ...);
 void vprintf(const char* fmt, va_list ap);
@@ -28,5 +31,10 @@ class Locked {
 // After a panic has stopped the other CPUs: take over the console even if a stopped
 // CPU held its lock.
 void break_lock();
+// While the debugger has every other CPU stopped (debug/stop.cpp): take the console over
+// whoever held its lock (returns whether someone did), and give it back on resume so the
+// interrupted holder's own unlock still pairs up.
+bool steal_lock();
+void return_lock(bool held);
 
 }  // namespace console

@@ -115,7 +115,7 @@ const char* error_text(Error e);
 // length < 2, shorter than its type needs, or running past the table end stops the walk
 // with MadtBadEntry (what was parsed before stays in *out, for diagnostics only).
 // Unknown entry types are skipped by their length.
-Error parse_madt(const u8* table, usize len, Madt* out);
+[[nodiscard]] Error parse_madt(const u8* table, usize len, Madt* out);
 
 struct Info {
   u64 rsdp_phys;  // 0 if unknown (e.g. multiboot handed over only a copy)
@@ -135,23 +135,23 @@ struct Info {
 // 20-byte ACPI 1.0 structure and its checksum; revision >= 2: also the Length field and
 // the extended checksum over it. Picks the XSDT when revision >= 2 and its address is
 // non-zero, else the RSDT. oem_id gets the sanitized, NUL-terminated OEM ID.
-Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision, char oem_id[7]);
+[[nodiscard]] Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision, char oem_id[7]);
 
 // The whole walk: RSDP -> RSDT/XSDT -> every table, the FACS/DSDT from the FADT, and
 // the MADT (the first "APIC" table with a good checksum). `rsdp` is a readable copy of
 // the RSDP (`rsdp_len` bytes), `rsdp_phys` its address or 0. Fills *out completely
 // (it is cleared first) and returns out->error. An RSDP/RSDT/XSDT error ends the walk;
 // a MADT error still leaves the table list complete.
-Error parse_acpi(lib::PhysMem& mem, const u8* rsdp, usize rsdp_len, u64 rsdp_phys, Info* out);
+[[nodiscard]] Error parse_acpi(lib::PhysMem& mem, const u8* rsdp, usize rsdp_len, u64 rsdp_phys, Info* out);
 
 // parse_acpi for an RSDP that sits in physical memory at rsdp_phys (e.g. from
 // find_rsdp_bios): maps 20 bytes, or the revision-2 Length when revision >= 2.
-Error parse_acpi_at(lib::PhysMem& mem, u64 rsdp_phys, Info* out);
+[[nodiscard]] Error parse_acpi_at(lib::PhysMem& mem, u64 rsdp_phys, Info* out);
 
 // Legacy BIOS search (ACPI 6.5 5.2.5.1): the first KiB of the EBDA (real-mode segment
 // at phys 0x40E, used only if it lies in [0x80000, 0xA0000)), then 0xE0000-0xFFFFF, on
 // 16-byte boundaries, for "RSD PTR " with a valid 20-byte checksum. 0 if none.
-u64 find_rsdp_bios(lib::PhysMem& mem);
+[[nodiscard]] u64 find_rsdp_bios(lib::PhysMem& mem);
 
 // The `acpi` monitor command: the RSDP, one line per table, then the MADT summary.
 // Every line starts with a letter.

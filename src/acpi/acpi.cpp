@@ -1,7 +1,7 @@
-#include "smp/acpi.hpp"
+#include "acpi/acpi.hpp"
 
+#include "kernel/console.hpp"
 #include "lib/boot_code.hpp"
-#include "lib/console.hpp"
 #include "lib/string.hpp"
 
 namespace acpi {
@@ -9,19 +9,19 @@ namespace acpi {
 Info g_info;
 const char* g_rsdp_source = "none";
 
-BOOT_CODE void load(const boot::BootInfo& bi, lib::PhysMem& mem) {
+BOOT_CODE void load(const u8* rsdp, usize rsdp_len, bool rsdp_v2, lib::PhysMem& mem) {
   // The multiboot2 ACPI tags carry a copy of the RSDP, not its address. The legacy BIOS
   // scan gives the address too; use it when the copy matches what the scan finds.
   u64 scanned = find_rsdp_bios(mem);
   Error e = Error::NoRsdp;
-  if (bi.rsdp_len >= 20) {
+  if (rsdp_len >= 20) {
     u64 phys = 0;
     if (scanned != 0) {
       const u8* p = mem.map(scanned, 20);
-      if (p != nullptr && memcmp(p, bi.rsdp, 20) == 0) phys = scanned;
+      if (p != nullptr && memcmp(p, rsdp, 20) == 0) phys = scanned;
     }
-    g_rsdp_source = bi.rsdp_v2 ? "multiboot2 ACPI 2.0 tag" : "multiboot2 ACPI 1.0 tag";
-    e = parse_acpi(mem, bi.rsdp, bi.rsdp_len, phys, &g_info);
+    g_rsdp_source = rsdp_v2 ? "multiboot2 ACPI 2.0 tag" : "multiboot2 ACPI 1.0 tag";
+    e = parse_acpi(mem, rsdp, rsdp_len, phys, &g_info);
   } else if (scanned != 0) {
     g_rsdp_source = "BIOS area scan";
     e = parse_acpi_at(mem, scanned, &g_info);

@@ -1,5 +1,5 @@
-// ACPI table walk and MADT parser; see acpi_tables.hpp. Section numbers are ACPI 6.5.
-#include "smp/acpi_tables.hpp"
+// ACPI table walk and MADT parser; see tables.hpp. Section numbers are ACPI 6.5.
+#include "acpi/tables.hpp"
 
 #include "lib/string.hpp"
 

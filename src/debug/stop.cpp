@@ -1,0 +1,296 @@
+#include "debug/stop.hpp"
+
+#include "arch/cpu.hpp"
+#include "arch/lapic.hpp"
+#include "arch/tsc.hpp"
+#include "debug/panic.hpp"
+#include "kernel/console.hpp"
+#include "kernel/ksyms.hpp"
+#include "kernel/spin.hpp"
+#include "kernel/stop_clock.hpp"
+#include "mm/layout.hpp"
+#include "smp/percpu.hpp"
+#include "smp/xcall.hpp"
+
+namespace debug {
+namespace {
+
+BpSlot g_slots[kDebugRegs];
+u64 g_hits[kDebugRegs];
+
+constexpr u64 kNobody = ~u64{0};
+u64 g_owner = kNobody;  // index of the CPU running the stop shell
+u64 g_release_epoch;    // bumped to let the NMI-stopped CPUs go
+u64 g_held;             // CPUs spinning in serve_stop_nmi right now
+bool g_stop_request;    // an NMI now means "stop": set by the owner before it sends them
+u64 g_stop_start_tsc;
+arch::TrapFrame* g_frame;
+StopAction (*g_shell)();
+
+// The stop shell runs on its own stack: the CPU may have stopped deep in a monitor
+// command on its 16 KiB kernel stack, and the shell runs monitor commands again.
+alignas(16) u8 g_stop_stack[16 * KiB];
+
+u64 read_dr6() {
+  u64 v;
+  asm volatile("mov %%db6, %0" : "=r"(v));
+  return v;
+}
+void write_dr6(u64 v) { asm volatile("mov %0, %%db6" : : "r"(v)); }
+void write_dr7(u64 v) { asm volatile("mov %0, %%db7" : : "r"(v)); }
+void write_dr(unsigned n, u64 v) {
+  switch (n) {
+    case 0: asm volatile("mov %0, %%db0" : : "r"(v)); break;
+    case 1: asm volatile("mov %0, %%db1" : : "r"(v)); break;
+    case 2: asm volatile("mov %0, %%db2" : : "r"(v)); break;
+    case 3: asm volatile("mov %0, %%db3" : : "r"(v)); break;
+    default: break;
+  }
+}
+
+smp::PerCpu* self_or_null() {
+  u64 gs = arch::rdmsr(arch::msr::kGsBase);
+  if (gs < layout::kPerCpuBase || gs >= layout::kPerCpuEnd) return nullptr;
+  return reinterpret_cast<smp::PerCpu*>(gs);
+}
+
+void save_state(smp::PerCpu* c, const arch::TrapFrame* f) {
+  c->stopped_copy = *f;
+  c->stopped_sys = {arch::read_cr0(),
+                    arch::read_cr2(),
+                    arch::read_cr3(),
+                    arch::read_cr4(),
+                    arch::rdmsr(arch::msr::kEfer),
+                    arch::rdmsr(arch::msr::kGsBase)};
+  c->stopped_frame = &c->stopped_copy;
+}
+
+StopAction run_shell_on_stop_stack() {
+  if (g_shell == nullptr) return StopAction::Continue;
+  u64 top = reinterpret_cast<u64>(g_stop_stack) + sizeof(g_stop_stack);
+  u64 action;
+  // rbx (callee-saved) keeps the old stack pointer across the call.
+  asm volatile(
+      "mov %%rsp, %%rbx\n"
+      "mov %1, %%rsp\n"
+      "call *%2\n"
+      "mov %%rbx, %%rsp\n"
+      : "=a"(action)
+      : "r"(top), "r"(g_shell)
+      : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
+  return static_cast<StopAction>(action);
+}
+
+// Every other online CPU stopped by NMI, bounded: a CPU that never answers is left
+// running (and said so), the stop goes on without it.
+void stop_others(u64 me) {
+  __atomic_store_n(&g_stop_request, true, __ATOMIC_SEQ_CST);
+  if (smp::g_online_count <= 1) return;
+  // One NMI per online CPU, not a broadcast: during bring-up an AP may still be in the
+  // trampoline without an IDT, where an NMI would kill it.
+  for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+    smp::PerCpu* p = smp::g_cpus[i].percpu;
+    if (i == me || p == nullptr || p->state.load() != smp::CpuState::Online) continue;
+    if (!lapic::send_nmi(p->apic_id)) console::printf("stop: the NMI to cpu %lu was not accepted\n", i);
+  }
+  bool all = kernel::spin_until(
+      [&] {
+        for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+          smp::PerCpu* p = smp::g_cpus[i].percpu;
+          if (i != me && p != nullptr && p->state.load() == smp::CpuState::Online) return false;
+        }
+        return true;
+      },
+      200000);
+  if (!all) console::puts("stop: some CPUs did not stop within 200 ms; they keep running\n");
+}
+
+// Lets the stopped CPUs go and waits (bounded) until each is back to its old state, so
+// that the first command after `continue` finds every CPU online again (a vCPU thread
+// may take a while to be scheduled under TCG).
+void release_others() {
+  __atomic_store_n(&g_stop_request, false, __ATOMIC_SEQ_CST);
+  __atomic_fetch_add(&g_release_epoch, 1, __ATOMIC_SEQ_CST);
+  (void)kernel::spin_until([] { return __atomic_load_n(&g_held, __ATOMIC_ACQUIRE) == 0; }, 200000);
+  __atomic_store_n(&g_owner, kNobody, __ATOMIC_SEQ_CST);
+}
+
+using Describe = void (*)(lib::Sink& out, const arch::TrapFrame& f, u64 cpu, const void* ctx);
+
+// The machine stops at f on this CPU: others by NMI, then the stop shell; on return f
+// is set up to continue or to single-step.
+void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
+  smp::PerCpu* c = self_or_null();
+  if (c == nullptr) return;  // before this CPU has a slot: nothing to stop with
+  write_dr7(0);              // no breakpoint fires on the CPU that runs the shell
+  u64 me = c->index;
+  bool stepping = __atomic_load_n(&g_owner, __ATOMIC_ACQUIRE) == me;
+  if (!stepping) {
+    u64 expected = kNobody;
+    if (!__atomic_compare_exchange_n(&g_owner, &expected, me, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      // Another CPU is stopping the machine: its NMI stops this one too. Once released,
+      // go on; an execution breakpoint fires again (RF is not set), a watchpoint hit is lost.
+      while (__atomic_load_n(&g_owner, __ATOMIC_ACQUIRE) != kNobody) arch::pause();
+      apply_breakpoints_here();
+      return;
+    }
+    g_stop_start_tsc = arch::rdtsc();
+    stop_others(me);
+  }
+  save_state(c, f);
+  g_frame = f;
+  bool held = console::steal_lock();
+  {
+    console::Locked lock;
+    describe(console::sink(), *f, me, ctx);
+  }
+  // The shell's commands run under the monitor's fault guard on this CPU; an outer guard
+  // (the CPU stopped inside a guarded command) is kept aside meanwhile.
+  u64 guard_buf[sizeof c->guard_buf / sizeof(u64)];
+  for (usize i = 0; i < sizeof guard_buf / sizeof(u64); ++i) guard_buf[i] = c->guard_buf[i];
+  bool guard_armed = c->guard_armed;
+  c->guard_armed = false;
+  StopAction a = run_shell_on_stop_stack();
+  for (usize i = 0; i < sizeof guard_buf / sizeof(u64); ++i) c->guard_buf[i] = guard_buf[i];
+  c->guard_armed = guard_armed;
+  console::return_lock(held);
+  c->stopped_frame = nullptr;
+  g_frame = nullptr;
+  if (a == StopAction::Step) {
+    f->rflags |= kRflagsTf | kRflagsRf;  // one instruction, then #DB with DR6.BS
+    return;
+  }
+  // RF: the instruction at an execution breakpoint runs instead of faulting again.
+  f->rflags = (f->rflags & ~kRflagsTf) | kRflagsRf;
+  kernel::add_stopped_ticks(arch::rdtsc() - g_stop_start_tsc);
+  release_others();
+  apply_breakpoints_here();
+}
+
+void print_where(lib::Sink& out, u64 rip) {
+  lib::format(out, "0x%016lx ", rip);
+  ksyms::print(out, rip);
+}
+
+struct Hit {
+  u64 dr6;
+  int slot;  // -1: single step or unknown
+};
+
+void describe_debug(lib::Sink& out, const arch::TrapFrame& f, u64 cpu, const void* ctx) {
+  const Hit& h = *static_cast<const Hit*>(ctx);
+  if (h.slot >= 0) {
+    const BpSlot& s = g_slots[h.slot];
+    if (s.kind == BpKind::Exec) {
+      lib::format(out, "\nbreak: cpu %lu hit breakpoint %d at ", cpu, h.slot);
+    } else {
+      lib::format(out, "\nwatch: cpu %lu hit watchpoint %d (%s 0x%016lx, %u bytes) at ", cpu, h.slot,
+                  s.kind == BpKind::Write ? "write" : "read/write", s.addr, s.len);
+    }
+  } else if (h.dr6 & kDr6Bs) {
+    lib::format(out, "step: cpu %lu at ", cpu);
+  } else {
+    lib::format(out, "\ndebug: cpu %lu debug exception (dr6=0x%lx) at ", cpu, h.dr6);
+  }
+  print_where(out, f.rip);
+  lib::format(out, "\n");
+}
+
+void describe_here(lib::Sink& out, const arch::TrapFrame& f, u64 cpu, const void* ctx) {
+  lib::format(out, "\nstop: cpu %lu, %s, at ", cpu, static_cast<const char*>(ctx));
+  print_where(out, f.rip);
+  lib::format(out, "\n");
+}
+
+void apply_xcall(void*, const arch::TrapFrame*) { apply_breakpoints_here(); }
+
+}  // namespace
+
+const char* add_breakpoint(BpKind kind, u64 addr, u8 len, unsigned* slot) {
+  if (const char* why = check_request(kind, addr, len)) return why;
+  for (unsigned n = 0; n < kDebugRegs; ++n) {
+    if (g_slots[n].used) continue;
+    g_slots[n] = BpSlot{true, kind, len, addr};
+    g_hits[n] = 0;
+    *slot = n;
+    return nullptr;
+  }
+  return "all four debug registers are in use (delete one first)";
+}
+
+bool delete_breakpoint(unsigned k) {
+  if (k >= kDebugRegs || !g_slots[k].used) return false;
+  g_slots[k] = BpSlot{};
+  return true;
+}
+
+const BpSlot& breakpoint(unsigned k) { return g_slots[k]; }
+u64 breakpoint_hits(unsigned k) { return k < kDebugRegs ? g_hits[k] : 0; }
+
+void apply_breakpoints_here() {
+  smp::PerCpu* c = self_or_null();
+  if (c != nullptr && __atomic_load_n(&g_owner, __ATOMIC_ACQUIRE) == c->index) return;  // stopped here
+  write_dr7(0);  // never a half-updated set of addresses armed
+  for (unsigned n = 0; n < kDebugRegs; ++n) write_dr(n, g_slots[n].used ? g_slots[n].addr : 0);
+  write_dr6(kDr6Clear);
+  write_dr7(dr7_for(g_slots));
+}
+
+u64 apply_breakpoints_everywhere() {
+  if (stopped()) return 1;  // the stopped CPUs load the table when released
+  apply_breakpoints_here();
+  return 1 + smp::xcall_others(apply_xcall, nullptr, 100000);
+}
+
+void set_stop_shell(StopAction (*shell)()) { g_shell = shell; }
+bool stopped() { return __atomic_load_n(&g_owner, __ATOMIC_ACQUIRE) != kNobody; }
+u64 stopped_cpu() { return __atomic_load_n(&g_owner, __ATOMIC_ACQUIRE); }
+const arch::TrapFrame* stop_frame() { return g_frame; }
+
+void stop_here(const char* why) {
+  arch::TrapFrame f{};
+  asm volatile("leaq (%%rip), %0" : "=r"(f.rip));
+  asm volatile("movq %%rsp, %0" : "=r"(f.rsp));
+  asm volatile("movq %%rbp, %0" : "=r"(f.rbp));
+  asm volatile("mov %%cs, %q0" : "=r"(f.cs));  // zero-extended
+  asm volatile("mov %%ss, %q0" : "=r"(f.ss));
+  f.rflags = arch::read_rflags();
+  stop_machine(&f, describe_here, why);
+}
+
+bool serve_stop_nmi(arch::TrapFrame* f) {
+  smp::PerCpu* c = self_or_null();
+  if (c == nullptr || !__atomic_load_n(&g_stop_request, __ATOMIC_ACQUIRE)) return false;
+  u64 owner = __atomic_load_n(&g_owner, __ATOMIC_ACQUIRE);
+  if (owner == kNobody || owner == c->index) return false;
+  // The epoch is read before this CPU says it is stopped: the owner releases only
+  // after seeing it stopped, so the release cannot be missed.
+  u64 epoch = __atomic_load_n(&g_release_epoch, __ATOMIC_ACQUIRE);
+  save_state(c, f);
+  smp::CpuState before = c->state;
+  __atomic_fetch_add(&g_held, 1, __ATOMIC_ACQ_REL);
+  c->state = smp::CpuState::Stopped;
+  while (__atomic_load_n(&g_release_epoch, __ATOMIC_ACQUIRE) == epoch) {
+    if (panicking()) arch::halt_forever();  // stopped for good now, frame already saved
+    arch::pause();
+  }
+  c->stopped_frame = nullptr;
+  c->state = before;
+  __atomic_fetch_sub(&g_held, 1, __ATOMIC_ACQ_REL);
+  apply_breakpoints_here();
+  return true;
+}
+
+void on_debug_exception(arch::TrapFrame* f) {
+  Hit h{read_dr6(), -1};
+  write_dr6(kDr6Clear);  // the CPU never clears DR6 itself (SDM Vol. 3A 18.2.3)
+  for (unsigned n = 0; n < kDebugRegs; ++n)
+    if ((h.dr6 & dr6_hit(n)) && g_slots[n].used) {
+      h.slot = static_cast<int>(n);
+      ++g_hits[n];
+      break;
+    }
+  stop_machine(f, describe_debug, &h);
+}
+
+}  // namespace debug

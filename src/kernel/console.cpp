@@ -1,0 +1,104 @@
+#include "kernel/console.hpp"
+
+#include "arch/cpu.hpp"
+#include "arch/serial.hpp"
+#include "config.hpp"
+#include "lib/spinlock.hpp"
+#include "lib/string.hpp"
+
+namespace console {
+namespace {
+
+alignas(64) char g_log_bytes[config::kLogBytes];
+
+}  // namespace
+
+// Not in the anonymous namespace: gdb's kdmesg finds it by name.
+constinit lib::LogRing g_log(g_log_bytes, sizeof g_log_bytes);
+
+namespace {
+
+class SerialSink final : public lib::Sink {
+ public:
+  // "\n" becomes "\r\n"; a "\r\n" that the writer already spelled out (the line editor
+  // does) stays as it is. Every byte also goes to the kernel log, with "\n" line ends:
+  // a "\r" is held back until the next byte shows it does not start a "\r\n".
+  void write(const char* s, usize n) override {
+    char log[128];
+    usize m = 0;
+    for (usize i = 0; i < n; ++i) {
+      char c = s[i];
+      if (c == '\n' && last_ != '\r') serial::put_raw('\r');
+      serial::put_raw(c);
+      last_ = c;
+      if (cr_pending_) {
+        cr_pending_ = false;
+        if (c != '\n') log[m++] = '\r';
+      }
+      if (c == '\r')
+        cr_pending_ = true;
+      else
+        log[m++] = c;
+      if (m >= sizeof log - 1) {
+        g_log.append(log, m);
+        m = 0;
+      }
+    }
+    if (m != 0) g_log.append(log, m);
+  }
+
+ private:
+  char last_ = 0;
+  bool cr_pending_ = false;
+};
+
+SerialSink g_sink;
+lib::Spinlock g_lock;
+
+}  // namespace
+
+lib::Sink& sink() { return g_sink; }
+const lib::LogRing& log() { return g_log; }
+
+void vprintf(const char* fmt, va_list ap) {
+  Locked l;
+  lib::vformat(g_sink, fmt, ap);
+}
+
+void printf(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+}
+
+void puts(const char* s) {
+  Locked l;
+  g_sink.write(s, lib::strlen(s));
+}
+
+// Interrupts off while holding the console lock, so a cross-CPU call handler that
+// prints cannot deadlock against the code it interrupted.
+Locked::Locked() : flags_(arch::read_rflags()) {
+  arch::cli();
+  g_lock.lock();
+}
+
+Locked::~Locked() {
+  g_lock.unlock();
+  if (flags_ & arch::kRflagsIf) arch::sti();
+}
+
+void break_lock() { g_lock.force_unlock(); }
+
+bool steal_lock() {
+  bool held = !g_lock.try_lock();
+  g_lock.force_unlock();
+  return held;
+}
+
+void return_lock(bool held) {
+  if (held) (void)g_lock.try_lock();  // the interrupted holder finds it taken, as it left it
+}
+
+}  // namespace console

@@ -1,0 +1,201 @@
+// Debugger commands: bt, break, watch, breaks, delete, continue, step. Backtraces are
+// taken on the CPU itself (a cross-CPU call; NMI if it has interrupts off) and bounded by
+// its own stacks; while the machine is stopped (panic or kstop>), from the frames each
+// CPU saved when it stopped. Breakpoints live in the debug registers of every CPU
+// (debug/stop.cpp).
+#include "arch/cpu.hpp"
+#include "debug/backtrace.hpp"
+#include "debug/stop.hpp"
+#include "kernel/ksyms.hpp"
+#include "lib/string.hpp"
+#include "monitor/monitor.hpp"
+#include "smp/percpu.hpp"
+#include "smp/xcall.hpp"
+
+namespace {
+
+constexpr u64 kXcallTimeoutUs = 100000;
+
+const char* const kNoKeywords[] = {nullptr};
+const char* const kAllKeywords[] = {"all", nullptr};
+const char* const kWatchKeywords[] = {nullptr};
+
+usize stack_ranges(const smp::PerCpu* p, debug::StackRange* r) {
+  usize n = 0;
+  r[n++] = {p->stack_lo, p->stack_hi};
+  for (unsigned k = 0; k < layout::kIstCount && n < debug::kMaxStackRanges; ++k) r[n++] = {p->ist_lo[k], p->ist_hi[k]};
+  return n;
+}
+
+bool read_direct(u64 addr, u64* out, void*) {
+  *out = *reinterpret_cast<const volatile u64*>(addr);  // inside a backed stack (walk_frames checks)
+  return true;
+}
+
+struct BtRequest {
+  const smp::PerCpu* cpu;
+  debug::Frames frames;
+};
+
+void bt_on_cpu(void* arg, const arch::TrapFrame* f) {
+  auto* req = static_cast<BtRequest*>(arg);
+  debug::StackRange r[debug::kMaxStackRanges];
+  usize n = stack_ranges(req->cpu, r);
+  debug::walk_frames(f->rip, f->rbp, r, n, read_direct, nullptr, &req->frames);
+}
+
+int print_bt(u64 i) {
+  auto& out = monitor::out();
+  smp::PerCpu* p = smp::cpu(i);
+  if (p == nullptr) return monitor::error("cpu %lu has no slot", i);
+  BtRequest req{p, {}};
+  const char* how;
+  if (monitor::in_panic_shell()) {
+    if (p->stopped_frame == nullptr) return monitor::error("cpu %lu saved no frame when it stopped", i);
+    bt_on_cpu(&req, p->stopped_frame);
+    how = "saved when stopped";
+  } else {
+    if (p->state != smp::CpuState::Online)
+      return monitor::error("cpu %lu is %s; no frames to take", i, smp::cpu_state_name(p->state));
+    smp::XcallResult r = smp::xcall(i, bt_on_cpu, &req, kXcallTimeoutUs);
+    if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)
+      return monitor::error("cpu %lu did not answer (%s)", i, smp::xcall_result_name(r));
+    how = p == smp::this_cpu() ? "this cpu" : smp::xcall_result_name(r);
+  }
+  lib::format(out, "cpu %lu apic %u (taken on that cpu: %s)\n", i, p->apic_id, how);
+  for (usize k = 0; k < req.frames.count; ++k) {
+    lib::format(out, "#%lu 0x%016lx ", static_cast<u64>(k), req.frames.pc[k]);
+    ksyms::print(out, req.frames.pc[k]);
+    lib::format(out, "\n");
+  }
+  lib::format(out, "(%s)\n", req.frames.end);
+  return 0;
+}
+
+bool parse_cpu_index(const char* s, u64* i) {
+  if (!lib::parse_u64(s, i) || *i >= smp::g_cpu_count) {
+    monitor::error("no cpu '%s' (see cpus)", s);
+    return false;
+  }
+  return true;
+}
+
+int cmd_bt(const monitor::Args& a) {
+  if (a.argc > 2) return monitor::error("usage: bt [<n>|all]");
+  if (a.argc == 1) return print_bt(smp::this_cpu()->index);
+  if (lib::streq(a.argv[1], "all")) {
+    int rc = 0;
+    for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+      if (smp::cpu(i) == nullptr) continue;
+      if (i != 0) lib::format(monitor::out(), "\n");
+      rc |= print_bt(i);
+    }
+    return rc;
+  }
+  u64 i;
+  if (!parse_cpu_index(a.argv[1], &i)) return 1;
+  return print_bt(i);
+}
+
+void print_slot(unsigned k) {
+  const debug::BpSlot& s = debug::breakpoint(k);
+  auto& out = monitor::out();
+  lib::format(out, "%u %-5s 0x%016lx ", k, s.kind == debug::BpKind::Exec ? "break" : "watch", s.addr);
+  ksyms::print(out, s.addr);
+  if (s.kind != debug::BpKind::Exec) lib::format(out, " len %u %s", s.len, s.kind == debug::BpKind::Write ? "w" : "rw");
+  lib::format(out, " hits %lu\n", debug::breakpoint_hits(k));
+}
+
+int set_point(debug::BpKind kind, u64 addr, u8 len) {
+  unsigned k = 0;
+  if (const char* why = debug::add_breakpoint(kind, addr, len, &k)) return monitor::error("%s", why);
+  u64 n = debug::apply_breakpoints_everywhere();
+  print_slot(k);
+  if (debug::stopped())
+    lib::format(monitor::out(), "(every CPU loads it when the machine continues)\n");
+  else
+    lib::format(monitor::out(), "(set on %lu of %lu online CPUs)\n", n, smp::g_online_count);
+  return 0;
+}
+
+int cmd_break(const monitor::Args& a) {
+  if (a.argc != 2) return monitor::error("usage: break <addr|sym>");
+  u64 addr;
+  if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
+  return set_point(debug::BpKind::Exec, addr, 1);
+}
+
+int cmd_watch(const monitor::Args& a) {
+  // watch <addr|sym> [len 1|2|4|8] [w|rw]
+  if (a.argc < 2 || a.argc > 5) return monitor::error("usage: watch <addr|sym> [len 1|2|4|8] [w|rw]");
+  u64 addr, len = 8;
+  if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
+  debug::BpKind kind = debug::BpKind::Write;
+  for (usize i = 2; i < a.argc; ++i) {
+    if (lib::streq(a.argv[i], "len")) {
+      if (i + 1 >= a.argc || !lib::parse_u64(a.argv[i + 1], &len))
+        return monitor::error("len needs a number: 1, 2, 4 or 8");
+      ++i;
+    } else if (lib::streq(a.argv[i], "w")) {
+      kind = debug::BpKind::Write;
+    } else if (lib::streq(a.argv[i], "rw")) {
+      kind = debug::BpKind::ReadWrite;
+    } else {
+      return monitor::error("unknown watch option '%s' (len N, w, rw)", a.argv[i]);
+    }
+  }
+  if (len > 8) return monitor::error("length must be 1, 2, 4 or 8");
+  return set_point(kind, addr, static_cast<u8>(len));
+}
+
+int cmd_breaks(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: breaks");
+  bool any = false;
+  for (unsigned k = 0; k < debug::kDebugRegs; ++k) {
+    if (!debug::breakpoint(k).used) continue;
+    print_slot(k);
+    any = true;
+  }
+  if (!any) lib::format(monitor::out(), "no breakpoints or watchpoints\n");
+  return 0;
+}
+
+int cmd_delete(const monitor::Args& a) {
+  if (a.argc != 2) return monitor::error("usage: delete <k>|all");
+  if (lib::streq(a.argv[1], "all")) {
+    for (unsigned k = 0; k < debug::kDebugRegs; ++k) (void)debug::delete_breakpoint(k);
+  } else {
+    u64 k;
+    if (!lib::parse_u64(a.argv[1], &k) || k >= debug::kDebugRegs || !debug::delete_breakpoint(static_cast<unsigned>(k)))
+      return monitor::error("no breakpoint '%s' (see breaks)", a.argv[1]);
+  }
+  (void)debug::apply_breakpoints_everywhere();
+  return 0;
+}
+
+int cmd_continue(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: continue");
+  if (!monitor::in_stop_shell()) return monitor::error("the machine is not stopped at a breakpoint");
+  monitor::leave_stop_shell(debug::StopAction::Continue);
+  return 0;
+}
+
+int cmd_step(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: step");
+  if (!monitor::in_stop_shell()) return monitor::error("the machine is not stopped at a breakpoint");
+  monitor::leave_stop_shell(debug::StopAction::Step);
+  return 0;
+}
+
+}  // namespace
+
+MONITOR_COMMAND(bt, "[<n>|all]", "backtrace of CPU n (or every CPU), taken on that CPU", cmd_bt, kAllKeywords, true);
+MONITOR_COMMAND(break, "<addr|sym>", "execution breakpoint on every CPU (debug registers)", cmd_break, kNoKeywords,
+                true);
+MONITOR_COMMAND(watch, "<addr|sym> [len 1|2|4|8] [w|rw]", "data watchpoint on every CPU (default len 8, w)", cmd_watch,
+                kWatchKeywords, true);
+MONITOR_COMMAND(breaks, "", "list breakpoints and watchpoints with their hit counts", cmd_breaks, kNoKeywords, true);
+MONITOR_COMMAND(delete, "<k>|all", "remove breakpoint or watchpoint k", cmd_delete, kAllKeywords, true);
+MONITOR_COMMAND(continue, "", "at kstop>: resume every CPU", cmd_continue, kNoKeywords, true);
+MONITOR_COMMAND(step, "", "at kstop>: run one instruction on the stopped CPU, then stop again", cmd_step, kNoKeywords,
+                true);

@@ -1,0 +1,226 @@
+// The examine formats (monitor/examine): spec parsing, every value format and unit,
+// strings, the plain byte dump, disassembly lines with symbols, and refusals at the edge
+// of readable memory (one error line, never a read past it).
+#include "monitor/examine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace monitor;
+
+namespace {
+
+class StrSink final : public lib::Sink {
+ public:
+  void write(const char* s, usize n) override { data.append(s, n); }
+  std::string data;
+};
+
+// Readable bytes [base, base + bytes.size()); everything else is refused.
+class FakeMemory final : public ExMemory {
+ public:
+  FakeMemory(u64 base, std::vector<u8> bytes) : base_(base), bytes_(std::move(bytes)) { why = "is not mapped"; }
+  usize read(u64 addr, u8* buf, usize n) override {
+    usize got = 0;
+    while (got < n && addr + got >= base_ && addr + got < base_ + bytes_.size()) {
+      buf[got] = bytes_[addr + got - base_];
+      ++got;
+    }
+    if (got != 0) max_read_end = std::max<u64>(max_read_end, addr + got);
+    return got;
+  }
+  u64 max_read_end = 0;
+
+ private:
+  u64 base_;
+  std::vector<u8> bytes_;
+};
+
+const char* fake_containing(u64 addr, u64* off) {
+  if (addr >= 0x1000 && addr < 0x1010) {
+    *off = addr - 0x1000;
+    return "func";
+  }
+  if (addr >= 0x2000 && addr < 0x2100) {
+    *off = addr - 0x2000;
+    return "ns::g_data";
+  }
+  return nullptr;
+}
+const char* fake_nearest(u64 addr, u64* off) {
+  if (const char* n = fake_containing(addr, off)) return n;
+  if (addr >= 0x1000 && addr < 0x3000) {
+    *off = addr - 0x1000;
+    return "func";
+  }
+  return nullptr;
+}
+const ExSymbols kSyms{fake_containing, fake_nearest};
+
+ExSpec spec(const char* s) {
+  ExSpec sp;
+  EXPECT_TRUE(parse_ex_spec(s, &sp)) << s;
+  return sp;
+}
+
+TEST(ExSpec, UnitsFormatsAndDefaults) {
+  ExSpec s = spec("");
+  EXPECT_EQ(s.unit, 4);
+  EXPECT_EQ(s.format, ExFormat::Hex);
+  EXPECT_EQ(s.count, 0u);
+  EXPECT_EQ(spec("g").unit, 8);
+  EXPECT_EQ(spec("gx").unit, 8);
+  EXPECT_EQ(spec("xg").unit, 8);
+  EXPECT_EQ(spec("bd").format, ExFormat::Signed);
+  EXPECT_EQ(spec("hu").unit, 2);
+  EXPECT_EQ(spec("hu").format, ExFormat::Unsigned);
+  EXPECT_EQ(spec("c").unit, 1);
+  EXPECT_EQ(spec("bc").format, ExFormat::Char);
+  EXPECT_EQ(spec("s").format, ExFormat::String);
+  EXPECT_EQ(spec("a").unit, 8);
+  EXPECT_EQ(spec("ga").format, ExFormat::Address);
+  s = spec("8gx");
+  EXPECT_EQ(s.count, 8u);
+  EXPECT_EQ(s.unit, 8);
+  EXPECT_EQ(spec("i").format, ExFormat::Insn);
+  EXPECT_EQ(spec("i").mode, disasm::Mode::Long64);
+  EXPECT_EQ(spec("i16").mode, disasm::Mode::Real16);
+  EXPECT_EQ(spec("i32").mode, disasm::Mode::Prot32);
+  EXPECT_EQ(spec("i64").mode, disasm::Mode::Long64);
+  EXPECT_EQ(spec("4i16").count, 4u);
+}
+
+TEST(ExSpec, Refused) {
+  ExSpec s;
+  for (const char* bad : {"q", "gg", "xx", "gb", "xd", "gc", "wa", "gs", "gi", "i8", "i1", "0x", "0", "g4", "x ",
+                          "99999999999999999999999x", "ii", "i16i"}) {
+    EXPECT_FALSE(parse_ex_spec(bad, &s)) << bad;
+  }
+}
+
+std::string run(FakeMemory& mem, u64 addr, const char* sp, u64 count) {
+  StrSink out;
+  examine(out, mem, addr, spec(sp), count, kSyms);
+  return out.data;
+}
+
+std::vector<u8> iota(usize n) {
+  std::vector<u8> v(n);
+  for (usize i = 0; i < n; ++i) v[i] = static_cast<u8>(i);
+  return v;
+}
+
+TEST(Examine, HexEveryUnit) {
+  FakeMemory mem(0xffffffff80200000ULL, iota(64));
+  EXPECT_EQ(run(mem, 0xffffffff80200000ULL, "bx", 3), "0xffffffff80200000: 0x00 0x01 0x02\n");
+  EXPECT_EQ(run(mem, 0xffffffff80200000ULL, "hx", 2), "0xffffffff80200000: 0x0100 0x0302\n");
+  EXPECT_EQ(run(mem, 0xffffffff80200000ULL, "wx", 1), "0xffffffff80200000: 0x03020100\n");
+  EXPECT_EQ(run(mem, 0xffffffff80200000ULL, "gx", 3),
+            "0xffffffff80200000: 0x0706050403020100 0x0f0e0d0c0b0a0908\n"
+            "0xffffffff80200010: 0x1716151413121110\n");
+  // 16 bytes a line.
+  std::string b = run(mem, 0xffffffff80200000ULL, "bx", 17);
+  EXPECT_EQ(b.substr(0, b.find('\n')),
+            "0xffffffff80200000: 0x00 0x01 0x02 0x03 0x04 0x05 0x06 0x07 0x08 0x09 0x0a 0x0b 0x0c 0x0d 0x0e 0x0f");
+  EXPECT_EQ(b.substr(b.find('\n') + 1), "0xffffffff80200010: 0x10\n");
+}
+
+TEST(Examine, SignedUnsignedChar) {
+  FakeMemory mem(0x100, {0xff, 0xfe, 0x80, 0x7f, 'A', '\n', '\'', 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+  EXPECT_EQ(run(mem, 0x100, "bd", 4), "0x0000000000000100: -1 -2 -128 127\n");
+  EXPECT_EQ(run(mem, 0x100, "bu", 4), "0x0000000000000100: 255 254 128 127\n");
+  EXPECT_EQ(run(mem, 0x100, "hd", 2), "0x0000000000000100: -257 32640\n");
+  EXPECT_EQ(run(mem, 0x100, "wd", 1), "0x0000000000000100: 2139160319\n");
+  EXPECT_EQ(run(mem, 0x108, "gd", 1), "0x0000000000000108: -1\n");
+  EXPECT_EQ(run(mem, 0x108, "gu", 1), "0x0000000000000108: 18446744073709551615\n");
+  EXPECT_EQ(run(mem, 0x100, "c", 8), "0x0000000000000100: '\\xff' '\\xfe' '\\x80' '\\x7f' 'A' '\\n' '\\'' '\\x00'\n");
+}
+
+TEST(Examine, Address) {
+  std::vector<u8> v(16);
+  u64 a = 0x1004, b = 0x5000;
+  memcpy(v.data(), &a, 8);
+  memcpy(v.data() + 8, &b, 8);
+  FakeMemory mem(0x2000, v);
+  EXPECT_EQ(run(mem, 0x2000, "a", 2),
+            "0x0000000000002000: 0x0000000000001004 <func+0x4>\n0x0000000000002008: 0x0000000000005000\n");
+}
+
+TEST(Examine, Strings) {
+  std::vector<u8> v = {'h', 'i', 0, 'a', '"', '\\', '\t', 1, 0, 'x', 'y'};
+  FakeMemory mem(0x3000, v);
+  EXPECT_EQ(run(mem, 0x3000, "s", 2), "0x0000000000003000: \"hi\"\n0x0000000000003003: \"a\\\"\\\\\\t\\x01\"\n");
+  // Runs off the readable end: what it read, then one error line.
+  EXPECT_EQ(run(mem, 0x3009, "s", 1), "0x0000000000003009: \"xy\"\nerror: 0x000000000000300b is not mapped\n");
+  EXPECT_EQ(run(mem, 0x4000, "s", 1), "error: 0x0000000000004000 is not mapped\n");
+  EXPECT_EQ(mem.max_read_end, 0x300bu);
+  // A string without an end stops at the limit.
+  FakeMemory big(0x10000, std::vector<u8>(kMaxStringBytes + 10, 'z'));
+  std::string s = run(big, 0x10000, "s", 1);
+  EXPECT_EQ(s.size(), strlen("0x0000000000010000: \"") + kMaxStringBytes + strlen("\"...\n"));
+}
+
+TEST(Examine, RefusesPartlyUnreadableRangesWithOneLine) {
+  FakeMemory mem(0x1000, iota(20));
+  EXPECT_EQ(run(mem, 0x1000, "gx", 3), "error: 0x0000000000001014 is not mapped\n");
+  EXPECT_EQ(run(mem, 0xff8, "gx", 1), "error: 0x0000000000000ff8 is not mapped\n");
+  EXPECT_LE(mem.max_read_end, 0x1014u);
+  EXPECT_EQ(run(mem, 0x1010, "wx", 1), "0x0000000000001010: 0x13121110\n");
+}
+
+TEST(Examine, HexdumpMatchesX) {
+  std::vector<u8> v = iota(20);
+  v[0] = 'K';
+  FakeMemory mem(0xffff800000001000ULL, v);
+  StrSink out;
+  hexdump(out, mem, 0xffff800000001000ULL, 20);
+  EXPECT_EQ(out.data,
+            "0xffff800000001000: 4b 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  |K...............|\n"
+            "0xffff800000001010: 10 11 12 13                                      |....|\n");
+}
+
+TEST(Examine, InsnLines) {
+  // call rel32 to 0x1000 from 0x1005 (e8 f6 ff ff ff), mov 0xff5(%rip),%rax -> 0x2000+...
+  std::vector<u8> code = {0x55,                                       // 0x1000 pushq %rbp
+                          0xe8, 0xfa, 0xff, 0xff, 0xff,               // 0x1001 callq 0x1000
+                          0x48, 0x8b, 0x05, 0xf3, 0x0f, 0x00, 0x00,   // 0x1006 movq 0xff3(%rip) -> 0x2000
+                          0xe9, 0x00, 0x10, 0x00, 0x00,               // 0x100d jmp 0x2012
+                          0x0f, 0x0b,                                 // 0x1012 ud2
+                          0xff};                                      // 0x1014 truncated
+  FakeMemory mem(0x1000, code);
+  StrSink out;
+  EXPECT_EQ(examine_insns(out, mem, 0x1000, disasm::Mode::Long64, 5, 0, kSyms), 0);
+  EXPECT_EQ(out.data,
+            "0x0000000000001000 func+0x0: 55  pushq\t%rbp\n"
+            "0x0000000000001001 func+0x1: e8 fa ff ff ff  callq\t0x1000 <func>\n"
+            "0x0000000000001006 func+0x6: 48 8b 05 f3 0f 00 00  movq\t4083(%rip), %rax # 0x2000 <ns::g_data>\n"
+            "0x000000000000100d func+0xd: e9 00 10 00 00  jmp\t0x2012 <ns::g_data+0x12>\n"
+            "0x0000000000001012: 0f 0b  ud2\n");
+  // The last byte starts an instruction that runs off the readable end.
+  out.data.clear();
+  EXPECT_EQ(examine_insns(out, mem, 0x1012, disasm::Mode::Long64, 5, 0, kSyms), 1);
+  EXPECT_EQ(out.data,
+            "0x0000000000001012: 0f 0b  ud2\n"
+            "error: the instruction at 0x0000000000001014 runs into 0x0000000000001015, which is not mapped\n");
+  EXPECT_EQ(mem.max_read_end, 0x1015u);
+  // Unreadable start.
+  out.data.clear();
+  EXPECT_EQ(examine_insns(out, mem, 0x9000, disasm::Mode::Long64, 1, 0, kSyms), 1);
+  EXPECT_EQ(out.data, "error: 0x0000000000009000 is not mapped\n");
+  // An end address (dis): every instruction starting before it.
+  out.data.clear();
+  EXPECT_EQ(examine_insns(out, mem, 0x1000, disasm::Mode::Long64, 0, 0x1002, kSyms), 0);
+  EXPECT_EQ(std::count(out.data.begin(), out.data.end(), '\n'), 2);
+}
+
+TEST(Examine, Insn16) {
+  FakeMemory mem(0x7c00, {0xfa, 0xeb, 0xfe});
+  StrSink out;
+  EXPECT_EQ(examine_insns(out, mem, 0x7c00, disasm::Mode::Real16, 2, 0, ExSymbols{nullptr, nullptr}), 0);
+  EXPECT_EQ(out.data, "0x0000000000007c00: fa  cli\n0x0000000000007c01: eb fe  jmp\t0x7c01\n");
+}
+
+}  // namespace
