@@ -899,6 +899,54 @@ class CpuIndexFn(gdb.Function):
 
 
 # --------------------------------------------------------------------------------------
+# kdmesg: the kernel log (console::g_log, a lib::LogRing) read from guest memory
+
+
+def dmesg_lines(last=0):
+    """The lines the monitor's `dmesg [n]` prints, from the ring in guest memory: the
+    committed bytes still in the ring, without the oldest line once it has wrapped (its
+    start may be gone), split after each "\\n"."""
+    ring = sym_value("console::g_log", "'console::g_log'")
+    cap = u64(ring["mask_"]) + 1
+    buf = u64(ring["buf_"])
+    head = u64(ring["head_"]["v"])
+    end = u64(ring["committed_"]["v"])
+    start = head - cap if head > cap else 0
+    if start >= end:
+        return []
+    data = read(buf, cap)
+    text = bytes(data[p % cap] for p in range(start, end))
+    if start > 0:
+        nl = text.find(b"\n")
+        text = text[nl + 1:] if nl >= 0 else b""
+    lines = text.decode("utf-8", "replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the log ends with a whole line
+    return lines[-last:] if last else lines
+
+
+class KDmesg(KCommand):
+    """kdmesg [n]: the kernel log (or its last n lines), as the monitor's `dmesg`."""
+
+    def __init__(self):
+        super().__init__("kdmesg")
+
+    def lines(self, arg):
+        a = arg.split()
+        if len(a) > 1:
+            raise KError("usage: kdmesg [n]")
+        n = 0
+        if a:
+            try:
+                n = int(a[0], 0)
+            except ValueError:
+                n = 0
+            if n <= 0:
+                raise KError("invalid line count '%s' (a positive number)" % a[0])
+        return dmesg_lines(n)
+
+
+# --------------------------------------------------------------------------------------
 # Setup: load the ELF, connect (used by gdb/kernel.gdb)
 
 HERE = os.path.dirname(os.path.abspath(globals().get("__file__", "gdb/kernel.py")))
@@ -942,3 +990,4 @@ KDis(16)
 KDis(32)
 PercpuFn()
 CpuIndexFn()
+KDmesg()

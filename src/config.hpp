@@ -15,7 +15,7 @@
 // Firmware memory-map entries kept (real UEFI machines pass 100-300). A longer map stops
 // the boot with a message naming this setting: nothing is dropped silently.
 #ifndef KCONFIG_MAX_MEMMAP_RANGES
-#define KCONFIG_MAX_MEMMAP_RANGES 512
+#define KCONFIG_MAX_MEMMAP_RANGES 320
 #endif
 // Ranges of the direct map after merging (RAM and firmware tables, rounded to 2 MiB);
 // a machine needing more stops the boot naming this setting.

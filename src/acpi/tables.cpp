@@ -1,37 +1,18 @@
 // ACPI table walk and MADT parser; see tables.hpp. Section numbers are ACPI 6.5.
 #include "acpi/tables.hpp"
 
+#include "acpi/structs.hpp"
+#include "lib/bytes.hpp"
 #include "lib/string.hpp"
 
 namespace acpi {
 namespace {
 
-// Every System Description Table starts with this 36-byte header (5.2.6):
-// Signature[4] Length u32 @4, Revision u8 @8, Checksum u8 @9, OEMID[6] @10,
-// OEM Table ID[8] @16, OEM Revision u32 @24, Creator ID u32 @28, Creator Revision @32.
-constexpr usize kSdtHeader = 36;
-// The MADT adds Local Interrupt Controller Address u32 @36 and Flags u32 @40 (5.2.12).
-constexpr usize kMadtHeader = 44;
-// RSDP (5.2.5.3): the ACPI 1.0 part is 20 bytes, the revision-2 structure 36.
-constexpr usize kRsdpV1 = 20;
-constexpr usize kRsdpV2 = 36;
-
-// Unaligned little-endian reads; callers have already checked off + size <= length.
-u16 rd16(const u8* p, usize off) {
-  u16 v;
-  memcpy(&v, p + off, sizeof v);
-  return v;
-}
-u32 rd32(const u8* p, usize off) {
-  u32 v;
-  memcpy(&v, p + off, sizeof v);
-  return v;
-}
-u64 rd64(const u8* p, usize off) {
-  u64 v;
-  memcpy(&v, p + off, sizeof v);
-  return v;
-}
+// Sizes from the structures (acpi/structs.hpp).
+constexpr usize kSdtHeader = sizeof(SdtHeader);
+constexpr usize kMadtHeader = sizeof(MadtHeader);
+constexpr usize kRsdpV1 = kRsdpV1Size;
+constexpr usize kRsdpV2 = sizeof(Rsdp);
 
 // ACPI checksums: all bytes of the structure sum to 0 modulo 256 (5.2.5.3, 5.2.6).
 bool sum_ok(const u8* p, usize n) {
@@ -82,8 +63,8 @@ bool add_cpu(Madt* m, u32 apic_id, u32 uid, u32 flags, bool x2apic) {
   Cpu& c = m->cpus[m->cpu_count++];
   c.apic_id = apic_id;
   c.uid = uid;
-  c.enabled = (flags & 1u) != 0;         // Table 5.23 bit 0: Enabled
-  c.online_capable = (flags & 2u) != 0;  // Table 5.23 bit 1: Online Capable (ACPI 6.3+)
+  c.enabled = (flags & kLapicEnabled) != 0;
+  c.online_capable = (flags & kLapicOnlineCapable) != 0;  // ACPI 6.3+
   c.x2apic = x2apic;
   return true;
 }
@@ -128,80 +109,81 @@ const char* error_text(Error e) {
 
 Error parse_madt(const u8* table, usize len, Madt* out) {
   memset(out, 0, sizeof *out);
-  if (table == nullptr || len < kSdtHeader) return Error::MadtTruncated;
-  if (!sig_is(table, "APIC")) return Error::MadtSignature;
-  const u32 tlen = rd32(table, 4);
+  const lib::ByteReader bytes(table, len);
+  MadtHeader h;
+  if (!bytes.read(0, &h.sdt)) return Error::MadtTruncated;
+  if (memcmp(h.sdt.signature, "APIC", 4) != 0) return Error::MadtSignature;
   // The header's length must cover the MADT's own fixed fields and lie inside what the
-  // caller could read; everything below stays inside [0, tlen).
-  if (tlen < kMadtHeader || tlen > len) return Error::MadtTruncated;
-  if (!sum_ok(table, tlen)) return Error::MadtChecksum;
-
-  out->lapic_address = rd32(table, 36);
-  out->flags = rd32(table, 40);
+  // caller could read; everything below reads inside [0, length).
+  const lib::ByteReader madt = bytes.sub(0, h.sdt.length);
+  if (h.sdt.length < kMadtHeader || madt.size() == 0) return Error::MadtTruncated;
+  if (!sum_ok(table, h.sdt.length)) return Error::MadtChecksum;
+  if (!madt.read(0, &h)) return Error::MadtTruncated;
+  out->lapic_address = h.local_apic_address;
+  out->flags = h.flags;
 
   // Interrupt Controller Structures (5.2.12, Table 5.21): Type u8, Length u8, then the
   // type's fields. The length is what lets an OS skip types it does not know, so a
   // length that cannot be right means nothing after it can be trusted.
   usize off = kMadtHeader;
-  while (off < tlen) {
-    if (tlen - off < 2) return Error::MadtBadEntry;
-    const u8 type = table[off];
-    const u8 elen = table[off + 1];
-    if (elen < 2 || elen > tlen - off) return Error::MadtBadEntry;
-    const u8* e = table + off;
-    usize need = 2;
-    switch (type) {
-      case 0: need = 8; break;     // 5.2.12.2 Processor Local APIC
-      case 1: need = 12; break;    // 5.2.12.3 I/O APIC
-      case 2: need = 10; break;    // 5.2.12.5 Interrupt Source Override
-      case 4: need = 6; break;     // 5.2.12.7 Local APIC NMI
-      case 5: need = 12; break;    // 5.2.12.8 Local APIC Address Override
-      case 9: need = 16; break;    // 5.2.12.12 Processor Local x2APIC
-      case 0xA: need = 12; break;  // 5.2.12.13 Local x2APIC NMI
-      default: break;
-    }
-    // Longer entries are accepted: later revisions may append fields.
-    if (elen < need) return Error::MadtBadEntry;
-    switch (type) {
-      case 0:  // UID u8 @2, APIC ID u8 @3, Flags u32 @4
-        add_cpu(out, e[3], e[2], rd32(e, 4), false);
+  while (off < madt.size()) {
+    MadtEntryHeader eh;
+    if (!madt.read(off, &eh)) return Error::MadtBadEntry;
+    if (eh.length < sizeof eh || !madt.has(off, eh.length)) return Error::MadtBadEntry;
+    // The entry alone: a structure longer than its length field says is refused below
+    // (read fails), a longer entry is accepted (later revisions may append fields).
+    const lib::ByteReader e = madt.sub(off, eh.length);
+    bool ok = true;
+    switch (static_cast<MadtType>(eh.type)) {
+      case MadtType::LocalApic: {
+        MadtLocalApic x;
+        if ((ok = e.read(0, &x))) add_cpu(out, x.apic_id, x.uid, x.flags, false);
         break;
-      case 1:  // I/O APIC ID u8 @2, reserved @3, Address u32 @4, GSI Base u32 @8
+      }
+      case MadtType::IoApic: {
+        MadtIoApic x;
+        if (!(ok = e.read(0, &x))) break;
         if (out->ioapic_count < kMaxIoApics) {
-          IoApic& io = out->ioapics[out->ioapic_count++];
-          io.id = e[2];
-          io.address = rd32(e, 4);
-          io.gsi_base = rd32(e, 8);
+          out->ioapics[out->ioapic_count++] = IoApic{x.id, x.address, x.gsi_base};
         } else {
           ++out->entries_dropped;
         }
         break;
-      case 2:  // Bus u8 @2, Source u8 @3, GSI u32 @4, Flags u16 @8
+      }
+      case MadtType::SourceOverride: {
+        MadtSourceOverride x;
+        if (!(ok = e.read(0, &x))) break;
         if (out->override_count < kMaxOverrides) {
-          Override& o = out->overrides[out->override_count++];
-          o.bus = e[2];
-          o.source = e[3];
-          o.gsi = rd32(e, 4);
-          o.flags = rd16(e, 8);
+          out->overrides[out->override_count++] = Override{x.bus, x.source, x.gsi, x.flags};
         } else {
           ++out->entries_dropped;
         }
         break;
-      case 4:  // UID u8 @2, Flags u16 @3, LINT# u8 @5
-        add_nmi(out, e[2], rd16(e, 3), e[5], false);
+      }
+      case MadtType::LocalApicNmi: {
+        MadtLocalApicNmi x;
+        if ((ok = e.read(0, &x))) add_nmi(out, x.uid, x.flags, x.lint, false);
         break;
-      case 5:  // reserved u16 @2, Local APIC Address u64 @4: replaces the 32-bit field
-        out->lapic_address = rd64(e, 4);
+      }
+      case MadtType::LocalApicAddress: {  // replaces the 32-bit header field
+        MadtLocalApicAddress x;
+        if ((ok = e.read(0, &x))) out->lapic_address = x.address;
         break;
-      case 9:  // reserved u16 @2, x2APIC ID u32 @4, Flags u32 @8, UID u32 @12
-        add_cpu(out, rd32(e, 4), rd32(e, 12), rd32(e, 8), true);
+      }
+      case MadtType::LocalX2apic: {
+        MadtLocalX2apic x;
+        if ((ok = e.read(0, &x))) add_cpu(out, x.x2apic_id, x.uid, x.flags, true);
         break;
-      case 0xA:  // Flags u16 @2, UID u32 @4, LINT# u8 @8, reserved[3] @9
-        add_nmi(out, rd32(e, 4), rd16(e, 2), e[8], true);
+      }
+      case MadtType::LocalX2apicNmi: {
+        MadtLocalX2apicNmi x;
+        if ((ok = e.read(0, &x))) add_nmi(out, x.uid, x.flags, x.lint, true);
         break;
+      }
       default: ++out->entries_unknown; break;
     }
-    off += elen;
+    if (!ok) return Error::MadtBadEntry;  // shorter than its type needs
+    off += eh.length;
   }
   return Error::None;
 }
@@ -211,31 +193,29 @@ Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* rev
   *use_xsdt = false;
   *revision = 0;
   oem_id[0] = '\0';
-  // 5.2.5.3: Signature[8] @0, Checksum u8 @8 (over the first 20 bytes), OEMID[6] @9,
-  // Revision u8 @15, RsdtAddress u32 @16; revision >= 2 adds Length u32 @20,
-  // XsdtAddress u64 @24, Extended Checksum u8 @32 (over Length bytes), reserved[3].
-  if (p == nullptr || len < 8) return Error::RsdpTruncated;
+  const lib::ByteReader bytes(p, len);
+  Rsdp r{};
+  if (!bytes.has(0, sizeof r.signature)) return Error::RsdpTruncated;
   if (memcmp(p, "RSD PTR ", 8) != 0) return Error::NoRsdp;
-  if (len < kRsdpV1) return Error::RsdpTruncated;
+  if (!bytes.has(0, kRsdpV1)) return Error::RsdpTruncated;
   if (!sum_ok(p, kRsdpV1)) return Error::RsdpChecksum;
-  copy_printable(oem_id, p + 9, 6);
-  *revision = p[15];
-  const u32 rsdt = rd32(p, 16);
+  memcpy(&r, p, kRsdpV1);  // the ACPI 1.0 part
+  copy_printable(oem_id, reinterpret_cast<const u8*>(r.oem_id), sizeof r.oem_id);
+  *revision = r.revision;
   u64 xsdt = 0;
   // Revision 0 is ACPI 1.0; 1 was never used; 2 and later carry the extended fields.
-  if (p[15] >= 2) {
-    if (len < kRsdpV2) return Error::RsdpTruncated;
-    const u32 rlen = rd32(p, 20);
-    if (rlen < kRsdpV2 || rlen > len) return Error::RsdpTruncated;
-    if (!sum_ok(p, rlen)) return Error::RsdpChecksum;
-    xsdt = rd64(p, 24);
+  if (r.revision >= 2) {
+    if (!bytes.read(0, &r)) return Error::RsdpTruncated;
+    if (r.length < kRsdpV2 || r.length > len) return Error::RsdpTruncated;
+    if (!sum_ok(p, r.length)) return Error::RsdpChecksum;
+    xsdt = r.xsdt_address;
   }
   // 5.2.5.3: on ACPI 2.0+ systems the OS uses the XSDT when it is present.
   if (xsdt != 0) {
     *root_phys = xsdt;
     *use_xsdt = true;
-  } else if (rsdt != 0) {
-    *root_phys = rsdt;
+  } else if (r.rsdt_address != 0) {
+    *root_phys = r.rsdt_address;
   } else {
     return Error::RsdpNoRoot;
   }
@@ -253,10 +233,12 @@ const u8* inspect_table(lib::PhysMem& mem, u64 phys, TableInfo* ti) {
   memcpy(ti->signature, "????", 5);
   const u8* h = phys == 0 ? nullptr : map_range(mem, phys, kSdtHeader);
   if (h == nullptr) return nullptr;  // recorded with length 0, checksum_ok=false
-  copy_printable(ti->signature, h, 4);
-  ti->length = rd32(h, 4);
-  ti->revision = h[8];
-  copy_printable(ti->oem_id, h + 10, 6);
+  SdtHeader hdr;
+  if (!lib::ByteReader(h, kSdtHeader).read(0, &hdr)) return nullptr;
+  copy_printable(ti->signature, h, sizeof hdr.signature);
+  ti->length = hdr.length;
+  ti->revision = hdr.revision;
+  copy_printable(ti->oem_id, reinterpret_cast<const u8*>(hdr.oem_id), sizeof hdr.oem_id);
   if (ti->length < kSdtHeader) return nullptr;  // cannot even hold its own header
   const u8* t = map_range(mem, phys, ti->length);
   if (t == nullptr) return nullptr;
@@ -264,8 +246,7 @@ const u8* inspect_table(lib::PhysMem& mem, u64 phys, TableInfo* ti) {
   return t;
 }
 
-// The FACS (5.2.10) has no checksum and a different header: Signature[4] @0,
-// Length u32 @4, ..., Version u8 @32.
+// The FACS (5.2.10) has no checksum and a different header (FacsHead).
 void inspect_facs(lib::PhysMem& mem, u64 phys, TableInfo* ti) {
   memset(ti, 0, sizeof *ti);
   ti->phys = phys;
@@ -273,11 +254,12 @@ void inspect_facs(lib::PhysMem& mem, u64 phys, TableInfo* ti) {
   const u8* h = map_range(mem, phys, 8);
   if (h == nullptr) return;
   copy_printable(ti->signature, h, 4);
-  ti->length = rd32(h, 4);
+  ti->length = lib::ByteReader(h, 8).get<u32>(4);
   ti->checksum_ok = sig_is(h, "FACS");
-  if (ti->length >= 33) {
-    const u8* t = map_range(mem, phys, 33);
-    if (t != nullptr) ti->revision = t[32];
+  if (ti->length >= sizeof(FacsHead)) {
+    FacsHead f;
+    const u8* t = map_range(mem, phys, sizeof f);
+    if (t != nullptr && lib::ByteReader(t, sizeof f).read(0, &f)) ti->revision = f.version;
   }
 }
 
@@ -327,7 +309,8 @@ Error parse_acpi(lib::PhysMem& mem, const u8* rsdp, usize rsdp_len, u64 rsdp_phy
   u64 dsdt_phys = 0;
   for (usize i = 0; i < count; ++i) {
     const usize off = kSdtHeader + i * entry_size;
-    const u64 phys = out->use_xsdt ? rd64(rt, off) : rd32(rt, off);
+    const lib::ByteReader entries(rt, root.length);
+    const u64 phys = out->use_xsdt ? entries.get<u64>(off) : entries.get<u32>(off);
     TableInfo ti;
     const u8* t = inspect_table(mem, phys, &ti);
     record(out, ti);  // an unreadable one is listed too (length 0), then matches nothing
@@ -348,21 +331,18 @@ Error parse_acpi(lib::PhysMem& mem, const u8* rsdp, usize rsdp_len, u64 rsdp_phy
 
     if (memcmp(ti.signature, "FACP", 4) == 0 && !fadt_seen && t != nullptr && ti.checksum_ok) {
       fadt_seen = true;
-      // FADT (5.2.9, Table 5.9): FIRMWARE_CTRL u32 @36, DSDT u32 @40, X_FIRMWARE_CTRL
-      // u64 @132, X_DSDT u64 @140. A non-zero X_ field supersedes the 32-bit one.
-      // ACPI 1.0 FADTs (116 bytes on QEMU "pc") end before the X_ fields.
-      if (ti.length >= 44) {
-        facs_phys = rd32(t, 36);
-        dsdt_phys = rd32(t, 40);
+      // FADT (5.2.9, Table 5.9): a non-zero X_ field supersedes the 32-bit one. ACPI 1.0
+      // FADTs (116 bytes on QEMU "pc") end before the X_ fields: a read that does not fit
+      // leaves the value as it was.
+      const lib::ByteReader fadt(t, ti.length);
+      u32 facs32 = 0, dsdt32 = 0;
+      if (fadt.read(kFadtFirmwareCtrl, &facs32) && fadt.read(kFadtDsdt, &dsdt32)) {
+        facs_phys = facs32;
+        dsdt_phys = dsdt32;
       }
-      if (ti.length >= 140) {
-        const u64 x = rd64(t, 132);
-        if (x != 0) facs_phys = x;
-      }
-      if (ti.length >= 148) {
-        const u64 x = rd64(t, 140);
-        if (x != 0) dsdt_phys = x;
-      }
+      u64 x = 0;
+      if (fadt.read(kFadtXFirmwareCtrl, &x) && x != 0) facs_phys = x;
+      if (fadt.read(kFadtXDsdt, &x) && x != 0) dsdt_phys = x;
     }
   }
 
@@ -387,13 +367,13 @@ Error parse_acpi_at(lib::PhysMem& mem, u64 rsdp_phys, Info* out) {
     return out->error = Error::NoRsdp;
   }
   usize len = kRsdpV1;
-  if (p[15] >= 2) {
+  if (lib::ByteReader(p, kRsdpV1).get<u8>(__builtin_offsetof(Rsdp, revision)) >= 2) {
     const u8* p2 = map_range(mem, rsdp_phys, kRsdpV2);
     if (p2 != nullptr) {
       p = p2;
       len = kRsdpV2;
       // Map the Length the RSDP claims, if sane; otherwise parse_rsdp reports it.
-      const u32 rlen = rd32(p2, 20);
+      const u32 rlen = lib::ByteReader(p2, kRsdpV2).get<u32>(__builtin_offsetof(Rsdp, length));
       if (rlen > kRsdpV2 && rlen <= 4096) {
         const u8* p3 = map_range(mem, rsdp_phys, rlen);
         if (p3 != nullptr) {
@@ -416,7 +396,7 @@ u64 find_rsdp_bios(lib::PhysMem& mem) {
   } ranges[2] = {{0, 0}, {0xE0000, 0x100000}};
   const u8* bda = map_range(mem, 0x40E, 2);
   if (bda != nullptr) {
-    const u64 ebda = u64{rd16(bda, 0)} << 4;
+    const u64 ebda = u64{lib::ByteReader(bda, 2).get<u16>(0)} << 4;
     if (ebda >= 0x80000 && ebda < 0xA0000) {
       u64 end = ebda + 1024;
       if (end > 0xA0000) end = 0xA0000;

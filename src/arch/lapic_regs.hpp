@@ -14,8 +14,17 @@ enum class Reg : u32 {
   Id = 0x020,
   Version = 0x030,
   Tpr = 0x080,
+  Apr = 0x090,  // arbitration priority: xAPIC only, there is no x2APIC MSR for it (Table 11-6)
+  Ppr = 0x0a0,  // processor priority (SDM Vol. 3A 11.8.3.1)
   Eoi = 0x0b0,
+  Ldr = 0x0d0,  // logical destination (11.6.2.2); read-only in x2APIC mode (11.12.10.2)
+  Dfr = 0x0e0,  // destination format: xAPIC only, its MSR 0x80e raises #GP (11.12.1.2)
   Svr = 0x0f0,
+  // ISR, TMR and IRR: 256 bits each, as eight 32-bit registers 0x10 apart, bits 0-31
+  // first (11.8.4, Figure 11-20); the n-th at bank_reg(base, n).
+  Isr0 = 0x100,
+  Tmr0 = 0x180,
+  Irr0 = 0x200,
   Esr = 0x280,
   IcrLow = 0x300,
   IcrHigh = 0x310,
@@ -30,10 +39,17 @@ enum class Reg : u32 {
   TimerDivide = 0x3e0,
 };
 
-// x2APIC: the same registers as MSRs 0x800 + offset / 16; the ICR is one 64-bit MSR.
+// x2APIC: the same registers as MSRs 0x800 + offset / 16; the ICR is one 64-bit MSR
+// (0x830; ICR high has no MSR of its own: reading 0x831 or DFR's 0x80e raises #GP).
 constexpr u32 x2apic_msr(Reg r) { return 0x800 + (static_cast<u32>(r) >> 4); }
 static_assert(x2apic_msr(Reg::IcrLow) == 0x830);
 static_assert(x2apic_msr(Reg::Eoi) == 0x80b);
+static_assert(x2apic_msr(Reg::Ppr) == 0x80a && x2apic_msr(Reg::Ldr) == 0x80d);
+static_assert(x2apic_msr(Reg::Isr0) == 0x810 && x2apic_msr(Reg::Tmr0) == 0x818 && x2apic_msr(Reg::Irr0) == 0x820);
+
+// The n-th 32-bit register (n < 8) of the ISR, TMR or IRR bank starting at `base`.
+constexpr Reg bank_reg(Reg base, unsigned n) { return static_cast<Reg>(static_cast<u32>(base) + 0x10 * n); }
+static_assert(bank_reg(Reg::Irr0, 7) == static_cast<Reg>(0x270));
 
 // Spurious-interrupt vector register (SDM Vol. 3A 11.9, Figure 11-23).
 using SvrVector = Field<u32, 0, 8>;

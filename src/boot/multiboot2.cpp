@@ -1,5 +1,6 @@
 #include "boot/multiboot2.hpp"
 
+#include "lib/bytes.hpp"
 #include "lib/string.hpp"
 
 namespace boot {
@@ -8,16 +9,18 @@ namespace {
 constexpr u32 kTagEnd = 0, kTagCmdline = 1, kTagLoader = 2, kTagMmap = 6;
 constexpr u32 kTagEfi32 = 11, kTagEfi64 = 12, kTagAcpiOld = 14, kTagAcpiNew = 15;
 
-u32 rd32(const u8* p) {
-  u32 v;
-  memcpy(&v, p, 4);
-  return v;
-}
-u64 rd64(const u8* p) {
-  u64 v;
-  memcpy(&v, p, 8);
-  return v;
-}
+// A memory-map entry (3.6.8): base, length, type, reserved; entry_size may be larger.
+struct __attribute__((packed)) MmapEntry {
+  u64 base;
+  u64 length;
+  u32 type;
+  u32 reserved;
+};
+static_assert(sizeof(MmapEntry) == 24);
+struct __attribute__((packed)) TagHeader {
+  u32 type;
+  u32 size;
+};
 
 void copy_string(char* dst, usize cap, const u8* src, usize n) {
   usize i = 0;
@@ -33,37 +36,41 @@ bool parse_multiboot2(const u8* info, usize size, BootInfo* out, mm::MemoryMap* 
     *error = "boot information shorter than its header";
     return false;
   }
-  u32 total = rd32(info);
+  const lib::ByteReader whole(info, size);
+  u32 total = whole.get<u32>(0);
   if (total < 8 || total > size) {
     *error = "boot information size out of range";
     return false;
   }
   out->info_size = total;
+  const lib::ByteReader bytes = whole.sub(0, total);
   usize off = 8;
-  while (off + 8 <= total) {
-    u32 type = rd32(info + off);
-    u32 tag_size = rd32(info + off + 4);
-    if (tag_size < 8 || tag_size > total - off) {
+  TagHeader tag;
+  while (bytes.read(off, &tag)) {
+    u32 type = tag.type;
+    u32 tag_size = tag.size;
+    if (tag_size < sizeof tag || !bytes.has(off, tag_size)) {
       *error = "boot information tag runs past the end";
       return false;
     }
-    const u8* body = info + off + 8;
-    usize body_len = tag_size - 8;
+    const lib::ByteReader tag_body = bytes.sub(off + sizeof tag, tag_size - sizeof tag);
+    const u8* body = tag_body.data();
+    usize body_len = tag_body.size();
     switch (type) {
       case kTagEnd: return true;
       case kTagCmdline: copy_string(out->cmdline, sizeof out->cmdline, body, body_len); break;
       case kTagLoader: copy_string(out->loader, sizeof out->loader, body, body_len); break;
       case kTagMmap: {
         if (body_len < 8) break;
-        u32 entry_size = rd32(body);
-        if (entry_size < 24) {
+        u32 entry_size = tag_body.get<u32>(0);
+        if (entry_size < sizeof(MmapEntry)) {
           *error = "memory map entry size below 24";
           return false;
         }
         out->has_mmap = true;
-        for (usize e = 8; e + entry_size <= body_len; e += entry_size) {
-          const u8* ent = body + e;
-          if (!map->add(rd64(ent), rd64(ent + 8), mm::mem_type_from_multiboot(rd32(ent + 16)))) {
+        MmapEntry ent;
+        for (usize e = 8; tag_body.has(e, entry_size) && tag_body.read(e, &ent); e += entry_size) {
+          if (!map->add(ent.base, ent.length, mm::mem_type_from_multiboot(ent.type))) {
             // Never keep part of a map: the rest could hold the RAM or tables needed.
             *error = "the memory map has more entries than KCONFIG_MAX_MEMMAP_RANGES; rebuild with a larger value";
             return false;

@@ -42,9 +42,11 @@ bool in_stack_guard(u64 addr, u64* cpu_index) {
   return off >= layout::kStackBottomOff - layout::kGuardSize && off < layout::kStackBottomOff;
 }
 
-// A dedicated stack for the panic shell: the faulting CPU may be on a 4 KiB IST stack
-// or on an overflowed kernel stack. Only the one CPU that wins the panic uses it.
-alignas(16) u8 g_panic_stack[32 * KiB];
+// The shells' own stack (panic and kstop>): the faulting CPU may be on a 4 KiB IST stack
+// or on an overflowed kernel stack, a stopped one deep in a monitor command. One CPU at a
+// time runs a shell; a panic inside the stop shell abandons the stop for good, so the
+// two can share it.
+alignas(16) u8 g_panic_stack[24 * KiB];
 
 [[noreturn]] void run_on_panic_stack() {
   u64 top = reinterpret_cast<u64>(g_panic_stack) + sizeof(g_panic_stack);
@@ -219,5 +221,6 @@ void init() {
 }
 
 void set_panic_shell(void (*shell)()) { g_panic_shell = shell; }
+u64 shell_stack_top() { return reinterpret_cast<u64>(g_panic_stack) + sizeof(g_panic_stack); }
 
 }  // namespace debug

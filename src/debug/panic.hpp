@@ -12,6 +12,8 @@ namespace debug {
 void init();
 // The panic shell (monitor::panic_shell), entered on the panic stack; without one, a halt.
 void set_panic_shell(void (*shell)());
+// Top of the stack the panic and stop shells run on (16-byte aligned).
+u64 shell_stack_top();
 
 // Prints the full report for an exception: CPU, vector and name, error code, CR2,
 // every general register, and a frame-pointer backtrace with symbol names.

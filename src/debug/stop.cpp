@@ -3,6 +3,7 @@
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
 #include "arch/tsc.hpp"
+#include "debug/insn.hpp"
 #include "debug/panic.hpp"
 #include "kernel/console.hpp"
 #include "kernel/ksyms.hpp"
@@ -26,10 +27,6 @@ bool g_stop_request;    // an NMI now means "stop": set by the owner before it s
 u64 g_stop_start_tsc;
 arch::TrapFrame* g_frame;
 StopAction (*g_shell)();
-
-// The stop shell runs on its own stack: the CPU may have stopped deep in a monitor
-// command on its 16 KiB kernel stack, and the shell runs monitor commands again.
-alignas(16) u8 g_stop_stack[16 * KiB];
 
 u64 read_dr6() {
   u64 v;
@@ -67,7 +64,9 @@ void save_state(smp::PerCpu* c, const arch::TrapFrame* f) {
 
 StopAction run_shell_on_stop_stack() {
   if (g_shell == nullptr) return StopAction::Continue;
-  u64 top = reinterpret_cast<u64>(g_stop_stack) + sizeof(g_stop_stack);
+  // The shells' stack (debug/panic.cpp): the CPU may have stopped deep in a monitor
+  // command on its 16 KiB kernel stack, and the shell runs monitor commands again.
+  u64 top = shell_stack_top();
   u64 action;
   // rbx (callee-saved) keeps the old stack pointer across the call.
   asm volatile(
@@ -194,6 +193,7 @@ void describe_debug(lib::Sink& out, const arch::TrapFrame& f, u64 cpu, const voi
   }
   print_where(out, f.rip);
   lib::format(out, "\n");
+  print_insn(out, f.rip);  // the next instruction to run
 }
 
 void describe_here(lib::Sink& out, const arch::TrapFrame& f, u64 cpu, const void* ctx) {

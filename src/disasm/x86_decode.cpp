@@ -488,6 +488,8 @@ bool streq(const char* a, const char* b) {
 bool vex_ignores_l(const char* n) {
   usize len = 0;
   while (n[len] != '\0') ++len;
+  // The broadcasts end in ss/sd too but do use L: their destination is ymm with L=1.
+  if (starts(n, "vbroadcast")) return false;
   if (len >= 2 && n[len - 2] == 's' && (n[len - 1] == 's' || n[len - 1] == 'd')) return true;
   for (usize i = 0; i + 2 < len; ++i)
     if (n[i] == '2' && n[i + 1] == 's' && n[i + 2] == 'i') return true;  // cvtsi2sd, cvtss2si

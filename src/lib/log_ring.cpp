@@ -19,27 +19,26 @@ inline void cpu_relax() {
 // with a writer overwriting the oldest bytes, and finds out by re-reading the head.
 void LogRing::append(const char* s, usize n) {
   if (n == 0) return;
-  u64 pos = __atomic_fetch_add(&head_, n, __ATOMIC_SEQ_CST);
+  u64 pos = head_.fetch_add(n, __ATOMIC_SEQ_CST);
   // Pairs with the reader's acquire fence: a reader that sees one of these bytes sees
   // the head that reserved them, so it knows what they overwrote.
   __atomic_thread_fence(__ATOMIC_RELEASE);
   usize skip = n > capacity() ? n - capacity() : 0;  // only the last capacity bytes survive
   for (usize i = skip; i < n; ++i) __atomic_store_n(&buf_[(pos + i) & mask_], s[i], __ATOMIC_RELAXED);
   // Publish in order, so that `committed` never covers a reservation still being copied.
-  for (u64 spin = 0; spin < kCommitSpins && __atomic_load_n(&committed_, __ATOMIC_ACQUIRE) < pos; ++spin) {
+  for (u64 spin = 0; spin < kCommitSpins && committed_.load() < pos; ++spin) {
     if (relax_ != nullptr)
       relax_();
     else
       cpu_relax();
   }
-  u64 c = __atomic_load_n(&committed_, __ATOMIC_RELAXED);
-  while (c < pos + n &&
-         !__atomic_compare_exchange_n(&committed_, &c, pos + n, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+  u64 c = committed_.load(__ATOMIC_RELAXED);
+  while (c < pos + n && !committed_.compare_exchange(c, pos + n)) {
   }
 }
 
-u64 LogRing::head() const { return __atomic_load_n(&head_, __ATOMIC_ACQUIRE); }
-u64 LogRing::committed() const { return __atomic_load_n(&committed_, __ATOMIC_ACQUIRE); }
+u64 LogRing::head() const { return head_.load(); }
+u64 LogRing::committed() const { return committed_.load(); }
 
 char LogRing::byte_at(u64 pos) const { return __atomic_load_n(&buf_[pos & mask_], __ATOMIC_RELAXED); }
 

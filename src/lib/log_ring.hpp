@@ -18,6 +18,7 @@
 // overwritten before it is read, the cursor's `resyncs` goes up and the next piece starts
 // a line (the caller drops the part it holds).
 #pragma once
+#include "lib/atomic.hpp"
 #include "lib/types.hpp"
 
 namespace lib {
@@ -59,8 +60,8 @@ class LogRing {
   char* buf_;
   u64 mask_;
   void (*relax_)();
-  u64 head_ = 0;
-  u64 committed_ = 0;
+  Atomic<u64> head_;       // bytes ever reserved
+  Atomic<u64> committed_;  // every byte before it is written
 };
 
 }  // namespace lib

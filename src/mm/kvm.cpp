@@ -3,11 +3,11 @@
 #include "kernel/panic.hpp"
 
 #include "arch/cpu.hpp"
+#include "arch/pte.hpp"
 #include "kernel/console.hpp"
 #include "lib/boot_code.hpp"
 #include "lib/spinlock.hpp"
 #include "lib/string.hpp"
-#include "arch/pte.hpp"
 #include "mm/layout.hpp"
 #include "mm/pt_build.hpp"
 #include "mm/pt_walk.hpp"

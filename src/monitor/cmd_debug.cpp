@@ -187,15 +187,39 @@ int cmd_step(const monitor::Args& a) {
   return 0;
 }
 
+constexpr const char* kBtHelp =
+    "Frames by frame pointer, #0 being where the CPU was. Taken on that CPU by a\n"
+    "cross-CPU call (NMI if it has interrupts off), walked only inside its own stacks,\n"
+    "so a corrupt chain ends with a reason. Stopped (kpanic>, kstop>): the saved frames.\n"
+    "  bt 2        bt all        bt (this CPU)";
+constexpr const char* kBreakHelp =
+    "An execution breakpoint in DR0-3 of every online CPU (and of CPUs that start later).\n"
+    "A hit stops every other CPU by NMI and opens kstop> on the CPU that hit it.\n"
+    "  break smp::xcall_handle     break ap_main+0x10     break ffffffff80210a90\n"
+    "From the kernel command line: debug.break=ap_main[,...]; debug.wait stops before\n"
+    "AP bring-up.";
+constexpr const char* kWatchHelp =
+    "A data watchpoint: stops the CPU that writes (w) or reads or writes (rw) the\n"
+    "aligned 1, 2, 4 or 8 bytes at the address; reported after the access.\n"
+    "  watch smp::g_online_count len 8 w     watch ffffff8002000080 len 8 rw";
+constexpr const char* kBreaksHelp = "Slot, kind, address and symbol, length, and hits since set.\n  breaks";
+constexpr const char* kDeleteHelp = "Frees a debug register slot on every CPU.\n  delete 0     delete all";
+constexpr const char* kContinueHelp = "Leaves kstop>: every CPU runs again; the breakpoint stays set.\n  continue";
+constexpr const char* kStepHelp =
+    "Runs one instruction on the CPU that stopped (the others stay stopped) and stops\n"
+    "again, printing it.\n  step";
+
 }  // namespace
 
-MONITOR_COMMAND(bt, "[<n>|all]", "backtrace of CPU n (or every CPU), taken on that CPU", cmd_bt, kAllKeywords, true);
+MONITOR_COMMAND(bt, "[<n>|all]", "backtrace of CPU n (or every CPU), taken on that CPU", cmd_bt, kAllKeywords, true,
+                kBtHelp);
 MONITOR_COMMAND(break, "<addr|sym>", "execution breakpoint on every CPU (debug registers)", cmd_break, kNoKeywords,
-                true);
+                true, kBreakHelp);
 MONITOR_COMMAND(watch, "<addr|sym> [len 1|2|4|8] [w|rw]", "data watchpoint on every CPU (default len 8, w)", cmd_watch,
-                kWatchKeywords, true);
-MONITOR_COMMAND(breaks, "", "list breakpoints and watchpoints with their hit counts", cmd_breaks, kNoKeywords, true);
-MONITOR_COMMAND(delete, "<k>|all", "remove breakpoint or watchpoint k", cmd_delete, kAllKeywords, true);
-MONITOR_COMMAND(continue, "", "at kstop>: resume every CPU", cmd_continue, kNoKeywords, true);
+                kWatchKeywords, true, kWatchHelp);
+MONITOR_COMMAND(breaks, "", "list breakpoints and watchpoints with their hit counts", cmd_breaks, kNoKeywords, true,
+                kBreaksHelp);
+MONITOR_COMMAND(delete, "<k>|all", "remove breakpoint or watchpoint k", cmd_delete, kAllKeywords, true, kDeleteHelp);
+MONITOR_COMMAND(continue, "", "at kstop>: resume every CPU", cmd_continue, kNoKeywords, true, kContinueHelp);
 MONITOR_COMMAND(step, "", "at kstop>: run one instruction on the stopped CPU, then stop again", cmd_step, kNoKeywords,
-                true);
+                true, kStepHelp);

@@ -16,7 +16,8 @@ int cmd_dis(const monitor::Args& a) {
   u64 addr;
   if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
   ksyms::Symbol sym;
-  if (!ksyms::containing(addr, &sym)) return monitor::error("no symbol at 0x%016lx (x/i <addr> <count> reads any code)", addr);
+  if (!ksyms::containing(addr, &sym))
+    return monitor::error("no symbol at 0x%016lx (x/i <addr> <count> reads any code)", addr);
   u64 size = sym.size != 0 ? sym.size : kLabelBytes;
   if (size > kMaxBytes) size = kMaxBytes;
   u64 end = sym.addr + size;

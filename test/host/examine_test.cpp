@@ -184,12 +184,12 @@ TEST(Examine, HexdumpMatchesX) {
 
 TEST(Examine, InsnLines) {
   // call rel32 to 0x1000 from 0x1005 (e8 f6 ff ff ff), mov 0xff5(%rip),%rax -> 0x2000+...
-  std::vector<u8> code = {0x55,                                       // 0x1000 pushq %rbp
-                          0xe8, 0xfa, 0xff, 0xff, 0xff,               // 0x1001 callq 0x1000
-                          0x48, 0x8b, 0x05, 0xf3, 0x0f, 0x00, 0x00,   // 0x1006 movq 0xff3(%rip) -> 0x2000
-                          0xe9, 0x00, 0x10, 0x00, 0x00,               // 0x100d jmp 0x2012
-                          0x0f, 0x0b,                                 // 0x1012 ud2
-                          0xff};                                      // 0x1014 truncated
+  std::vector<u8> code = {0x55,                                      // 0x1000 pushq %rbp
+                          0xe8, 0xfa, 0xff, 0xff, 0xff,              // 0x1001 callq 0x1000
+                          0x48, 0x8b, 0x05, 0xf3, 0x0f, 0x00, 0x00,  // 0x1006 movq 0xff3(%rip) -> 0x2000
+                          0xe9, 0x00, 0x10, 0x00, 0x00,              // 0x100d jmp 0x2012
+                          0x0f, 0x0b,                                // 0x1012 ud2
+                          0xff};                                     // 0x1014 truncated
   FakeMemory mem(0x1000, code);
   StrSink out;
   EXPECT_EQ(examine_insns(out, mem, 0x1000, disasm::Mode::Long64, 5, 0, kSyms), 0);
@@ -214,6 +214,18 @@ TEST(Examine, InsnLines) {
   out.data.clear();
   EXPECT_EQ(examine_insns(out, mem, 0x1000, disasm::Mode::Long64, 0, 0x1002, kSyms), 0);
   EXPECT_EQ(std::count(out.data.begin(), out.data.end(), '\n'), 2);
+}
+
+TEST(Examine, ImmCommentReplacesTheRipComment) {
+  // movq $-2145274889, 0x10(%rip): objdump prints "# imm = 0x8021B3F7" and no target.
+  FakeMemory mem(0x1000, {0x48, 0xc7, 0x05, 0x10, 0x00, 0x00, 0x00, 0xf7, 0xb3, 0x21, 0x80,  // movq imm32
+                          0x66, 0x81, 0xc0, 0x00, 0xf0});                                    // addw $0xf000, %ax
+  StrSink out;
+  EXPECT_EQ(examine_insns(out, mem, 0x1000, disasm::Mode::Long64, 2, 0, kSyms), 0);
+  EXPECT_EQ(out.data,
+            "0x0000000000001000 func+0x0: 48 c7 05 10 00 00 00 f7 b3 21 80  movq\t$-2145274889, 16(%rip) # imm = "
+            "0x8021B3F7\n"
+            "0x000000000000100b func+0xb: 66 81 c0 00 f0  addw\t$61440, %ax # imm = 0xF000\n");
 }
 
 TEST(Examine, Insn16) {

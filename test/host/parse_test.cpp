@@ -233,7 +233,6 @@ TEST(Args, ErrorLines) {
   EXPECT_EQ(out.data, "error: unknown command 'nope' (try help)\r\n");
 }
 
-
 TEST(Lookup, SlashFormsNameTheCommandBeforeTheSlash) {
   LookupError e = LookupError::Unknown;
   EXPECT_EQ(lookup(kTable, kN, "x/4gx", &e), &kTable[4]);
@@ -295,9 +294,9 @@ TEST(Args, ParseAddressExpressions) {
 
 TEST(Args, ParseAddressBadExpressions) {
   u64 v = 7;
-  for (const char* bad : {"sym+", "+0x10", "-0x10", "foo+zz", "ap_main+zz", "ap_main+", "ap_main-", "ap_main++1",
-                          "ap_main+0x", "top+5", "top+0x10", "low-0x11", "ap_main+10000000000000000", "nope",
-                          "nope+1", "+", "-", "ap main", ""}) {
+  for (const char* bad :
+       {"sym+", "+0x10", "-0x10", "foo+zz", "ap_main+zz", "ap_main+", "ap_main-", "ap_main++1", "ap_main+0x", "top+5",
+        "top+0x10", "low-0x11", "ap_main+10000000000000000", "nope", "nope+1", "+", "-", "ap main", ""}) {
     SCOPED_TRACE(bad);
     StrSink out;
     EXPECT_FALSE(parse_address(bad, &v, &out, test_resolve));

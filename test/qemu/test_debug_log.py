@@ -1,0 +1,92 @@
+"""The kernel log (issue 13.6): `dmesg` against the serial port of the same boot.
+
+The oracle is what pexpect read from the serial port (ONLCR off, so exactly the bytes
+the kernel sent): the log must hold the same text from the banner on, with "\\r\\n" line
+ends turned into "\\n". The ring's wrap-around is checked by the host test
+(test/host/log_ring_test.cpp); a wrap here would need a build with a small
+KCONFIG_LOG_BYTES.
+"""
+import pytest
+
+from machine import PANIC_PROMPT, Config, Machine
+
+BANNER = "kmon: x86-64 SMP kernel"
+
+
+@pytest.fixture(scope="module")
+def m():
+    with Machine(Config(machine="q35", cpu="max", mem="512M", smp="4"), name="debug-log") as mach:
+        mach.boot()
+        yield mach
+
+
+def norm(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def dmesg(m: Machine, args: str = "") -> str:
+    """Runs dmesg; returns its raw output (echo and prompt excluded). Machine.cmd would
+    stop at the first `kmon> `, which dmesg's own output holds: the end is the log's
+    last line (this command's own) followed by the real prompt."""
+    line = f"dmesg {args}".strip()
+    m.send(line + "\r")
+    m.child.expect_exact(f"kmon> {line}\r\nkmon> ", timeout=60)
+    raw = m.child.before + f"kmon> {line}\r\n"
+    nl = raw.find("\n")
+    assert raw[:nl + 1] == line + "\r\n", raw[:200]
+    return raw[nl + 1:]
+
+
+def test_dmesg_equals_boot_serial(m):
+    boot = norm(m.boot_text)
+    assert BANNER in boot
+    want = boot[boot.index(BANNER):]
+    assert want.endswith("type 'help'\n"), want[-200:]
+    raw = dmesg(m)
+    got = norm(raw)
+    assert BANNER in got
+    got = got[got.index(BANNER):]
+    # After the boot report: the first prompt with this command's echo, nothing else.
+    assert got == want + "kmon> dmesg\n"
+    # Every line of dmesg's output went out with \r\n, like every other line.
+    assert "\n" not in raw.replace("\r\n", "")
+
+
+def test_dmesg_last_lines_equal_serial(m):
+    for c in ("cpus", "percpu 1", "help dmesg", "cpus"):
+        m.cmd(c)
+    before = m.last_raw  # the output of the last `cpus`, as sent
+    raw = dmesg(m, "5")
+    want = (before + "kmon> dmesg 5\r\n").split("\r\n")[:-1][-5:]
+    assert len(want) == 5
+    assert raw == "".join(ln + "\r\n" for ln in want)
+    assert dmesg(m, "1") == "kmon> dmesg 1\r\n"
+    # More lines asked than the log holds: all of them.
+    full = dmesg(m, "100000").split("\r\n")
+    assert full[-1] == "" and full[-2] == "kmon> dmesg 100000" and full[-3] == "kmon> dmesg 1"
+    assert any(ln.startswith(BANNER) for ln in full)
+
+
+@pytest.mark.parametrize("args", ["0", "x", "-1", "1 2", "0x"])
+def test_dmesg_bad_arguments(m, args):
+    lines = m.cmd(f"dmesg {args}")
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+
+
+def test_help_lists_dmesg(m):
+    assert any(ln.split()[0] == "dmesg" for ln in m.cmd("help") if ln.strip())
+    assert any("dmesg 20" in ln for ln in m.cmd("help dmesg"))
+
+
+def test_dmesg_in_panic_shell(m):
+    """Last in this file: the machine ends in the panic shell. The report is in the log."""
+    m.send("crash ud 1\r")
+    m.child.expect_exact(PANIC_PROMPT, timeout=60)
+    m.panicked = True
+    m.child.send("dmesg 60\r")
+    m.child.expect_exact("kpanic> dmesg 60\r\nkpanic> ", timeout=60)
+    text = norm(m.child.before)
+    assert "error:" not in text.split("\n", 1)[1], text
+    assert "kmon> crash ud 1\n" in text
+    assert "PANIC: #UD invalid opcode\n" in text
+    assert "exception on cpu 1 " in text
