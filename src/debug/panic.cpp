@@ -87,7 +87,7 @@ void exception(TrapFrame* f) {
   if (c != nullptr && c->guard_armed && !g_expect_crash && f->vector != vec::kDoubleFault &&
       f->vector != vec::kMachineCheck) {
     c->guard_armed = false;
-    {
+    if (!c->guard_quiet) {
       console::Locked lock;
       lib::Sink& out = console::sink();
       lib::format(out, "\nexception in a monitor command; report follows:\n");
@@ -192,6 +192,9 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
         200000);  // a CPU that does not stop in 200 ms is left running; the report goes on
   }
   if (c != nullptr) c->guard_armed = false;
+  // The deliberate fault (if it was one) has happened: from here on a fault inside a
+  // panic-shell command is caught by the command guard again, not a second panic.
+  g_expect_crash = false;
   console::break_lock();
   {
     console::Locked lock;

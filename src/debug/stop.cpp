@@ -1,5 +1,7 @@
 #include "debug/stop.hpp"
 
+#include "lib/assert.hpp"
+
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
 #include "arch/tsc.hpp"
@@ -119,6 +121,7 @@ using Describe = void (*)(lib::Sink& out, const arch::TrapFrame& f, u64 cpu, con
 // The machine stops at f on this CPU: others by NMI, then the stop shell; on return f
 // is set up to continue or to single-step.
 void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
+  KASSERT((arch::read_rflags() & arch::kRflagsIf) == 0);  // the handler runs with interrupts off
   smp::PerCpu* c = self_or_null();
   if (c == nullptr) return;  // before this CPU has a slot: nothing to stop with
   write_dr7(0);              // no breakpoint fires on the CPU that runs the shell
@@ -255,7 +258,9 @@ void stop_here(const char* why) {
   asm volatile("mov %%cs, %q0" : "=r"(f.cs));  // zero-extended
   asm volatile("mov %%ss, %q0" : "=r"(f.ss));
   f.rflags = arch::read_rflags();
+  arch::cli();  // as in an exception handler: nothing interrupts the stop
   stop_machine(&f, describe_here, why);
+  if (f.rflags & arch::kRflagsIf) arch::sti();
 }
 
 bool serve_stop_nmi(arch::TrapFrame* f) {

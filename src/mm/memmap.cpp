@@ -1,5 +1,7 @@
 #include "mm/memmap.hpp"
 
+#include "lib/assert.hpp"
+
 namespace mm {
 namespace {
 
@@ -112,6 +114,7 @@ void MemoryMap::normalize(bool trim_usable) {
     }
     ranges_[kept++] = r;
   }
+  KASSERT(kept <= kCapacity);
   count_ = kept;
 }
 

@@ -1,5 +1,7 @@
 #include "mm/pt_build.hpp"
 
+#include "lib/assert.hpp"
+
 #include "arch/pte.hpp"
 #include "mm/layout.hpp"
 
@@ -75,6 +77,8 @@ bool PageTableBuilder::map(u64 va, u64 pa, u64 size, MapFlags f, PageSize max_pa
 }
 
 bool PageTableBuilder::map_range(u64 va, u64 pa, u64 size, MapFlags f, PageSize max_page, bool dry) {
+  // map() checked these; a caller that got here otherwise would build wrong entries.
+  KASSERT(is_aligned(va | pa | size, layout::kPageSize));
   const int max_leaf_level = max_page == PageSize::Size1G ? 3 : max_page == PageSize::Size2M ? 2 : 1;
   while (size != 0) {
     u64 table = pml4_;

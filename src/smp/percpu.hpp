@@ -61,6 +61,7 @@ struct alignas(64) PerCpu {
   // Monitor command guard (guarded_call/guard_resume in isr.asm).
   u64 guard_buf[8];
   bool guard_armed;
+  bool guard_quiet;  // the guarded code expects faults (rdmsr probes): no report, just the return
 
   arch::Gdt gdt;
   arch::Tss tss;

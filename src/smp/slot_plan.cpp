@@ -1,5 +1,7 @@
 #include "smp/slot_plan.hpp"
 
+#include "lib/assert.hpp"
+
 namespace smp {
 
 SlotPlan plan_slots(const acpi::Cpu* cpus, usize count, u32 bsp_apic_id, usize max_slots, u32* slot_of) {
@@ -39,6 +41,7 @@ SlotPlan plan_slots(const acpi::Cpu* cpus, usize count, u32 bsp_apic_id, usize m
       ++plan.offline_noslot;
     }
   }
+  KASSERT(next <= max_slots);  // the budgets above never hand out more than there are
   plan.used = next;
   return plan;
 }

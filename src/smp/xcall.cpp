@@ -1,5 +1,7 @@
 #include "smp/xcall.hpp"
 
+#include "lib/assert.hpp"
+
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
 #include "arch/trap.hpp"
@@ -31,6 +33,7 @@ arch::TrapFrame capture_here() {
 // Writes the request into t's mailbox and sends the IPI; returns its sequence number.
 // *sent says whether the local APIC accepted the IPI. The caller holds g_lock.
 u64 post(PerCpu* t, XcallFn fn, void* arg, bool* sent) {
+  KASSERT(t != this_cpu());  // a CPU never posts to its own mailbox: it would wait on itself
   t->xcall_fn = fn;
   t->xcall_arg = arg;
   t->xcall_via_nmi = false;

@@ -6,6 +6,8 @@ ends turned into "\\n". The ring's wrap-around is checked by the host test
 (test/host/log_ring_test.cpp); a wrap here would need a build with a small
 KCONFIG_LOG_BYTES.
 """
+import uuid
+
 import pytest
 
 from machine import PANIC_PROMPT, Config, Machine
@@ -26,15 +28,19 @@ def norm(text: str) -> str:
 
 def dmesg(m: Machine, args: str = "") -> str:
     """Runs dmesg; returns its raw output (echo and prompt excluded). Machine.cmd would
-    stop at the first `kmon> `, which dmesg's own output holds: the end is the log's
-    last line (this command's own) followed by the real prompt."""
+    stop at the first `kmon> `, which dmesg's own output holds (earlier prompts); so a
+    command no log can hold yet (an unknown name, fresh each time) follows it, and the
+    output is everything before that command's prompt."""
     line = f"dmesg {args}".strip()
+    marker = "nosuch" + uuid.uuid4().hex[:8]
     m.send(line + "\r")
-    m.child.expect_exact(f"kmon> {line}\r\nkmon> ", timeout=60)
-    raw = m.child.before + f"kmon> {line}\r\n"
-    nl = raw.find("\n")
-    assert raw[:nl + 1] == line + "\r\n", raw[:200]
-    return raw[nl + 1:]
+    # Let dmesg start before the next line is typed (it waits in the UART meanwhile).
+    m.child.expect_exact(line + "\r\n", timeout=60)
+    m.send(marker + "\r")
+    m.child.expect_exact(f"kmon> {marker}\r\n", timeout=60)
+    raw = m.child.before
+    m.child.expect_exact("kmon> ", timeout=60)  # after its error line
+    return raw
 
 
 def test_dmesg_equals_boot_serial(m):
@@ -63,8 +69,26 @@ def test_dmesg_last_lines_equal_serial(m):
     assert dmesg(m, "1") == "kmon> dmesg 1\r\n"
     # More lines asked than the log holds: all of them.
     full = dmesg(m, "100000").split("\r\n")
-    assert full[-1] == "" and full[-2] == "kmon> dmesg 100000" and full[-3] == "kmon> dmesg 1"
+    # ... dmesg 1, the helper's unknown command and its error, this one.
+    assert full[-1] == "" and full[-2] == "kmon> dmesg 100000" and full[-5] == "kmon> dmesg 1"
+    assert full[-3].startswith("error: unknown command") and full[-4].startswith("kmon> nosuch")
     assert any(ln.startswith(BANNER) for ln in full)
+
+
+def test_dmesg_after_wrap_is_the_serial_tail(m):
+    """More than KCONFIG_LOG_BYTES (64 KiB by default) printed: dmesg is the newest part
+    of what went out, in whole lines, as much as fits."""
+    transcript = ""
+    for _ in range(6):  # `idt all`: 256 lines, about 14 KB
+        m.cmd("idt all")
+        transcript += "kmon> idt all\n" + norm(m.last_raw)
+    got = norm(dmesg(m))
+    assert got.endswith("kmon> dmesg\n")
+    got = got[:-len("kmon> dmesg\n")]
+    assert transcript.endswith(got)  # the newest output, from a line start
+    longest = max(len(ln) + 1 for ln in transcript.split("\n"))
+    size = len(got) + len("kmon> dmesg\n")
+    assert 64 * 1024 - 2 * longest <= size <= 64 * 1024, size
 
 
 @pytest.mark.parametrize("args", ["0", "x", "-1", "1 2", "0x"])

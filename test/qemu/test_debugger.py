@@ -84,7 +84,7 @@ def test_breakpoint_on_the_cross_call_handler_stops_cpu3_then_step_and_continue(
     handler, _ = sym("smp::xcall_handle")
     with Machine(Config(smp="4", mem="256M"), name="dbg-break") as m:
         m.boot()
-        out = m.cmd(f"break {handler:x}")
+        out = m.cmd("break smp::xcall_handle")  # by name, as a user types it
         assert out[0].startswith("0 break 0x%016x" % handler), out
         # QEMU's view: every vCPU has DR0 = the handler and DR7.L0 set, execute, length 1.
         for i in range(4):
@@ -174,13 +174,15 @@ def test_debug_wait_then_break_on_ap_main_debugs_bring_up():
 
 
 def test_debug_break_on_the_command_line():
-    target, _ = sym("lapic::enable_this_cpu")
-    iso = iso_with_cmdline(f"debug.break={target:x}")
+    """debug.break=ap_main (a symbol, as a user would write it): every AP loads the
+    breakpoint before ap_main runs, so the first AP to get there stops at its entry."""
+    ap_main, _ = sym("ap_main")
+    iso = iso_with_cmdline("debug.break=ap_main")
     with Machine(Config(smp="2", mem="256M"), name="dbg-cmdline", iso=iso) as m:
         m.start()
         mm, text = stopped_at(m, r"break: cpu (\d+) hit breakpoint 0 at 0x([0-9a-f]{16})")
-        assert "debug.break: breakpoint 0 at 0x%016x" % target in text
-        assert int(mm.group(2), 16) == target
+        assert "debug.break: breakpoint 0 at 0x%016x" % ap_main in text
+        assert int(mm.group(1)) == 1 and int(mm.group(2), 16) == ap_main
         kstop(m, "delete 0")
         m.send("continue\r")
         m.child.expect_exact(PROMPT, timeout=120)
