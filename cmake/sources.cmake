@@ -17,4 +17,5 @@ list(APPEND PORTABLE_SOURCES
   src/monitor/examine.cpp
   src/disasm/x86_decode.cpp
   src/debug/backtrace.cpp
+  src/kernel/ksyms.cpp
 )

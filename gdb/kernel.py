@@ -38,7 +38,7 @@ import gdb
 # - the layout: g_kernel_layout (src/mm/layout_export.cpp), KCONFIG settings applied;
 # - page-table bits, page sizes, the user half, the trampoline page: g_kernel_consts
 #   (src/kernel/gdb_export.cpp, built from arch/pte.hpp, mm/layout.hpp, smp/trampoline_layout.h);
-# - enum names (smp::CpuState, mm::MemType, mm::Purpose, lapic::Mode) and struct offsets
+# - enum names (smp::CpuState, mm::MemType, mm::Purpose, arch::lapic::Mode) and struct offsets
 #   (smp::TrampolineData) from DWARF, through gdb.lookup_type;
 # - the stack paint: smp::(anonymous namespace)::kStackPaint (smp/percpu.cpp) from DWARF.
 # load_constants() fills the globals below once the ELF is loaded (kmon_setup, and again
@@ -47,7 +47,7 @@ import gdb
 IST_NAMES = ("#DF", "NMI", "#MC")  # the monitor's labels for IST1-3 (cmd_cpus.cpp)
 
 # The monitor's spelling of an enumerator where it is not the enumerator's name in lower
-# case (mm::purpose_name, lapic::mode_name); the names and values come from DWARF.
+# case (mm::purpose_name, arch::lapic::mode_name); the names and values come from DWARF.
 ENUM_SPELLING = {"PageTable": "page-tables", "Stack": "stacks",
                  "X2apicKernel": "x2apic", "X2apicFirmware": "x2apic(fw)"}
 
@@ -66,7 +66,7 @@ def kernel_const(field):
 
 
 def regions():
-    """(label, start, end exclusive; 0 = top), layout::kRegions in order."""
+    """(label, start, end exclusive; 0 = top), mm::layout::kRegions in order."""
     return (
         ("user", USER_BASE, USER_END),
         ("directmap", kernel_layout("direct_map_base"), kernel_layout("direct_map_end")),
@@ -123,7 +123,7 @@ def load_constants(force=False):
         CPU_STATES = enum_names("smp::CpuState")
         MEM_TYPES = enum_names("mm::MemType")
         PURPOSES = enum_names("mm::Purpose")
-        LAPIC_MODES = enum_names("lapic::Mode")
+        LAPIC_MODES = enum_names("arch::lapic::Mode")
     except gdb.error as e:
         raise KError("cannot read the kernel's constants: %s (is build/kernel.elf loaded?)" % e)
     _loaded = objfile
@@ -155,7 +155,7 @@ def read64(addr):
 
 
 def phys_read(pa, n):
-    """Physical memory through the direct map, as the kernel's kvm::phys() reads it;
+    """Physical memory through the direct map, as the kernel's mm::kvm::phys() reads it;
     None where it is not readable (not direct-mapped, or an address that overflows)."""
     if pa < 0 or pa + n > PHYS_TOP or DIRECT_MAP_BASE + pa + n > DIRECT_MAP_END:
         return None
@@ -213,7 +213,7 @@ def cpu_entry(i):
 
 
 def slot_size():
-    # layout::percpu_slot(i) = kPerCpuBase + i * kPerCpuSlotSize.
+    # mm::layout::percpu_slot(i) = kPerCpuBase + i * kPerCpuSlotSize.
     return kernel_layout("percpu_slot_size")
 
 
@@ -222,12 +222,12 @@ def percpu_slot(i):
 
 
 def tsc_hz():
-    return u64(sym_value("'tsc::(anonymous namespace)::g_hz'", "tsc::g_hz"))
+    return u64(sym_value("'arch::tsc::(anonymous namespace)::g_hz'", "arch::tsc::g_hz"))
 
 
 def ticks_to_us(t):
     hz = tsc_hz()
-    # tsc::mul_div, bit for bit (64-bit wrap included).
+    # arch::tsc::mul_div, bit for bit (64-bit wrap included).
     return ((t // hz) * 1000000 + ((t % hz) * 1000000 & 0xFFFFFFFFFFFFFFFF) // hz) & 0xFFFFFFFFFFFFFFFF
 
 
@@ -558,7 +558,7 @@ def physmap_lines():
     if tp:
         lines.append("  0x%016x-0x%016x trampoline" % (tp, tp + TRAMP_SIZE))
     try:
-        fr = ev("*'kvm::(anonymous namespace)::g_frames_ptr'")  # kvm::frames()
+        fr = ev("*'mm::kvm::(anonymous namespace)::g_frames_ptr'")  # mm::kvm::frames()
     except gdb.error:
         fr = sym_value("boot::g_frames")
     for k in range(int(fr["run_count_"])):
@@ -899,14 +899,14 @@ class CpuIndexFn(gdb.Function):
 
 
 # --------------------------------------------------------------------------------------
-# kdmesg: the kernel log (console::g_log, a lib::LogRing) read from guest memory
+# kdmesg: the kernel log (kernel::console::g_log, a lib::LogRing) read from guest memory
 
 
 def dmesg_lines(last=0):
     """The lines the monitor's `dmesg [n]` prints, from the ring in guest memory: the
     committed bytes still in the ring, without the oldest line once it has wrapped (its
     start may be gone), split after each "\\n"."""
-    ring = sym_value("console::g_log", "'console::g_log'")
+    ring = sym_value("kernel::console::g_log", "'kernel::console::g_log'")
     cap = u64(ring["mask_"]) + 1
     buf = u64(ring["buf_"])
     head = u64(ring["head_"]["v"])

@@ -26,8 +26,8 @@ BOOT_CODE void load(const u8* rsdp, usize rsdp_len, bool rsdp_v2, lib::PhysMem& 
     g_rsdp_source = "BIOS area scan";
     e = parse_acpi_at(mem, scanned, &g_info);
   }
-  if (e != Error::None) console::printf("error: acpi: %s\n", error_text(e));
-  if (!g_info.madt_found) console::puts("acpi: no usable MADT; running on the bootstrap CPU alone\n");
+  if (e != Error::None) kernel::console::printf("error: acpi: %s\n", error_text(e));
+  if (!g_info.madt_found) kernel::console::puts("acpi: no usable MADT; running on the bootstrap CPU alone\n");
 }
 
 }  // namespace acpi

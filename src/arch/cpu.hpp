@@ -33,7 +33,7 @@ constexpr u64 kNXE = 1ULL << 11;
 }  // namespace efer
 namespace apic_base {
 constexpr u64 kBsp = 1ULL << 8;  // this processor is the bootstrap processor
-// EXTD and EN, the mode bits: lapic::kApicBaseX2Apic / kApicBaseEnable (lapic_regs.hpp).
+// EXTD and EN, the mode bits: arch::lapic::kApicBaseX2Apic / kApicBaseEnable (lapic_regs.hpp).
 }  // namespace apic_base
 
 // CPUID feature bits (SDM Vol. 2A, CPUID instruction, Tables 3-8 ... 3-11).

@@ -1,6 +1,6 @@
 #include "arch/ioapic.hpp"
 
-namespace ioapic {
+namespace arch::ioapic {
 namespace {
 Chip g_chips[kMaxChips];
 usize g_count;
@@ -33,4 +33,4 @@ u64 redirection(const Chip& c, unsigned n) {
 
 unsigned entries(const Chip& c) { return ((read(c, static_cast<u32>(Reg::Version)) >> 16) & 0xff) + 1; }
 
-}  // namespace ioapic
+}  // namespace arch::ioapic

@@ -4,7 +4,7 @@
 #pragma once
 #include "lib/types.hpp"
 
-namespace ioapic {
+namespace arch::ioapic {
 
 // Indirect registers, selected through IOREGSEL (+0x00) and read through IOWIN (+0x10).
 enum class Reg : u32 {
@@ -30,4 +30,4 @@ u32 read(const Chip& c, u32 reg);
 u64 redirection(const Chip& c, unsigned n);  // entry n, high:low
 unsigned entries(const Chip& c);             // number of redirection entries
 
-}  // namespace ioapic
+}  // namespace arch::ioapic

@@ -5,7 +5,7 @@
 #include "arch/tsc.hpp"
 #include "lib/boot_code.hpp"
 
-namespace lapic {
+namespace arch::lapic {
 namespace {
 bool g_x2apic;
 Mode g_bsp_mode;
@@ -133,13 +133,13 @@ BOOT_CODE void timer_calibrate() {
   // One-shot from the maximum count for 10 ms of TSC time; the TSC is calibrated first.
   u32 start = timer_start_free_running();
   u64 t0 = arch::rdtsc();
-  tsc::delay_us(10000);
+  arch::tsc::delay_us(10000);
   u64 t1 = arch::rdtsc();
   u64 elapsed_ticks = start - timer_stop();
-  u64 us = tsc::ticks_to_us(t1 - t0);
+  u64 us = arch::tsc::ticks_to_us(t1 - t0);
   g_timer_hz = us ? elapsed_ticks * 1000000 / us : 0;
 }
 
 u64 timer_hz() { return g_timer_hz; }
 
-}  // namespace lapic
+}  // namespace arch::lapic

@@ -3,7 +3,7 @@
 #pragma once
 #include "arch/lapic_regs.hpp"
 
-namespace lapic {
+namespace arch::lapic {
 
 // On the bootstrap CPU, before any other lapic call: choose the mode (x2APIC whenever
 // CPUID offers it or firmware already turned it on) and switch the BSP's APIC into it.
@@ -36,4 +36,4 @@ void timer_set_hz(u64 hz);
 void timer_calibrate();  // against the TSC, if timer_set_hz was not called
 u64 timer_hz();
 
-}  // namespace lapic
+}  // namespace arch::lapic

@@ -4,7 +4,7 @@
 #pragma once
 #include "lib/bits.hpp"
 
-namespace lapic {
+namespace arch::lapic {
 
 template <typename T, unsigned Shift, unsigned Width>
 using Field = lib::BitField<T, Shift, Width>;
@@ -147,4 +147,4 @@ constexpr bool sipi_vector_for(u64 page_phys, u8* vector) {
   return true;
 }
 
-}  // namespace lapic
+}  // namespace arch::lapic

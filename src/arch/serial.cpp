@@ -2,7 +2,7 @@
 
 #include "arch/cpu.hpp"
 
-namespace serial {
+namespace arch::serial {
 namespace {
 // 16550 UART registers (PC16550D data sheet), offsets from the base port.
 constexpr u16 kCom1 = 0x3f8;
@@ -33,4 +33,4 @@ bool try_get(u8* out) {
   *out = arch::inb(kCom1 + kData);
   return true;
 }
-}  // namespace serial
+}  // namespace arch::serial

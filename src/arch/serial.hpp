@@ -3,8 +3,8 @@
 #pragma once
 #include "lib/types.hpp"
 
-namespace serial {
+namespace arch::serial {
 void init();
 void put_raw(char c);   // no newline translation, no lock
 bool try_get(u8* out);  // non-blocking read of one received byte
-}  // namespace serial
+}  // namespace arch::serial

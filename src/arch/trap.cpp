@@ -65,10 +65,10 @@ extern "C" void trap_dispatch(arch::TrapFrame* f) {
   switch (v) {
     case vec::kApicError:
       // Reading the ESR needs a write first (SDM Vol. 3A 11.5.3); nothing else to do.
-      lapic::write(lapic::Reg::Esr, 0);
-      lapic::eoi();
+      arch::lapic::write(arch::lapic::Reg::Esr, 0);
+      arch::lapic::eoi();
       return;
-    case vec::kApicTimer: lapic::eoi(); return;
+    case vec::kApicTimer: arch::lapic::eoi(); return;
     case vec::kSpurious: return;  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
     default:
       if (v < 32) {
@@ -78,10 +78,10 @@ extern "C" void trap_dispatch(arch::TrapFrame* f) {
         const char* const parts[] = {"\r\nexception before the trap handlers were registered: ", exception_name(v),
                                      "; halting\r\n"};
         for (const char* m : parts)
-          for (const char* c = m; *c != 0; ++c) serial::put_raw(*c);
+          for (const char* c = m; *c != 0; ++c) arch::serial::put_raw(*c);
         halt_forever();
       }
-      lapic::eoi();  // an interrupt nobody asked for: acknowledge it
+      arch::lapic::eoi();  // an interrupt nobody asked for: acknowledge it
       return;
   }
 }

@@ -4,7 +4,7 @@
 #include "arch/lapic.hpp"
 #include "lib/boot_code.hpp"
 
-namespace tsc {
+namespace arch::tsc {
 namespace {
 u64 g_hz = 1000000000;  // a guess until calibrate(): bounded waits still terminate
 Source g_source = Source::Unknown;
@@ -40,7 +40,7 @@ BOOT_CODE u64 calibrate_pit(u64 ms) {
   arch::outb(kPitCh2, 0xff);
   u16 c0 = read_ch2();
   u64 t0 = arch::rdtsc();
-  u32 apic0 = lapic::timer_start_free_running();
+  u32 apic0 = arch::lapic::timer_start_free_running();
   u16 c = c0;
   u64 spins = 0;
   while (static_cast<u16>(c0 - c) < want) {
@@ -51,7 +51,7 @@ BOOT_CODE u64 calibrate_pit(u64 ms) {
     }
   }
   u64 t1 = arch::rdtsc();
-  u64 apic_ticks = apic0 - lapic::timer_stop();
+  u64 apic_ticks = apic0 - arch::lapic::timer_stop();
   arch::outb(kPort61, p61);
   u64 pit_ticks = static_cast<u16>(c0 - c);
   g_apic_hz_measured = apic_ticks * kPitHz / pit_ticks;
@@ -76,7 +76,7 @@ BOOT_CODE void calibrate() {
   if (hz != 0) {
     g_hz = hz;
     g_source = Source::Pit;
-    lapic::timer_set_hz(g_apic_hz_measured);
+    arch::lapic::timer_set_hz(g_apic_hz_measured);
     return;
   }
   if (max_leaf >= 0x16) {
@@ -108,4 +108,4 @@ void delay_us(u64 us) {
   u64 end = arch::rdtsc() + us_to_ticks(us);
   while (arch::rdtsc() < end) arch::pause();
 }
-}  // namespace tsc
+}  // namespace arch::tsc

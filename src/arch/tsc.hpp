@@ -4,7 +4,7 @@
 #pragma once
 #include "lib/types.hpp"
 
-namespace tsc {
+namespace arch::tsc {
 enum class Source { Unknown, Cpuid15, Cpuid16, Pit };
 void calibrate();
 u64 hz();
@@ -14,4 +14,4 @@ u64 ticks_to_us(u64 ticks);
 u64 ticks_to_ns(u64 ticks);
 u64 us_to_ticks(u64 us);
 void delay_us(u64 us);
-}  // namespace tsc
+}  // namespace arch::tsc

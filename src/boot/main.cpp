@@ -80,9 +80,9 @@ BOOT_CODE void debug_options() {
       else
         why = debug::add_breakpoint(debug::BpKind::Exec, addr, 1, &slot);
       if (why != nullptr)
-        console::printf("debug.break=%s: %s; not set\n", p, why);
+        kernel::console::printf("debug.break=%s: %s; not set\n", p, why);
       else
-        console::printf("debug.break: breakpoint %u at 0x%016lx\n", slot, addr);
+        kernel::console::printf("debug.break: breakpoint %u at 0x%016lx\n", slot, addr);
       p = sep != 0 ? end + 1 : end;
     }
     debug::apply_breakpoints_here();
@@ -95,11 +95,11 @@ BOOT_CODE void debug_options() {
 BOOT_CODE void map_ioapics(const acpi::Madt& madt) {
   for (usize i = 0; i < madt.ioapic_count; ++i) {
     const acpi::IoApic& io = madt.ioapics[i];
-    ioapic::Chip c{io.id, io.gsi_base, io.address, kvm::map_device(io.address, 0x1000, "ioapic")};
-    if (c.va == 0) console::printf("ioapic: cannot map the I/O APIC at 0x%x; not shown\n", io.address);
-    if (!ioapic::add(c)) {
-      console::printf("ioapic: more than %lu I/O APICs (ioapic::kMaxChips); the rest not shown\n",
-                      static_cast<u64>(ioapic::kMaxChips));
+    arch::ioapic::Chip c{io.id, io.gsi_base, io.address, mm::kvm::map_device(io.address, 0x1000, "ioapic")};
+    if (c.va == 0) kernel::console::printf("ioapic: cannot map the I/O APIC at 0x%x; not shown\n", io.address);
+    if (!arch::ioapic::add(c)) {
+      kernel::console::printf("ioapic: more than %lu I/O APICs (arch::ioapic::kMaxChips); the rest not shown\n",
+                              static_cast<u64>(arch::ioapic::kMaxChips));
       return;
     }
   }
@@ -108,11 +108,11 @@ BOOT_CODE void map_ioapics(const acpi::Madt& madt) {
 }  // namespace
 
 extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
-  serial::init();
+  arch::serial::init();
   boot::run_global_constructors();
   boot::timeline_mark(boot::Phase::Handoff, boot_handoff_tsc);
   boot::timeline_mark(boot::Phase::KernelEntry, arch::rdtsc());
-  console::puts("\nkmon: x86-64 SMP kernel, serial console on COM1\n");
+  kernel::console::puts("\nkmon: x86-64 SMP kernel, serial console on COM1\n");
   if (magic != boot::kMultiboot2BootMagic) kernel::panic("not started by a multiboot2 loader (eax=0x%x)", magic);
 
   // The boot information is read through the boot identity map (it lies below 4 GiB).
@@ -140,7 +140,7 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   smp::set_trampoline_page(tramp);
 
   bool huge = (arch::cpuid(0x80000001).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) != 0;
-  kvm::build_and_switch(g_map, g_frames, huge);
+  mm::kvm::build_and_switch(g_map, g_frames, huge);
   boot::timeline_mark(boot::Phase::Paging, arch::rdtsc());
 
   arch::idt_init();
@@ -151,21 +151,21 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   debug::set_panic_shell(monitor::panic_shell);
   debug::set_stop_shell(monitor::stop_shell);
   smp::xcall_init();
-  lapic::init_bsp();
-  if (!lapic::x2apic()) {
-    u64 va = kvm::map_device(lapic::mmio_phys(), 0x1000, "lapic");
-    if (va == 0) kernel::panic("cannot map the local APIC at 0x%lx", lapic::mmio_phys());
-    lapic::set_mmio(va);
+  arch::lapic::init_bsp();
+  if (!arch::lapic::x2apic()) {
+    u64 va = mm::kvm::map_device(arch::lapic::mmio_phys(), 0x1000, "lapic");
+    if (va == 0) kernel::panic("cannot map the local APIC at 0x%lx", arch::lapic::mmio_phys());
+    arch::lapic::set_mmio(va);
   }
-  smp::bsp_enter_slot(lapic::id(), continue_on_own_stack);
+  smp::bsp_enter_slot(arch::lapic::id(), continue_on_own_stack);
 }
 
 namespace {
 
 BOOT_CODE void print_boot_report() {
-  const auto& st = kvm::stats();
-  console::Locked lock;
-  lib::Sink& out = console::sink();
+  const auto& st = mm::kvm::stats();
+  kernel::console::Locked lock;
+  lib::Sink& out = kernel::console::sink();
   lib::format(out, "boot: %s, loader \"%s\", cmdline \"%s\"\n", g_boot.efi ? "UEFI" : "BIOS", g_boot.loader,
               g_boot.cmdline);
   lib::format(out, "memory: %lu MiB usable in %lu ranges; direct map %lu MiB (%s pages); page tables %lu KiB\n",
@@ -174,14 +174,14 @@ BOOT_CODE void print_boot_report() {
   lib::format(
       out,
       "image: text %lu KiB r-x (%lu KiB boot-only, NX from the prompt on), rodata %lu KiB r--, data+bss %lu KiB rw-\n",
-      st.image_text / KiB, kvm::boot_code_bytes() / KiB, st.image_rodata / KiB, st.image_data / KiB);
-  lapic::Mode mode = lapic::bsp_mode();
-  lib::format(out, "tsc: %lu.%03lu MHz (%s); lapic: %s (%s), timer %lu kHz\n", tsc::hz() / 1000000,
-              (tsc::hz() / 1000) % 1000, tsc::source_name(), lapic::x2apic() ? "x2apic" : "xapic",
-              mode == lapic::Mode::X2apicFirmware ? "enabled by firmware"
-              : mode == lapic::Mode::X2apicKernel ? "enabled by the kernel"
-                                                  : "no x2apic in cpuid",
-              lapic::timer_hz() / 1000);
+      st.image_text / KiB, mm::kvm::boot_code_bytes() / KiB, st.image_rodata / KiB, st.image_data / KiB);
+  arch::lapic::Mode mode = arch::lapic::bsp_mode();
+  lib::format(out, "tsc: %lu.%03lu MHz (%s); lapic: %s (%s), timer %lu kHz\n", arch::tsc::hz() / 1000000,
+              (arch::tsc::hz() / 1000) % 1000, arch::tsc::source_name(), arch::lapic::x2apic() ? "x2apic" : "xapic",
+              mode == arch::lapic::Mode::X2apicFirmware ? "enabled by firmware"
+              : mode == arch::lapic::Mode::X2apicKernel ? "enabled by the kernel"
+                                                        : "no x2apic in cpuid",
+              arch::lapic::timer_hz() / 1000);
   const auto& b = smp::g_bringup;
   u64 enabled = smp::g_noslot_enabled;
   for (u64 i = 0; i < smp::g_cpu_count; ++i)
@@ -192,24 +192,25 @@ BOOT_CODE void print_boot_report() {
     lib::format(out, ", %lu without a slot (KCONFIG_MAX_CPUS=%lu)", smp::g_noslot_enabled, config::kMaxCpus);
   lib::format(out, "\n");
   if (b.started > 0) {
-    lib::format(out, "smp: bring-up %lu us from first INIT to last AP online (trampoline at 0x%lx)\n",
-                tsc::ticks_to_us(b.last_arrival_tsc > b.first_init_tsc ? b.last_arrival_tsc - b.first_init_tsc : 0),
-                b.trampoline_phys);
+    lib::format(
+        out, "smp: bring-up %lu us from first INIT to last AP online (trampoline at 0x%lx)\n",
+        arch::tsc::ticks_to_us(b.last_arrival_tsc > b.first_init_tsc ? b.last_arrival_tsc - b.first_init_tsc : 0),
+        b.trampoline_phys);
   }
   lib::format(out, "boot: %lu us from multiboot handoff to prompt; type 'help'\n",
-              tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
+              arch::tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
 }
 
 [[noreturn]] BOOT_CODE void continue_on_own_stack() {
   // init_bsp already switched the BSP's mode, so what enable_this_cpu finds now is the
   // kernel's own doing; init_bsp's finding is the one to report.
-  lapic::Mode found = lapic::enable_this_cpu();
-  smp::this_cpu()->apic_mode = lapic::is_x2apic(found) ? lapic::bsp_mode() : found;
-  tsc::calibrate();
-  lapic::timer_calibrate();
+  arch::lapic::Mode found = arch::lapic::enable_this_cpu();
+  smp::this_cpu()->apic_mode = arch::lapic::is_x2apic(found) ? arch::lapic::bsp_mode() : found;
+  arch::tsc::calibrate();
+  arch::lapic::timer_calibrate();
   boot::timeline_mark(boot::Phase::Timers, arch::rdtsc());
-  acpi::load(g_boot.rsdp, g_boot.rsdp_len, g_boot.rsdp_v2, kvm::phys());
-  smp::register_cpus(acpi::g_info.madt_found ? &acpi::g_info.madt : nullptr, lapic::id());
+  acpi::load(g_boot.rsdp, g_boot.rsdp_len, g_boot.rsdp_v2, mm::kvm::phys());
+  smp::register_cpus(acpi::g_info.madt_found ? &acpi::g_info.madt : nullptr, arch::lapic::id());
   if (acpi::g_info.madt_found) map_ioapics(acpi::g_info.madt);
   boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
   smp::BringupOptions opt{};
@@ -230,7 +231,7 @@ BOOT_CODE void print_boot_report() {
   boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
   print_boot_report();
   boot::timeline_mark(boot::Phase::Prompt, arch::rdtsc());
-  kvm::retire_boot_code_and_run(monitor::run);
+  mm::kvm::retire_boot_code_and_run(monitor::run);
 }
 
 }  // namespace

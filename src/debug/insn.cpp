@@ -11,18 +11,18 @@ usize VirtReader::read(u64 addr, u8* buf, usize n) {
   while (got < n) {
     u64 va = addr + got;
     if (va < addr) break;  // wrapped past the top
-    if (!layout::is_canonical(va)) {
+    if (!mm::layout::is_canonical(va)) {
       why = "is not canonical";
       break;
     }
-    if (layout::region_of(va) == layout::Region::Device) {
+    if (mm::layout::region_of(va) == mm::layout::Region::Device) {
       why = "is in the device window (MMIO is not read)";
       break;
     }
     // Up to the end of this page: mapping is per page.
     usize chunk = static_cast<usize>(0x1000 - (va & 0xfff));
     if (chunk > n - got) chunk = n - got;
-    if (!kvm::is_mapped(va, chunk, false)) {
+    if (!mm::kvm::is_mapped(va, chunk, false)) {
       why = "is not mapped";
       break;
     }
@@ -33,7 +33,7 @@ usize VirtReader::read(u64 addr, u8* buf, usize n) {
 }
 
 const monitor::ExSymbols& kernel_symbols() {
-  static const monitor::ExSymbols syms{ksyms::lookup, ksyms::nearest};
+  static const monitor::ExSymbols syms{kernel::ksyms::lookup, kernel::ksyms::nearest};
   return syms;
 }
 

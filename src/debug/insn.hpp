@@ -7,7 +7,7 @@
 
 namespace debug {
 
-// Kernel virtual memory: canonical, mapped (kvm::is_mapped, page by page) and not in the
+// Kernel virtual memory: canonical, mapped (mm::kvm::is_mapped, page by page) and not in the
 // device window (reading MMIO can have side effects).
 class VirtReader final : public monitor::ExMemory {
  public:

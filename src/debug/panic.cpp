@@ -30,16 +30,16 @@ volatile bool g_expect_crash = false;
 // The per-CPU structure if GS already points at one (early boot faults have none).
 smp::PerCpu* cpu_or_null() {
   u64 gs = rdmsr(msr::kGsBase);
-  if (gs < layout::kPerCpuBase || gs >= layout::kPerCpuEnd) return nullptr;
+  if (gs < mm::layout::kPerCpuBase || gs >= mm::layout::kPerCpuEnd) return nullptr;
   return reinterpret_cast<smp::PerCpu*>(gs);
 }
 
 // Which CPU's stack guard page holds addr, if any: a kernel stack overflow.
 bool in_stack_guard(u64 addr, u64* cpu_index) {
-  if (addr < layout::kPerCpuBase || addr >= layout::kPerCpuEnd) return false;
-  u64 off = (addr - layout::kPerCpuBase) % config::kPerCpuSlotSize;
-  *cpu_index = (addr - layout::kPerCpuBase) / config::kPerCpuSlotSize;
-  return off >= layout::kStackBottomOff - layout::kGuardSize && off < layout::kStackBottomOff;
+  if (addr < mm::layout::kPerCpuBase || addr >= mm::layout::kPerCpuEnd) return false;
+  u64 off = (addr - mm::layout::kPerCpuBase) % config::kPerCpuSlotSize;
+  *cpu_index = (addr - mm::layout::kPerCpuBase) / config::kPerCpuSlotSize;
+  return off >= mm::layout::kStackBottomOff - mm::layout::kGuardSize && off < mm::layout::kStackBottomOff;
 }
 
 // The shells' own stack (panic and kstop>): the faulting CPU may be on a 4 KiB IST stack
@@ -88,8 +88,8 @@ void exception(TrapFrame* f) {
       f->vector != vec::kMachineCheck) {
     c->guard_armed = false;
     if (!c->guard_quiet) {
-      console::Locked lock;
-      lib::Sink& out = console::sink();
+      kernel::console::Locked lock;
+      lib::Sink& out = kernel::console::sink();
       lib::format(out, "\nexception in a monitor command; report follows:\n");
       print_report(out, *f, cr2);
     }
@@ -106,13 +106,13 @@ void expect_crash() { g_expect_crash = true; }
 
 void print_backtrace(lib::Sink& out, u64 rbp, u64 rip) {
   lib::format(out, "backtrace:\n  #0  0x%016lx ", rip);
-  ksyms::print(out, rip);
+  kernel::ksyms::print(out, rip);
   lib::format(out, "\n");
   u64 last_ret = 0;
   int repeats = 0;
   for (int depth = 1; depth < 64 && rbp != 0; ++depth) {
     // Only follow frames that are mapped kernel memory: a corrupt chain must not fault.
-    if ((rbp & 7) != 0 || rbp < layout::kDirectMapBase || !kvm::is_mapped(rbp, 16, false)) {
+    if ((rbp & 7) != 0 || rbp < mm::layout::kDirectMapBase || !mm::kvm::is_mapped(rbp, 16, false)) {
       if (rbp != 0) lib::format(out, "  (frame pointer 0x%016lx not followed)\n", rbp);
       break;
     }
@@ -125,7 +125,7 @@ void print_backtrace(lib::Sink& out, u64 rbp, u64 rip) {
       if (repeats > 0) lib::format(out, "  ... previous frame repeated %d more times\n", repeats);
       repeats = 0;
       lib::format(out, "  #%-2d 0x%016lx ", depth, ret);
-      ksyms::print(out, ret);
+      kernel::ksyms::print(out, ret);
       lib::format(out, "\n");
     }
     last_ret = ret;
@@ -141,7 +141,8 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
     lib::format(out, "exception on cpu %lu (apic %u): vector %lu %s\n", c->index, c->apic_id, f.vector,
                 exception_name(f.vector));
   else
-    lib::format(out, "exception on cpu ? (apic %u): vector %lu %s\n", lapic::id(), f.vector, exception_name(f.vector));
+    lib::format(out, "exception on cpu ? (apic %u): vector %lu %s\n", arch::lapic::id(), f.vector,
+                exception_name(f.vector));
   lib::format(out, "error code 0x%016lx", f.error_code);
   if (f.vector == vec::kPageFault) {
     // SDM Vol. 3A 4.7, Figure 4-12: P, W/R, U/S, RSVD, I/D.
@@ -155,7 +156,7 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
   if ((f.vector == vec::kDoubleFault || f.vector == vec::kPageFault) && in_stack_guard(cr2, &cpu_index))
     lib::format(out, "kernel stack overflow: cr2 is in cpu %lu's stack guard page\n", cpu_index);
   lib::format(out, "rip=0x%016lx ", f.rip);
-  ksyms::print(out, f.rip);
+  kernel::ksyms::print(out, f.rip);
   lib::format(out, "\n");
   print_insn(out, f.rip);  // the faulting instruction, if mapped (debug/insn)
   lib::format(out, "rsp=0x%016lx rflags=0x%016lx cs=0x%lx ss=0x%lx\n", f.rsp, f.rflags, f.cs, f.ss);
@@ -175,13 +176,14 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
   if (!__atomic_compare_exchange_n(&g_panic_cpu, &expected, me, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     // Another CPU is already panicking (or this one faulted inside its own panic).
     if (expected != me) halt_forever();
-    console::break_lock();
-    console::puts("\nerror: fault inside the panic path; halting this CPU\n");
+    kernel::console::break_lock();
+    kernel::console::puts("\nerror: fault inside the panic path; halting this CPU\n");
     halt_forever();
   }
   // Stop the others first so nothing else prints or changes state under the report.
   if (smp::g_online_count > 1) {
-    if (!lapic::send_nmi_all_but_self()) console::puts("\npanic: the stop NMI was not accepted by the local APIC\n");
+    if (!arch::lapic::send_nmi_all_but_self())
+      kernel::console::puts("\npanic: the stop NMI was not accepted by the local APIC\n");
     (void)kernel::spin_until(
         [&] {
           for (u64 i = 0; i < smp::g_cpu_count; ++i)
@@ -195,10 +197,10 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
   // The deliberate fault (if it was one) has happened: from here on a fault inside a
   // panic-shell command is caught by the command guard again, not a second panic.
   g_expect_crash = false;
-  console::break_lock();
+  kernel::console::break_lock();
   {
-    console::Locked lock;
-    lib::Sink& out = console::sink();
+    kernel::console::Locked lock;
+    lib::Sink& out = kernel::console::sink();
     lib::format(out, "\nPANIC: %s\n", reason != nullptr ? reason : (f ? exception_name(f->vector) : "?"));
     if (f != nullptr) print_report(out, *f, read_cr2());
   }

@@ -49,7 +49,7 @@ void write_dr(unsigned n, u64 v) {
 
 smp::PerCpu* self_or_null() {
   u64 gs = arch::rdmsr(arch::msr::kGsBase);
-  if (gs < layout::kPerCpuBase || gs >= layout::kPerCpuEnd) return nullptr;
+  if (gs < mm::layout::kPerCpuBase || gs >= mm::layout::kPerCpuEnd) return nullptr;
   return reinterpret_cast<smp::PerCpu*>(gs);
 }
 
@@ -92,7 +92,7 @@ void stop_others(u64 me) {
   for (u64 i = 0; i < smp::g_cpu_count; ++i) {
     smp::PerCpu* p = smp::g_cpus[i].percpu;
     if (i == me || p == nullptr || p->state.load() != smp::CpuState::Online) continue;
-    if (!lapic::send_nmi(p->apic_id)) console::printf("stop: the NMI to cpu %lu was not accepted\n", i);
+    if (!arch::lapic::send_nmi(p->apic_id)) kernel::console::printf("stop: the NMI to cpu %lu was not accepted\n", i);
   }
   bool all = kernel::spin_until(
       [&] {
@@ -103,7 +103,7 @@ void stop_others(u64 me) {
         return true;
       },
       200000);
-  if (!all) console::puts("stop: some CPUs did not stop within 200 ms; they keep running\n");
+  if (!all) kernel::console::puts("stop: some CPUs did not stop within 200 ms; they keep running\n");
 }
 
 // Lets the stopped CPUs go and waits (bounded) until each is back to its old state, so
@@ -141,10 +141,10 @@ void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
   }
   save_state(c, f);
   g_frame = f;
-  bool held = console::steal_lock();
+  bool held = kernel::console::steal_lock();
   {
-    console::Locked lock;
-    describe(console::sink(), *f, me, ctx);
+    kernel::console::Locked lock;
+    describe(kernel::console::sink(), *f, me, ctx);
   }
   // The shell's commands run under the monitor's fault guard on this CPU; an outer guard
   // (the CPU stopped inside a guarded command) is kept aside meanwhile.
@@ -155,7 +155,7 @@ void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
   StopAction a = run_shell_on_stop_stack();
   for (usize i = 0; i < sizeof guard_buf / sizeof(u64); ++i) c->guard_buf[i] = guard_buf[i];
   c->guard_armed = guard_armed;
-  console::return_lock(held);
+  kernel::console::return_lock(held);
   c->stopped_frame = nullptr;
   g_frame = nullptr;
   if (a == StopAction::Step) {
@@ -171,7 +171,7 @@ void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
 
 void print_where(lib::Sink& out, u64 rip) {
   lib::format(out, "0x%016lx ", rip);
-  ksyms::print(out, rip);
+  kernel::ksyms::print(out, rip);
 }
 
 struct Hit {

@@ -42,21 +42,21 @@ constexpr u32 kCpuidLeaf1EbxApicIdShift = 24;
 
 extern "C" void asm_offsets() {
   // Memory layout (mm/layout.hpp) and paging (arch/pte.hpp, SDM Vol. 3A 4.5).
-  DEFINE(KERNEL_VMA, layout::kKernelBase);
-  DEFINE(KERNEL_PML4_INDEX, layout::pml4_index(layout::kKernelBase));
-  DEFINE(KERNEL_PDPT_INDEX, layout::pdpt_index(layout::kKernelBase));
-  DEFINE(PAGE_SIZE, layout::kPageSize);
-  DEFINE(PAGE_SHIFT, BIT_INDEX(layout::kPageSize));
-  DEFINE(LARGE_PAGE_SIZE, layout::kLargePageSize);
-  DEFINE(LARGE_PAGE_SHIFT, BIT_INDEX(layout::kLargePageSize));
+  DEFINE(KERNEL_VMA, mm::layout::kKernelBase);
+  DEFINE(KERNEL_PML4_INDEX, mm::layout::pml4_index(mm::layout::kKernelBase));
+  DEFINE(KERNEL_PDPT_INDEX, mm::layout::pdpt_index(mm::layout::kKernelBase));
+  DEFINE(PAGE_SIZE, mm::layout::kPageSize);
+  DEFINE(PAGE_SHIFT, BIT_INDEX(mm::layout::kPageSize));
+  DEFINE(LARGE_PAGE_SIZE, mm::layout::kLargePageSize);
+  DEFINE(LARGE_PAGE_SHIFT, BIT_INDEX(mm::layout::kLargePageSize));
   DEFINE(PT_ENTRIES, arch::pte::kEntries);
   DEFINE(PTE_SIZE, sizeof(u64));
   DEFINE(PTE_P, arch::pte::kPresent.mask);
   DEFINE(PTE_W, arch::pte::kWrite.mask);
   DEFINE(PTE_PS, arch::pte::kPageSize.mask);
-  DEFINE(PERCPU_BASE, layout::kPerCpuBase);
+  DEFINE(PERCPU_BASE, mm::layout::kPerCpuBase);
   DEFINE(PERCPU_SLOT_SIZE, config::kPerCpuSlotSize);
-  DEFINE(PERCPU_STACK_TOP_OFF, layout::kStackTopOff);
+  DEFINE(PERCPU_STACK_TOP_OFF, mm::layout::kStackTopOff);
 
   // Control registers, MSRs (arch/cpu.hpp).
   DEFINE(CR0_PE, arch::cr0::kPE);
@@ -89,15 +89,15 @@ extern "C" void asm_offsets() {
   DEFINE(GDT_CODE32, arch::flat(arch::kTypeCodeExecReadAccessed, false));
 
   // COM1 (arch/serial.cpp): the one message entry.asm prints before C++ runs.
-  DEFINE(COM1_PORT, serial::kCom1);
-  DEFINE(UART_DATA, serial::kData);
-  DEFINE(UART_IER, serial::kIer);
-  DEFINE(UART_LCR, serial::kLcr);
-  DEFINE(UART_LSR, serial::kLsr);
-  DEFINE(UART_LCR_DLAB, serial::kLcrDlab);
-  DEFINE(UART_LCR_8N1, serial::kLcr8N1);
-  DEFINE(UART_LSR_THR_EMPTY, serial::kLsrThrEmpty);
-  DEFINE(UART_DIVISOR, serial::kDivisor115200);
+  DEFINE(COM1_PORT, arch::serial::kCom1);
+  DEFINE(UART_DATA, arch::serial::kData);
+  DEFINE(UART_IER, arch::serial::kIer);
+  DEFINE(UART_LCR, arch::serial::kLcr);
+  DEFINE(UART_LSR, arch::serial::kLsr);
+  DEFINE(UART_LCR_DLAB, arch::serial::kLcrDlab);
+  DEFINE(UART_LCR_8N1, arch::serial::kLcr8N1);
+  DEFINE(UART_LSR_THR_EMPTY, arch::serial::kLsrThrEmpty);
+  DEFINE(UART_DIVISOR, arch::serial::kDivisor115200);
 
   // Multiboot2.
   DEFINE(MB2_HEADER_MAGIC, kMb2HeaderMagic);

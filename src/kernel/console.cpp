@@ -6,7 +6,7 @@
 #include "lib/spinlock.hpp"
 #include "lib/string.hpp"
 
-namespace console {
+namespace kernel::console {
 namespace {
 
 alignas(64) char g_log_bytes[config::kLogBytes];
@@ -28,8 +28,8 @@ class SerialSink final : public lib::Sink {
     usize m = 0;
     for (usize i = 0; i < n; ++i) {
       char c = s[i];
-      if (c == '\n' && last_ != '\r') serial::put_raw('\r');
-      serial::put_raw(c);
+      if (c == '\n' && last_ != '\r') arch::serial::put_raw('\r');
+      arch::serial::put_raw(c);
       last_ = c;
       if (cr_pending_) {
         cr_pending_ = false;
@@ -101,4 +101,4 @@ void return_lock(bool held) {
   if (held) (void)g_lock.try_lock();  // the interrupted holder finds it taken, as it left it
 }
 
-}  // namespace console
+}  // namespace kernel::console

@@ -4,7 +4,7 @@
 #include "lib/fmt.hpp"
 #include "lib/log_ring.hpp"
 
-namespace console {
+namespace kernel::console {
 
 // A Sink that writes to the serial port with newline translation. Holding it does not
 // take the console lock; use Locked for multi-line output that must stay together.
@@ -37,4 +37,4 @@ void break_lock();
 bool steal_lock();
 void return_lock(bool held);
 
-}  // namespace console
+}  // namespace kernel::console

@@ -12,7 +12,7 @@ extern "C" __attribute__((weak)) const u64 ksyms_count;
 extern "C" __attribute__((weak)) const KsymEntry ksyms_table[];
 extern "C" __attribute__((weak)) const char ksyms_names[];
 
-namespace ksyms {
+namespace kernel::ksyms {
 namespace {
 
 // Sizeless labels name at most this much after them.
@@ -178,4 +178,4 @@ bool resolve(const char* name, usize len, u64* addr, lib::Sink* err) {
   return false;
 }
 
-}  // namespace ksyms
+}  // namespace kernel::ksyms

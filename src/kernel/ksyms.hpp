@@ -4,7 +4,7 @@
 #pragma once
 #include "lib/fmt.hpp"
 
-namespace ksyms {
+namespace kernel::ksyms {
 
 struct Symbol {
   u64 addr;
@@ -27,11 +27,11 @@ u64 count();
 enum class Find { Found, Unknown, Ambiguous };
 // By name (name[0, len), not NUL-terminated): an exact name wins, else a unique prefix.
 // "Exact" ignores a trailing parameter list and "(anonymous namespace)::" parts of the
-// table's demangled names, so `ksyms::lookup` finds "ksyms::lookup(unsigned long, ...)".
+// table's demangled names, so `kernel::ksyms::lookup` finds "kernel::ksyms::lookup(unsigned long, ...)".
 // Several symbols at one address count as one.
 Find find(const char* name, usize len, Symbol* out);
 // The resolver for monitor::parse_address: on failure prints one "error: " line to err
 // (if given): unknown symbol, or an ambiguous one with a few candidates.
 bool resolve(const char* name, usize len, u64* addr, lib::Sink* err);
 
-}  // namespace ksyms
+}  // namespace kernel::ksyms

@@ -22,7 +22,7 @@ void panic(const char* fmt, ...) {
   lib::vformat(out, fmt, ap);
   va_end(ap);
   if (g_handler != nullptr) g_handler(g_reason);
-  console::printf("\nPANIC: %s; halting\n", g_reason);  // before the debug layer is up
+  kernel::console::printf("\nPANIC: %s; halting\n", g_reason);  // before the debug layer is up
   arch::halt_forever();
 }
 

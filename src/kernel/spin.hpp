@@ -10,7 +10,7 @@ namespace kernel {
 
 template <typename Done>
 bool spin_until(Done done, u64 timeout_us) {
-  u64 deadline = arch::rdtsc() + tsc::us_to_ticks(timeout_us);
+  u64 deadline = arch::rdtsc() + arch::tsc::us_to_ticks(timeout_us);
   u64 stopped0 = stopped_ticks();
   while (!done()) {
     if (arch::rdtsc() > deadline + (stopped_ticks() - stopped0)) return done();

@@ -1,6 +1,6 @@
 // Fixed-width integers and size units. Addresses are plain u64: physical ones are named
 // `pa`/`phys` and virtual ones `va` throughout, and the conversions go through
-// layout::phys_to_virt / kvm::phys_to_virt only. Freestanding: only the compiler's own
+// mm::layout::phys_to_virt / mm::kvm::phys_to_virt only. Freestanding: only the compiler's own
 // <stdint.h>/<stddef.h>.
 #pragma once
 #include <stddef.h>

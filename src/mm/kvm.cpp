@@ -16,7 +16,7 @@ extern "C" char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern "C" char __data_start[], __data_end[], __ksyms_start[], __ksyms_end[];
 extern "C" char __boot_text_start[], __boot_text_end[];
 
-namespace kvm {
+namespace mm::kvm {
 namespace {
 
 constexpr usize kMaxDirectRanges = config::kMaxDirectRanges;
@@ -33,7 +33,8 @@ class KernelPhysMem final : public lib::PhysMem {
       return reinterpret_cast<u8*>(pa);
     }
     for (usize i = 0; i < range_count; ++i) {
-      if (pa >= ranges[i].start && pa + len <= ranges[i].end) return reinterpret_cast<u8*>(layout::phys_to_virt(pa));
+      if (pa >= ranges[i].start && pa + len <= ranges[i].end)
+        return reinterpret_cast<u8*>(mm::layout::phys_to_virt(pa));
     }
     return nullptr;
   }
@@ -50,9 +51,9 @@ class FrameTables final : public mm::TableAllocator {
   u64 alloc_table() override {
     u64 pa = frames_->alloc(mm::Purpose::PageTable, 4 * GiB);
     if (pa == 0) return 0;
-    u8* p = mem_.map(pa, layout::kPageSize);
+    u8* p = mem_.map(pa, mm::layout::kPageSize);
     if (p == nullptr) return 0;
-    memset(p, 0, layout::kPageSize);
+    memset(p, 0, mm::layout::kPageSize);
     return pa;
   }
   void set_frames(mm::FrameAllocator* f) { frames_ = f; }
@@ -69,7 +70,7 @@ u64 g_pml4;
 Stats g_stats;
 DeviceMapping g_devices[16];
 usize g_device_count;
-u64 g_device_next = layout::kDeviceBase;
+u64 g_device_next = mm::layout::kDeviceBase;
 u64 (*g_shootdown)(u64 timeout_us);  // smp's broadcast TLB flush, once it is registered
 lib::Spinlock g_map_lock;
 
@@ -82,7 +83,7 @@ void map_or_die(u64 va, u64 pa, u64 size, mm::MapFlags f, mm::PageSize ps, const
   }
 }
 
-u64 image_pa(const char* sym) { return reinterpret_cast<u64>(sym) - layout::kKernelBase; }
+u64 image_pa(const char* sym) { return reinterpret_cast<u64>(sym) - mm::layout::kKernelBase; }
 
 }  // namespace
 
@@ -104,8 +105,8 @@ BOOT_CODE void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& fr
   mm::MapFlags data{.write = true, .exec = false, .user = false, .global = true, .uncached = false};
   for (usize i = 0; i < n; ++i) {
     const auto& r = g_mem.ranges[i];
-    if (r.end > layout::kDirectMapMaxPhys) continue;
-    map_or_die(layout::phys_to_virt(r.start), r.start, r.end - r.start, data,
+    if (r.end > mm::layout::kDirectMapMaxPhys) continue;
+    map_or_die(mm::layout::phys_to_virt(r.start), r.start, r.end - r.start, data,
                huge_pages ? mm::PageSize::Size1G : mm::PageSize::Size2M, "the direct map");
     g_stats.direct_map_bytes += r.end - r.start;
   }
@@ -141,7 +142,7 @@ lib::PhysMem& phys() { return g_mem; }
 bool map_data_page(u64 va, u64 pa) {
   lib::LockGuard l(g_map_lock);
   auto b = builder();
-  return b.map(va, pa, layout::kPageSize,
+  return b.map(va, pa, mm::layout::kPageSize,
                mm::MapFlags{.write = true, .exec = false, .user = false, .global = true, .uncached = false},
                mm::PageSize::Size4K);
 }
@@ -151,16 +152,16 @@ u64 map_device(u64 pa, u64 size, const char* name) {
   for (usize i = 0; i < g_device_count; ++i)
     if (g_devices[i].pa == pa && g_devices[i].size >= size) return g_devices[i].va;
   if (g_device_count == sizeof(g_devices) / sizeof(g_devices[0])) return 0;
-  u64 off = pa & (layout::kPageSize - 1);
+  u64 off = pa & (mm::layout::kPageSize - 1);
   u64 base = pa - off;
-  u64 len = align_up(size + off, layout::kPageSize);
+  u64 len = align_up(size + off, mm::layout::kPageSize);
   if (g_device_next + len - 1 < g_device_next) return 0;  // past the top
   u64 va = g_device_next;
   auto b = builder();
   if (!b.map(va, base, len, mm::MapFlags{.write = true, .exec = false, .user = false, .global = true, .uncached = true},
              mm::PageSize::Size4K))
     return 0;
-  g_device_next += len + layout::kPageSize;  // a hole between devices catches overruns
+  g_device_next += len + mm::layout::kPageSize;  // a hole between devices catches overruns
   g_devices[g_device_count++] = DeviceMapping{va + off, pa, size, name};
   g_stats.device_bytes += len;
   return va + off;
@@ -173,10 +174,10 @@ void map_identity(u64 pa) {
   lib::LockGuard l(g_map_lock);
   auto b = builder();
   // Not global: it must vanish from every TLB when PML4[0] is cleared.
-  if (!b.map(pa, pa, layout::kPageSize,
+  if (!b.map(pa, pa, mm::layout::kPageSize,
              mm::MapFlags{.write = false, .exec = true, .user = false, .global = false, .uncached = false},
              mm::PageSize::Size4K)) {
-    console::puts("error: cannot map the AP trampoline\n");
+    kernel::console::puts("error: cannot map the AP trampoline\n");
   }
 }
 
@@ -184,7 +185,7 @@ void unmap_identity() {
   lib::LockGuard l(g_map_lock);
   // The whole lower half goes: PML4 entries 0-255. The tables below stay allocated
   // (boot-time memory) but nothing points at them.
-  u64* pml4 = reinterpret_cast<u64*>(layout::phys_to_virt(g_pml4));
+  u64* pml4 = reinterpret_cast<u64*>(mm::layout::phys_to_virt(g_pml4));
   for (int i = 0; i < 256; ++i) pml4[i] = 0;
   arch::write_cr3(arch::read_cr3());
 }
@@ -205,9 +206,9 @@ bool boot_code_retired() { return g_boot_retired; }
 [[noreturn]] void retire_boot_code_and_run(void (*next)()) {
   u64 cr3 = arch::read_cr3();
   for (u64 va = reinterpret_cast<u64>(__boot_text_start); va < reinterpret_cast<u64>(__boot_text_end);
-       va += layout::kPageSize) {
+       va += mm::layout::kPageSize) {
     mm::WalkResult r = mm::walk(g_mem, cr3, va);
-    if (!r.mapped || r.page_size != layout::kPageSize) continue;
+    if (!r.mapped || r.page_size != mm::layout::kPageSize) continue;
     const mm::WalkStep& leaf = r.steps[r.step_count - 1];
     u8* entry = g_mem.map(leaf.table_phys + leaf.index * 8, 8);
     if (entry != nullptr) *reinterpret_cast<volatile u64*>(entry) = leaf.entry | arch::pte::kNoExecute();  // NX
@@ -224,12 +225,12 @@ bool is_mapped(u64 va, u64 len, bool write) {
   u64 last = va + (len - 1);
   if (last < va) return false;  // wraps past the top of the address space
   u64 cr3 = arch::read_cr3();
-  for (u64 p = align_down(va, layout::kPageSize);; p += layout::kPageSize) {
+  for (u64 p = align_down(va, mm::layout::kPageSize);; p += mm::layout::kPageSize) {
     mm::WalkResult r = mm::walk(g_mem, cr3, p);
     if (!r.mapped || (write && !r.write)) return false;
-    if (p == align_down(last, layout::kPageSize)) break;
+    if (p == align_down(last, mm::layout::kPageSize)) break;
   }
   return true;
 }
 
-}  // namespace kvm
+}  // namespace mm::kvm

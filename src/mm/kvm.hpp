@@ -5,7 +5,7 @@
 #include "mm/frame_alloc.hpp"
 #include "mm/memmap.hpp"
 
-namespace kvm {
+namespace mm::kvm {
 
 struct Stats {
   u64 direct_map_bytes;
@@ -56,4 +56,4 @@ void flush_tlb_all();
 // Is every byte of [va, va + len) mapped (and, if write, writable)? Used by `x`.
 bool is_mapped(u64 va, u64 len, bool write);
 
-}  // namespace kvm
+}  // namespace mm::kvm

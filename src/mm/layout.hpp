@@ -24,7 +24,7 @@
 #include "config.hpp"
 #include "lib/types.hpp"
 
-namespace layout {
+namespace mm::layout {
 
 constexpr u64 kPageSize = 4 * KiB;
 constexpr u64 kLargePageSize = 2 * MiB;
@@ -134,4 +134,4 @@ static_assert(pml4_index(kKernelBase) == 511 && pdpt_index(kKernelBase) == 510 &
 static_assert(pml4_index(kDeviceBase) == 511 && pdpt_index(kDeviceBase) == 511);
 static_assert(kPerCpuEnd <= kKernelBase && kKernelEnd <= kDeviceBase, "regions overlap");
 
-}  // namespace layout
+}  // namespace mm::layout

@@ -11,6 +11,7 @@ struct KernelLayout {
 };
 
 extern "C" [[gnu::used]] const KernelLayout g_kernel_layout = {
-    layout::kDirectMapBase, layout::kDirectMapEnd, layout::kPerCpuBase, layout::kPerCpuEnd,  config::kPerCpuSlotSize,
-    config::kMaxCpus,       layout::kKernelBase,   layout::kKernelEnd,  layout::kDeviceBase,
+    mm::layout::kDirectMapBase, mm::layout::kDirectMapEnd, mm::layout::kPerCpuBase,
+    mm::layout::kPerCpuEnd,     config::kPerCpuSlotSize,   config::kMaxCpus,
+    mm::layout::kKernelBase,    mm::layout::kKernelEnd,    mm::layout::kDeviceBase,
 };

@@ -69,7 +69,7 @@ class MemoryMap {
 // rounded out to 2 MiB (an end above the last 2 MiB boundary below 2^64 is cut there,
 // so the top 2 MiB of the address space is never included), then overlapping or
 // touching ones are merged. Output is sorted, type Usable. Nothing is cut at the
-// direct map's size (layout::kDirectMapMaxPhys): that is the caller's check.
+// direct map's size (mm::layout::kDirectMapMaxPhys): that is the caller's check.
 // Writes at most max ranges to out and returns how many the full result has: a return
 // value above max means out was too small and only the lowest max were written.
 [[nodiscard]] usize direct_map_ranges(const MemoryMap& map, MemRange* out, usize max);

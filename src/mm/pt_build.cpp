@@ -52,25 +52,25 @@ u64 PageTableBuilder::new_table() {
   if (t == 0) return 0;
   ++tables_allocated_;
   // A table frame must be page-aligned and addressable by an entry's address field.
-  if (!is_aligned(t, layout::kPageSize) || !pte::kAddr.fits(t)) return 0;
+  if (!is_aligned(t, mm::layout::kPageSize) || !pte::kAddr.fits(t)) return 0;
   // The allocator promises zeroed frames; zeroing again costs little at boot and keeps a
   // stale frame from ever turning into live mappings.
-  u8* p = mem_.map(t, layout::kPageSize);
+  u8* p = mem_.map(t, mm::layout::kPageSize);
   if (p == nullptr) return 0;
-  __builtin_memset(p, 0, layout::kPageSize);
+  __builtin_memset(p, 0, mm::layout::kPageSize);
   return t;
 }
 
 bool PageTableBuilder::map(u64 va, u64 pa, u64 size, MapFlags f, PageSize max_page) {
   if (pml4_ == 0 || size == 0) return false;
-  if (!is_aligned(va | pa | size, layout::kPageSize)) return false;
-  if (!layout::is_canonical(va)) return false;
+  if (!is_aligned(va | pa | size, mm::layout::kPageSize)) return false;
+  if (!mm::layout::is_canonical(va)) return false;
   // The last byte must be canonical and in the same half: a range may end at the very
   // top (va + size wraps to 0, like the device window) but never cross the hole.
   u64 last = va + size - 1;
-  if (last < va || !layout::is_canonical(last) || (last >> 47) != (va >> 47)) return false;
+  if (last < va || !mm::layout::is_canonical(last) || (last >> 47) != (va >> 47)) return false;
   u64 pa_last = pa + size - 1;
-  if (pa_last < pa || !pte::kAddr.fits(pa_last & ~(layout::kPageSize - 1))) return false;
+  if (pa_last < pa || !pte::kAddr.fits(pa_last & ~(mm::layout::kPageSize - 1))) return false;
   // First a dry run that only looks for conflicts, so a refused map leaves no trace.
   if (!map_range(va, pa, size, f, max_page, true)) return false;
   return map_range(va, pa, size, f, max_page, false);
@@ -78,7 +78,7 @@ bool PageTableBuilder::map(u64 va, u64 pa, u64 size, MapFlags f, PageSize max_pa
 
 bool PageTableBuilder::map_range(u64 va, u64 pa, u64 size, MapFlags f, PageSize max_page, bool dry) {
   // map() checked these; a caller that got here otherwise would build wrong entries.
-  KASSERT(is_aligned(va | pa | size, layout::kPageSize));
+  KASSERT(is_aligned(va | pa | size, mm::layout::kPageSize));
   const int max_leaf_level = max_page == PageSize::Size1G ? 3 : max_page == PageSize::Size2M ? 2 : 1;
   while (size != 0) {
     u64 table = pml4_;
@@ -155,7 +155,7 @@ bool PageTableBuilder::map_range(u64 va, u64 pa, u64 size, MapFlags f, PageSize 
 }
 
 bool PageTableBuilder::unmap_4k(u64 va) {
-  if (pml4_ == 0 || !layout::is_canonical(va) || !is_aligned(va, layout::kPageSize)) return false;
+  if (pml4_ == 0 || !mm::layout::is_canonical(va) || !is_aligned(va, mm::layout::kPageSize)) return false;
   u64 table = pml4_;
   for (int level = 4; level >= 1; --level) {
     const u64 entry_pa = table + index_of(va, level) * 8;

@@ -51,24 +51,24 @@ constexpr u64 pml4_of(u64 cr3) { return pte::kAddr.get(cr3); }
 struct RawRange {
   u64 start, end;
 };
-RawRange raw_range(const layout::RegionDesc& r) {
+RawRange raw_range(const mm::layout::RegionDesc& r) {
   const u64 end = r.end & kLinearMask;  // 0 = the top of the address space
   return {r.start & kLinearMask, end == 0 ? kLinearTop : end};
 }
-constexpr usize kRegionCount = sizeof(layout::kRegions) / sizeof(layout::kRegions[0]);
-static_assert(kRegionCount == 5, "mapped_bytes_by_region's out_bytes[5] follows layout::kRegions");
+constexpr usize kRegionCount = sizeof(mm::layout::kRegions) / sizeof(mm::layout::kRegions[0]);
+static_assert(kRegionCount == 5, "mapped_bytes_by_region's out_bytes[5] follows mm::layout::kRegions");
 
 // The seed regions overlapping raw [start, end), comma-separated, or "unused".
 void put_labels(lib::Sink& out, u64 start, u64 end) {
   bool any = false;
-  for (const auto& r : layout::kRegions) {
+  for (const auto& r : mm::layout::kRegions) {
     RawRange rr = raw_range(r);
     if (rr.start < end && start < rr.end) {
-      lib::format(out, "%s%s", any ? "," : "", layout::region_label(r.region));
+      lib::format(out, "%s%s", any ? "," : "", mm::layout::region_label(r.region));
       any = true;
     }
   }
-  if (!any) lib::format(out, "%s", layout::region_label(layout::Region::Unused));
+  if (!any) lib::format(out, "%s", mm::layout::region_label(mm::layout::Region::Unused));
 }
 
 // QEMU's protection value: P, U and W of the leaf ANDed with the levels above
@@ -87,7 +87,7 @@ void walk_space(lib::PhysMem& mem, u64 cr3, Visit&& visit, u64* skipped) {
       const u64 span = span_of(level);
       // A table PhysMem cannot give at all counts once; entries are then read one by one
       // (no pointer is held across the recursion, so PhysMem may map through a window).
-      if (mem.map(table, layout::kPageSize) == nullptr) {
+      if (mem.map(table, mm::layout::kPageSize) == nullptr) {
         ++*skipped;
         visit(base, span * pte::kEntries, u64{0}, false);
         return;
@@ -133,7 +133,7 @@ void walk_space(lib::PhysMem& mem, u64 cr3, Visit&& visit, u64* skipped) {
 WalkResult walk(lib::PhysMem& mem, u64 cr3, u64 va) {
   WalkResult r{};
   r.fault = WalkResult::None;
-  if (!layout::is_canonical(va)) {
+  if (!mm::layout::is_canonical(va)) {
     r.fault = WalkResult::NonCanonical;
     return r;
   }
@@ -185,9 +185,9 @@ void format_walk(lib::Sink& out, u64 va, const WalkResult& r) {
     lib::format(out, "%s[%u] 0x%016lx %s\n", level_name(s.level), s.index, s.entry, RawFlags(s.entry).s);
   }
   if (r.fault == WalkResult::None && r.mapped) {
-    const char* size = r.page_size == layout::kHugePageSize    ? "1G"
-                       : r.page_size == layout::kLargePageSize ? "2M"
-                                                               : "4K";
+    const char* size = r.page_size == mm::layout::kHugePageSize    ? "1G"
+                       : r.page_size == mm::layout::kLargePageSize ? "2M"
+                                                                   : "4K";
     lib::format(out, "0x%016lx -> 0x%016lx %s r%c%c%c\n", va, r.pa, size, r.write ? 'w' : '-', r.exec ? 'x' : '-',
                 r.user ? 'u' : 'k');
     return;
@@ -219,7 +219,7 @@ void format_walk(lib::Sink& out, u64 va, const WalkResult& r) {
 
 void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3) {
   const u64 pml4 = pml4_of(cr3);
-  const u8* t = mem.map(pml4, layout::kPageSize);
+  const u8* t = mem.map(pml4, mm::layout::kPageSize);
   if (t == nullptr) {
     lib::format(out, "error: PML4 at 0x%016lx unreadable\n", pml4);
     return;
@@ -229,9 +229,9 @@ void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3) {
     u64 e;
     __builtin_memcpy(&e, t + i * 8, 8);
     if (!pte::kPresent.in(e)) continue;
-    const u64 raw = u64{i} * layout::kPml4Span;
+    const u64 raw = u64{i} * mm::layout::kPml4Span;
     lib::format(out, "%u 0x%016lx 0x%016lx %s ", i, canonical(raw), e, RawFlags(e).s);
-    put_labels(out, raw, raw + layout::kPml4Span);
+    put_labels(out, raw, raw + mm::layout::kPml4Span);
     if (pte::kPageSize.in(e)) lib::format(out, " !RSVD");  // PS is reserved here (Table 4-15)
     out.put('\n');
   }
@@ -262,7 +262,7 @@ void format_maps(lib::Sink& out, lib::PhysMem& mem, u64 cr3, bool verbose) {
     last = prot;
   };
   u64 skipped = 0;
-  if (mem.map(pml4_of(cr3), layout::kPageSize) == nullptr) {
+  if (mem.map(pml4_of(cr3), mm::layout::kPageSize) == nullptr) {
     lib::format(out, "error: PML4 at 0x%016lx unreadable\n", pml4_of(cr3));
     return;
   }
@@ -284,7 +284,7 @@ void mapped_bytes_by_region(lib::PhysMem& mem, u64 cr3, u64 out_bytes[5]) {
       [&](u64 va, u64 span, u64 prot, bool) {
         if (prot == 0) return;
         for (usize i = 0; i < kRegionCount; ++i) {
-          RawRange rr = raw_range(layout::kRegions[i]);
+          RawRange rr = raw_range(mm::layout::kRegions[i]);
           u64 lo = va > rr.start ? va : rr.start;
           u64 hi = va + span < rr.end ? va + span : rr.end;
           if (lo < hi) out_bytes[i] += hi - lo;

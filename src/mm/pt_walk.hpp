@@ -31,7 +31,7 @@
 //          error: 0x<va> not mapped (pdpt table at 0x<pa> unreadable)
 //  pml4:   header "PML4 at 0x<pa>: index va entry flags regions", then per present entry
 //          <index> 0x<first canonical va> 0x<entry> <raw flags> <labels>
-//          labels: every seed region (layout::kRegions) overlapping the entry's 512 GiB,
+//          labels: every seed region (mm::layout::kRegions) overlapping the entry's 512 GiB,
 //          comma-separated, or "unused"; e.g. 511 -> "percpu,kernel,devices".
 //          An unreadable PML4 gives "error: PML4 at 0x<pa> unreadable".
 //  maps:   exactly QEMU 7.2's HMP `info mem` (target/i386/monitor.c, mem_info_la48):
@@ -89,7 +89,7 @@ void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3);
 // "!WX" for a writable and executable run, "!USER" for a user-accessible one.
 void format_maps(lib::Sink& out, lib::PhysMem& mem, u64 cr3, bool verbose);
 
-// Mapped bytes (present leaves, any permissions) inside each of layout::kRegions, in
+// Mapped bytes (present leaves, any permissions) inside each of mm::layout::kRegions, in
 // that order (out_bytes has one slot per region: user, directmap, percpu, kernel, devices).
 void mapped_bytes_by_region(lib::PhysMem& mem, u64 cr3, u64 out_bytes[5]);
 

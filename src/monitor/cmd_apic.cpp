@@ -27,38 +27,38 @@ struct LapicSnap {
 u32 max_lvt(u32 version) { return (version >> 16) & 0xff; }  // SDM Vol. 3A 11.4.8, Figure 11-7
 
 void snap_lapic(void* arg, const arch::TrapFrame*) {
-  using lapic::Reg;
+  using arch::lapic::Reg;
   auto* s = static_cast<LapicSnap*>(arg);
   s->apic_base = arch::rdmsr(arch::msr::kApicBase);
-  s->x2apic = (s->apic_base & lapic::kApicBaseX2Apic) != 0;
-  s->id = lapic::id();
-  s->version = lapic::read(Reg::Version);
-  s->tpr = lapic::read(Reg::Tpr);
-  s->ppr = lapic::read(Reg::Ppr);
-  s->ldr = lapic::read(Reg::Ldr);
-  s->svr = lapic::read(Reg::Svr);
-  s->esr = lapic::read(Reg::Esr);  // what the last write to it latched; reading changes nothing
+  s->x2apic = (s->apic_base & arch::lapic::kApicBaseX2Apic) != 0;
+  s->id = arch::lapic::id();
+  s->version = arch::lapic::read(Reg::Version);
+  s->tpr = arch::lapic::read(Reg::Tpr);
+  s->ppr = arch::lapic::read(Reg::Ppr);
+  s->ldr = arch::lapic::read(Reg::Ldr);
+  s->svr = arch::lapic::read(Reg::Svr);
+  s->esr = arch::lapic::read(Reg::Esr);  // what the last write to it latched; reading changes nothing
   if (s->x2apic) {
-    s->icr = arch::rdmsr(lapic::x2apic_msr(Reg::IcrLow));  // one 64-bit MSR (11.12.9)
+    s->icr = arch::rdmsr(arch::lapic::x2apic_msr(Reg::IcrLow));  // one 64-bit MSR (11.12.9)
   } else {
-    s->apr = lapic::read(Reg::Apr);
-    s->dfr = lapic::read(Reg::Dfr);
-    s->icr = (u64{lapic::read(Reg::IcrHigh)} << 32) | lapic::read(Reg::IcrLow);
+    s->apr = arch::lapic::read(Reg::Apr);
+    s->dfr = arch::lapic::read(Reg::Dfr);
+    s->icr = (u64{arch::lapic::read(Reg::IcrHigh)} << 32) | arch::lapic::read(Reg::IcrLow);
   }
-  s->lvt_timer = lapic::read(Reg::LvtTimer);
+  s->lvt_timer = arch::lapic::read(Reg::LvtTimer);
   // The thermal and performance LVTs exist only up to the version's last LVT entry.
-  if (max_lvt(s->version) >= 5) s->lvt_thermal = lapic::read(Reg::LvtThermal);
-  if (max_lvt(s->version) >= 4) s->lvt_perf = lapic::read(Reg::LvtPerf);
-  s->lvt_lint0 = lapic::read(Reg::LvtLint0);
-  s->lvt_lint1 = lapic::read(Reg::LvtLint1);
-  s->lvt_error = lapic::read(Reg::LvtError);
-  s->timer_initial = lapic::read(Reg::TimerInitial);
-  s->timer_current = lapic::read(Reg::TimerCurrent);
-  s->timer_divide = lapic::read(Reg::TimerDivide);
+  if (max_lvt(s->version) >= 5) s->lvt_thermal = arch::lapic::read(Reg::LvtThermal);
+  if (max_lvt(s->version) >= 4) s->lvt_perf = arch::lapic::read(Reg::LvtPerf);
+  s->lvt_lint0 = arch::lapic::read(Reg::LvtLint0);
+  s->lvt_lint1 = arch::lapic::read(Reg::LvtLint1);
+  s->lvt_error = arch::lapic::read(Reg::LvtError);
+  s->timer_initial = arch::lapic::read(Reg::TimerInitial);
+  s->timer_current = arch::lapic::read(Reg::TimerCurrent);
+  s->timer_divide = arch::lapic::read(Reg::TimerDivide);
   for (unsigned i = 0; i < 8; ++i) {
-    s->isr[i] = lapic::read(lapic::bank_reg(Reg::Isr0, i));
-    s->tmr[i] = lapic::read(lapic::bank_reg(Reg::Tmr0, i));
-    s->irr[i] = lapic::read(lapic::bank_reg(Reg::Irr0, i));
+    s->isr[i] = arch::lapic::read(arch::lapic::bank_reg(Reg::Isr0, i));
+    s->tmr[i] = arch::lapic::read(arch::lapic::bank_reg(Reg::Tmr0, i));
+    s->irr[i] = arch::lapic::read(arch::lapic::bank_reg(Reg::Irr0, i));
   }
 }
 
@@ -134,25 +134,25 @@ const char* const kDelivery[8] = {"fixed", "lowest", "smi", "rsvd3", "nmi", "ini
 int cmd_ioapic(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: ioapic");
   auto& out = monitor::out();
-  if (ioapic::count() == 0) {
+  if (arch::ioapic::count() == 0) {
     lib::format(out, "no I/O APIC in the MADT\n");
     return 0;
   }
-  for (usize k = 0; k < ioapic::count(); ++k) {
-    const ioapic::Chip& c = ioapic::chip(k);
+  for (usize k = 0; k < arch::ioapic::count(); ++k) {
+    const arch::ioapic::Chip& c = arch::ioapic::chip(k);
     if (k != 0) lib::format(out, "\n");
     if (c.va == 0) {
       lib::format(out, "ioapic %lu id 0x%x address 0x%016lx: not mapped\n", k, c.id, c.phys);
       continue;
     }
-    u32 id = (ioapic::read(c, static_cast<u32>(ioapic::Reg::Id)) >> 24) & 0xf;
-    u32 ver = ioapic::read(c, static_cast<u32>(ioapic::Reg::Version));
-    unsigned n = ioapic::entries(c);
+    u32 id = (arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Id)) >> 24) & 0xf;
+    u32 ver = arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Version));
+    unsigned n = arch::ioapic::entries(c);
     lib::format(out, "ioapic %lu id 0x%x (madt 0x%x) address 0x%016lx version 0x%02x entries %u gsi %u-%u\n", k, id,
                 c.id, c.phys, ver & 0xff, n, c.gsi_base, c.gsi_base + n - 1);
     lib::format(out, "pin gsi  entry              vector delivery dest_mode polarity trigger mask   dest\n");
     for (unsigned i = 0; i < n; ++i) {
-      u64 e = ioapic::redirection(c, i);
+      u64 e = arch::ioapic::redirection(c, i);
       lib::format(out, "%-3u %-4u 0x%016lx 0x%02lx   %-8s %-9s %-8s %-7s %-6s 0x%02lx\n", i, c.gsi_base + i, e,
                   e & 0xff, kDelivery[(e >> 8) & 7], (e >> 11) & 1 ? "logical" : "physical",
                   (e >> 13) & 1 ? "low" : "high", (e >> 15) & 1 ? "level" : "edge", (e >> 16) & 1 ? "masked" : "open",

@@ -24,7 +24,7 @@ const char* const kAllKeywords[] = {"all", nullptr};
 u64 arrival_us(const smp::CpuEntry& e) {
   u64 origin = smp::g_bringup.first_init_tsc;
   if (e.arrival_tsc == 0 || origin == 0 || e.arrival_tsc < origin) return 0;
-  return tsc::ticks_to_us(e.arrival_tsc - origin);
+  return arch::tsc::ticks_to_us(e.arrival_tsc - origin);
 }
 
 bool parse_cpu(const char* s, u64* index) {
@@ -48,7 +48,7 @@ bool parse_cpu(const char* s, u64* index) {
 // that never ran kernel code); "x2apic(fw)" when firmware had switched it already.
 const char* lapic_column(const smp::CpuEntry& e, smp::CpuState st) {
   if (e.percpu == nullptr || (st != smp::CpuState::Online && st != smp::CpuState::Stopped)) return "-";
-  return lapic::mode_name(e.percpu->apic_mode);
+  return arch::lapic::mode_name(e.percpu->apic_mode);
 }
 
 int cmd_cpus(const monitor::Args& a) {
@@ -59,7 +59,7 @@ int cmd_cpus(const monitor::Args& a) {
     const smp::CpuEntry& e = smp::g_cpus[i];
     smp::CpuState st = e.percpu != nullptr ? e.percpu->state.load() : e.state;
     lib::format(out, "%-5lu %-4u %-7s 0x%016lx %-11lu %-10s %u%s\n", i, e.apic_id, smp::cpu_state_name(st),
-                layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), lapic_column(e, st), e.acpi_uid,
+                mm::layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), lapic_column(e, st), e.acpi_uid,
                 i == 0 ? " (bootstrap)" : "");
   }
   // Listed in the MADT beyond the slots: indices go on so every line has one.
@@ -87,7 +87,7 @@ void print_percpu(u64 i) {
   smp::PerCpu* p = e.percpu;
   smp::CpuState st = p != nullptr ? p->state.load() : e.state;
   lib::format(out, "cpu: %lu\napic: %u\nstate: %s\nbase: 0x%016lx\n", i, e.apic_id, smp::cpu_state_name(st),
-              layout::percpu_slot(i));
+              mm::layout::percpu_slot(i));
   if (p == nullptr) {
     lib::format(out, "gs_base: none (no slot backed)\n");
     return;
@@ -109,7 +109,7 @@ void print_percpu(u64 i) {
   lib::format(out, "stack: 0x%016lx-0x%016lx\n", p->stack_lo, p->stack_hi);
   lib::format(out, "stack_used: %lu of %lu bytes (high-water mark)\n", smp::stack_high_water(p),
               p->stack_hi - p->stack_lo);
-  for (unsigned k = 0; k < layout::kIstCount; ++k)
+  for (unsigned k = 0; k < mm::layout::kIstCount; ++k)
     lib::format(out, "ist%u: 0x%016lx-0x%016lx %s\n", k + 1, p->ist_lo[k], p->ist_hi[k],
                 k == 0 ? "#DF" : (k == 1 ? "NMI" : "#MC"));
   lib::format(out, "arrival_us: %lu\n", i == 0 ? 0 : arrival_us(e));
@@ -144,7 +144,7 @@ void snap_regs(void* arg, const arch::TrapFrame* f) {
   s->cr4 = arch::read_cr4();
   s->efer = arch::rdmsr(arch::msr::kEfer);
   s->gs_base = arch::rdmsr(arch::msr::kGsBase);
-  s->apic_id = lapic::id();
+  s->apic_id = arch::lapic::id();
 }
 
 int cmd_regs(const monitor::Args& a) {
@@ -181,7 +181,7 @@ int cmd_regs(const monitor::Args& a) {
   const arch::TrapFrame& f = s.f;
   lib::format(out, "cpu %lu apic %lu (taken on that cpu: %s)\n", i, s.apic_id, how);
   lib::format(out, "rip=0x%016lx ", f.rip);
-  ksyms::print(out, f.rip);
+  kernel::ksyms::print(out, f.rip);
   lib::format(out, "\nrsp=0x%016lx rbp=0x%016lx rflags=0x%016lx\n", f.rsp, f.rbp, f.rflags);
   lib::format(out, "rax=0x%016lx rbx=0x%016lx rcx=0x%016lx rdx=0x%016lx\n", f.rax, f.rbx, f.rcx, f.rdx);
   lib::format(out, "rsi=0x%016lx rdi=0x%016lx r8=0x%016lx r9=0x%016lx\n", f.rsi, f.rdi, f.r8, f.r9);
@@ -214,7 +214,7 @@ int cmd_ipi(const monitor::Args& a) {
     if (dt > max) max = dt;
     sum += dt;
   }
-  u64 mn = tsc::ticks_to_ns(min), av = tsc::ticks_to_ns(sum / count), mx = tsc::ticks_to_ns(max);
+  u64 mn = arch::tsc::ticks_to_ns(min), av = arch::tsc::ticks_to_ns(sum / count), mx = arch::tsc::ticks_to_ns(max);
   lib::format(monitor::out(),
               "cpu %lu (apic %u): %lu round trips, min %lu.%03lu us, avg %lu.%03lu us, max %lu.%03lu us\n", i,
               p->apic_id, count, mn / 1000, mn % 1000, av / 1000, av % 1000, mx / 1000, mx % 1000);

@@ -23,7 +23,8 @@ const char* const kWatchKeywords[] = {nullptr};
 usize stack_ranges(const smp::PerCpu* p, debug::StackRange* r) {
   usize n = 0;
   r[n++] = {p->stack_lo, p->stack_hi};
-  for (unsigned k = 0; k < layout::kIstCount && n < debug::kMaxStackRanges; ++k) r[n++] = {p->ist_lo[k], p->ist_hi[k]};
+  for (unsigned k = 0; k < mm::layout::kIstCount && n < debug::kMaxStackRanges; ++k)
+    r[n++] = {p->ist_lo[k], p->ist_hi[k]};
   return n;
 }
 
@@ -65,7 +66,7 @@ int print_bt(u64 i) {
   lib::format(out, "cpu %lu apic %u (taken on that cpu: %s)\n", i, p->apic_id, how);
   for (usize k = 0; k < req.frames.count; ++k) {
     lib::format(out, "#%lu 0x%016lx ", static_cast<u64>(k), req.frames.pc[k]);
-    ksyms::print(out, req.frames.pc[k]);
+    kernel::ksyms::print(out, req.frames.pc[k]);
     lib::format(out, "\n");
   }
   lib::format(out, "(%s)\n", req.frames.end);
@@ -101,7 +102,7 @@ void print_slot(unsigned k) {
   const debug::BpSlot& s = debug::breakpoint(k);
   auto& out = monitor::out();
   lib::format(out, "%u %-5s 0x%016lx ", k, s.kind == debug::BpKind::Exec ? "break" : "watch", s.addr);
-  ksyms::print(out, s.addr);
+  kernel::ksyms::print(out, s.addr);
   if (s.kind != debug::BpKind::Exec) lib::format(out, " len %u %s", s.len, s.kind == debug::BpKind::Write ? "w" : "rw");
   lib::format(out, " hits %lu\n", debug::breakpoint_hits(k));
 }

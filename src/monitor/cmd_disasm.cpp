@@ -15,8 +15,8 @@ int cmd_dis(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: dis <sym>|<addr>");
   u64 addr;
   if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
-  ksyms::Symbol sym;
-  if (!ksyms::containing(addr, &sym))
+  kernel::ksyms::Symbol sym;
+  if (!kernel::ksyms::containing(addr, &sym))
     return monitor::error("no symbol at 0x%016lx (x/i <addr> <count> reads any code)", addr);
   u64 size = sym.size != 0 ? sym.size : kLabelBytes;
   if (size > kMaxBytes) size = kMaxBytes;
@@ -34,7 +34,7 @@ const char kDisHelp[] =
     "  a header line \"<name>: 0x<start> <size> bytes\", then x/i lines\n"
     "  \"0x<addr> <sym>+0x<off>: <bytes>  <insn>\" with branch targets and RIP-relative\n"
     "  operands named as llvm-objdump -d names them.\n"
-    "examples: dis ap_main    dis kernel_main+0x20    dis ksyms::lookup";
+    "examples: dis ap_main    dis kernel_main+0x20    dis kernel::ksyms::lookup";
 
 }  // namespace
 

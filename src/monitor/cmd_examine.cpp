@@ -16,7 +16,7 @@ const char* const kNoKeywords[] = {nullptr};
 
 // Every address argument takes `<symbol>[+<offset>]`: the kernel's symbol table answers
 // monitor::parse_address. Installed by the global constructors, before any command runs.
-[[gnu::constructor]] void install_symbol_resolver() { monitor::set_symbol_resolver(ksyms::resolve); }
+[[gnu::constructor]] void install_symbol_resolver() { monitor::set_symbol_resolver(kernel::ksyms::resolve); }
 
 // RAM in the firmware's memory map (usable, ACPI, NVS), through the direct map. Nothing
 // else is read: reserved ranges and holes may be MMIO (LAPIC, MMCONFIG, flash).
@@ -41,7 +41,7 @@ class PhysReader final : public monitor::ExMemory {
       usize chunk = static_cast<usize>(0x1000 - (a & 0xfff));
       if (chunk > n - got) chunk = n - got;
       if (chunk > room) chunk = static_cast<usize>(room);
-      const u8* p = kvm::phys().map(a, chunk);
+      const u8* p = mm::kvm::phys().map(a, chunk);
       if (p == nullptr) {
         why = "is not in the direct map";
         break;
@@ -55,14 +55,15 @@ class PhysReader final : public monitor::ExMemory {
 
 // `x <va> [len]`'s checks, kept exactly: they give its error lines.
 bool check_virtual_range(u64 va, u64 len) {
-  if (!layout::is_canonical(va)) return monitor::error("0x%016lx is not canonical", va), false;
+  if (!mm::layout::is_canonical(va)) return monitor::error("0x%016lx is not canonical", va), false;
   u64 last = va + len - 1;
   if (last < va) return monitor::error("0x%016lx + %lu runs past the top of the address space", va, len), false;
-  if (!layout::is_canonical(last)) return monitor::error("range runs into non-canonical addresses"), false;
+  if (!mm::layout::is_canonical(last)) return monitor::error("range runs into non-canonical addresses"), false;
   // Reading device registers can have side effects (e.g. clearing status bits).
-  if (layout::region_of(va) == layout::Region::Device || layout::region_of(last) == layout::Region::Device)
+  if (mm::layout::region_of(va) == mm::layout::Region::Device ||
+      mm::layout::region_of(last) == mm::layout::Region::Device)
     return monitor::error("0x%016lx is in the device window; refusing to read MMIO", va), false;
-  if (!kvm::is_mapped(va, len, false)) return monitor::error("0x%016lx (+%lu) is not mapped", va, len), false;
+  if (!mm::kvm::is_mapped(va, len, false)) return monitor::error("0x%016lx (+%lu) is not mapped", va, len), false;
   return true;
 }
 
@@ -138,10 +139,10 @@ int cmd_sym(const monitor::Args& a) {
   for (const char* p = s; *p != '\0'; ++p) expression |= *p == '+' || *p == '-';
   u64 addr;
   if (!expression && !lib::parse_u64(s, &addr, /*hex_default=*/true)) {
-    ksyms::Symbol sym;
-    ksyms::Find r = ksyms::find(s, lib::strnlen(s, monitor::kMaxLine), &sym);
-    if (r != ksyms::Find::Found) {
-      (void)ksyms::resolve(s, lib::strnlen(s, monitor::kMaxLine), &addr, &out);  // prints the error line
+    kernel::ksyms::Symbol sym;
+    kernel::ksyms::Find r = kernel::ksyms::find(s, lib::strnlen(s, monitor::kMaxLine), &sym);
+    if (r != kernel::ksyms::Find::Found) {
+      (void)kernel::ksyms::resolve(s, lib::strnlen(s, monitor::kMaxLine), &addr, &out);  // prints the error line
       return 1;
     }
     lib::format(out, "0x%016lx %lu %s\n", sym.addr, sym.size, sym.name);
@@ -149,7 +150,7 @@ int cmd_sym(const monitor::Args& a) {
   }
   if (!monitor::parse_address(s, &addr, &out)) return 1;
   u64 off = 0;
-  const char* name = ksyms::lookup(addr, &off);
+  const char* name = kernel::ksyms::lookup(addr, &off);
   if (name == nullptr) return monitor::error("no symbol at 0x%016lx", addr);
   lib::format(out, "0x%016lx %s+0x%lx\n", addr, name, off);
   return 0;

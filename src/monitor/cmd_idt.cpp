@@ -65,7 +65,7 @@ int cmd_idt(const monitor::Args& a) {
     if (!g.present() && !all) continue;
     lib::format(out, "%-3u 0x%016lx %-9s %-3u %-3u %c 0x%04x ", v, g.offset(), gate_type(g.type()), g.ist(), g.dpl(),
                 g.present() ? 'p' : '-', g.selector());
-    ksyms::print(out, g.offset());
+    kernel::ksyms::print(out, g.offset());
     lib::format(out, " (%s)\n", vector_name(v));
   }
   lib::format(out, "present: %u of %u gates\n", present, n);

@@ -15,7 +15,7 @@ int cmd_dmesg(const monitor::Args& a) {
   u64 n = 0;
   if (a.argc == 2 && (!monitor::parse_count(a.argv[1], &n) || n == 0))
     return monitor::error("invalid line count '%s' (a positive number)", a.argv[1]);
-  const lib::LogRing& log = console::log();
+  const lib::LogRing& log = kernel::console::log();
   lib::LogRing::Cursor c = log.lines(static_cast<usize>(n));
   auto& out = monitor::out();
   char piece[256];

@@ -19,7 +19,7 @@ int cmd_pml4(const monitor::Args& a) {
   u64 cr3 = arch::read_cr3();
   if (a.argc == 2 && !monitor::parse_address(a.argv[1], &cr3, &monitor::out())) return 1;
   if ((cr3 & 0xfff) != 0 && a.argc == 2) return monitor::error("cr3 0x%lx is not page-aligned", cr3);
-  mm::format_pml4(monitor::out(), kvm::phys(), cr3);
+  mm::format_pml4(monitor::out(), mm::kvm::phys(), cr3);
   return 0;
 }
 
@@ -27,7 +27,7 @@ int cmd_walk(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: walk <va>");
   u64 va;
   if (!monitor::parse_address(a.argv[1], &va, &monitor::out())) return 1;
-  mm::WalkResult r = mm::walk(kvm::phys(), arch::read_cr3(), va);
+  mm::WalkResult r = mm::walk(mm::kvm::phys(), arch::read_cr3(), va);
   mm::format_walk(monitor::out(), va, r);
   return 0;
 }
@@ -39,7 +39,7 @@ int cmd_maps(const monitor::Args& a) {
     verbose = true;
   else if (a.argc != 1)
     return monitor::error("usage: maps [-v]");
-  mm::format_maps(monitor::out(), kvm::phys(), arch::read_cr3(), verbose);
+  mm::format_maps(monitor::out(), mm::kvm::phys(), arch::read_cr3(), verbose);
   return 0;
 }
 
@@ -47,21 +47,21 @@ int cmd_layout(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: layout");
   auto& out = monitor::out();
   u64 mapped[5] = {};
-  mm::mapped_bytes_by_region(kvm::phys(), arch::read_cr3(), mapped);
-  const auto& fr = kvm::frames();
+  mm::mapped_bytes_by_region(mm::kvm::phys(), arch::read_cr3(), mapped);
+  const auto& fr = mm::kvm::frames();
   u64 image = reinterpret_cast<u64>(__kernel_phys_end) - reinterpret_cast<u64>(__kernel_phys_start);
   lib::format(out, "%-18s %-18s %-10s %-9s %-13s %-13s %s\n", "start", "end", "size", "pml4", "mapped", "backed",
               "region");
   for (int i = 0; i < 5; ++i) {
-    const auto& r = layout::kRegions[i];
+    const auto& r = mm::layout::kRegions[i];
     u64 size = r.end - r.start;
     u64 backed = 0;
     switch (r.region) {
-      case layout::Region::DirectMap: backed = mapped[i]; break;
-      case layout::Region::PerCpu:
+      case mm::layout::Region::DirectMap: backed = mapped[i]; break;
+      case mm::layout::Region::PerCpu:
         backed = fr.allocated_bytes(mm::Purpose::PerCpu) + fr.allocated_bytes(mm::Purpose::Stack);
         break;
-      case layout::Region::Kernel: backed = image; break;
+      case mm::layout::Region::Kernel: backed = image; break;
       default: break;  // user: nothing; devices: MMIO, no RAM behind them
     }
     char sz[16], idx[16];
@@ -71,7 +71,7 @@ int cmd_layout(const monitor::Args& a) {
       lib::snformat(sz, sizeof sz, "%lu GiB", size / GiB);
     else
       lib::snformat(sz, sizeof sz, "%lu MiB", size / MiB);
-    unsigned first = layout::pml4_index(r.start), last = layout::pml4_index(r.end - 1);
+    unsigned first = mm::layout::pml4_index(r.start), last = mm::layout::pml4_index(r.end - 1);
     if (first == last)
       lib::snformat(idx, sizeof idx, "%u", first);
     else

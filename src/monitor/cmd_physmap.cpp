@@ -21,7 +21,7 @@ int cmd_physmap(const monitor::Args& a) {
   lib::format(out, "  0x%016lx-0x%016lx image\n", ks, ke);
   u64 tp = smp::g_bringup.trampoline_phys;
   if (tp != 0) lib::format(out, "  0x%016lx-0x%016lx trampoline\n", tp, tp + 0x1000);
-  const auto& fr = kvm::frames();
+  const auto& fr = mm::kvm::frames();
   for (usize i = 0; i < fr.run_count(); ++i) {
     const auto& r = fr.run(i);
     lib::format(out, "  0x%016lx-0x%016lx %s\n", r.start, r.end, mm::purpose_name(r.purpose));

@@ -24,7 +24,7 @@ int cmd_acpi(const monitor::Args& a) {
 }
 
 void print_us(lib::Sink& out, const char* what, u64 from, u64 to) {
-  u64 ns = to >= from ? tsc::ticks_to_ns(to - from) : 0;
+  u64 ns = to >= from ? arch::tsc::ticks_to_ns(to - from) : 0;
   lib::format(out, "  %8lu.%03lu us  %s\n", ns / 1000, ns % 1000, what);
 }
 
@@ -32,7 +32,8 @@ int cmd_timing(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: timing");
   auto& out = monitor::out();
   u64 t0 = boot::timeline_tsc(boot::Phase::Handoff);
-  lib::format(out, "boot timeline (TSC %lu Hz, %s), from the multiboot2 handoff:\n", tsc::hz(), tsc::source_name());
+  lib::format(out, "boot timeline (TSC %lu Hz, %s), from the multiboot2 handoff:\n", arch::tsc::hz(),
+              arch::tsc::source_name());
   for (int p = 0; p < static_cast<int>(boot::Phase::Count); ++p) {
     auto ph = static_cast<boot::Phase>(p);
     print_us(out, boot::phase_name(ph), t0, boot::timeline_tsc(ph));
@@ -148,7 +149,7 @@ int cmd_reboot(const monitor::Args& a) {
   // The 8042 keyboard controller's pulse-reset command (0xfe to port 0x64), then, if
   // that did nothing, a triple fault through an empty IDT.
   arch::outb(0x64, 0xfe);
-  tsc::delay_us(100000);
+  arch::tsc::delay_us(100000);
   struct __attribute__((packed)) {
     u16 limit;
     u64 base;

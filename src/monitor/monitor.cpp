@@ -73,12 +73,12 @@ TableCompleter* completer() {
 }
 
 [[noreturn]] void loop(const char* prompt) {
-  static LineEditor editor(console::sink(), completer());
+  static LineEditor editor(kernel::console::sink(), completer());
   for (;;) {
     editor.start(prompt);
     for (;;) {
       u8 b;
-      if (!serial::try_get(&b)) {
+      if (!arch::serial::try_get(&b)) {
         g_idle_at_prompt = !g_panic_shell && editor.length() == 0;
         arch::pause();
         continue;
@@ -96,7 +96,7 @@ TableCompleter* completer() {
 
 }  // namespace
 
-lib::Sink& out() { return console::sink(); }
+lib::Sink& out() { return kernel::console::sink(); }
 
 int error(const char* fmt, ...) {
   va_list ap;
@@ -116,7 +116,7 @@ const Command* commands_end() { return __monitor_cmds_end; }
 
 debug::StopAction stop_shell() {
   // Its own editor: the main loop's may hold a half-typed line on a stopped CPU.
-  static LineEditor editor(console::sink(), completer());
+  static LineEditor editor(kernel::console::sink(), completer());
   g_stop_shell = true;
   g_stop_action = -1;
   lib::format(out(), "stopped: read-only commands, bt, regs, x work here; 'continue' or 'step' goes on\n");
@@ -124,7 +124,7 @@ debug::StopAction stop_shell() {
     editor.start("kstop> ");
     for (;;) {
       u8 b;
-      if (!serial::try_get(&b)) {
+      if (!arch::serial::try_get(&b)) {
         arch::pause();
         continue;
       }

@@ -38,7 +38,8 @@ constexpr u64 kSipiDelayUs = 200;
 // bounded wait): said on the console; the AP then fails by timeout like a dead core.
 BOOT_CODE void ipi_not_sent(u64 i, const char* what) {
   ++g_bringup.ipis_not_sent;
-  console::printf("smp: warning: %s to cpu %lu (apic %u) not accepted by the local APIC\n", what, i, g_cpus[i].apic_id);
+  kernel::console::printf("smp: warning: %s to cpu %lu (apic %u) not accepted by the local APIC\n", what, i,
+                          g_cpus[i].apic_id);
 }
 
 BOOT_CODE u64 init_delay_us(const BringupOptions& opt) {
@@ -85,7 +86,7 @@ BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
   static u32 slot_of[acpi::kMaxCpus];
   SlotPlan plan = plan_slots(madt->cpus, madt->cpu_count, bsp_apic_id, config::kMaxCpus, slot_of);
   if (plan.bsp_entry == kNoSlot)
-    console::printf("smp: warning: the bootstrap CPU (apic %u) is not in the MADT\n", bsp_apic_id);
+    kernel::console::printf("smp: warning: the bootstrap CPU (apic %u) is not in the MADT\n", bsp_apic_id);
   for (usize i = 0; i < madt->cpu_count; ++i) {
     const acpi::Cpu& c = madt->cpus[i];
     u32 n = slot_of[i];
@@ -110,11 +111,12 @@ BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
   g_cpu_apic_count = plan.used;
   g_noslot_enabled = plan.enabled_noslot;
   if (plan.enabled_noslot != 0)
-    console::printf("smp: %lu enabled CPUs in the MADT have no slot (KCONFIG_MAX_CPUS=%lu); not started\n",
-                    static_cast<u64>(plan.enabled_noslot), config::kMaxCpus);
+    kernel::console::printf("smp: %lu enabled CPUs in the MADT have no slot (KCONFIG_MAX_CPUS=%lu); not started\n",
+                            static_cast<u64>(plan.enabled_noslot), config::kMaxCpus);
   if (madt->cpus_dropped != 0)
-    console::printf("smp: %lu more CPUs in the MADT than the parser keeps (KCONFIG_MAX_MADT_CPUS=%lu); not started\n",
-                    static_cast<u64>(madt->cpus_dropped), config::kMaxMadtCpus);
+    kernel::console::printf(
+        "smp: %lu more CPUs in the MADT than the parser keeps (KCONFIG_MAX_MADT_CPUS=%lu); not started\n",
+        static_cast<u64>(madt->cpus_dropped), config::kMaxMadtCpus);
 }
 
 void (*g_ap_arrival_hook)();
@@ -126,29 +128,29 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   Bringup& b = g_bringup;
   u64 page = b.trampoline_phys;
   u8 sipi_vector = 0;
-  if (!lapic::sipi_vector_for(page, &sipi_vector)) {
-    console::puts("error: no trampoline page below 1 MiB; APs not started\n");
+  if (!arch::lapic::sipi_vector_for(page, &sipi_vector)) {
+    kernel::console::puts("error: no trampoline page below 1 MiB; APs not started\n");
     return;
   }
   // Slots first, so an AP finds everything in place the moment it arrives.
   for (u64 i = 1; i < g_cpu_count; ++i) {
     if (g_cpus[i].state != CpuState::Starting) continue;
     if (create_slot(i, g_cpus[i].apic_id) == nullptr) {
-      console::printf("error: out of memory for cpu %lu's slot; not started\n", i);
+      kernel::console::printf("error: out of memory for cpu %lu's slot; not started\n", i);
       g_cpus[i].state = CpuState::Failed;
     }
   }
 
   // The trampoline: copied through the direct map, data block patched for this page.
-  u8* tramp = reinterpret_cast<u8*>(kvm::phys_to_virt(page));
+  u8* tramp = reinterpret_cast<u8*>(mm::kvm::phys_to_virt(page));
   memcpy(tramp, trampoline_blob_start, static_cast<usize>(trampoline_blob_end - trampoline_blob_start));
   auto* d = reinterpret_cast<TrampolineData*>(tramp + TRAMP_DATA);
-  d->cr3 = static_cast<u32>(kvm::pml4_phys());
+  d->cr3 = static_cast<u32>(mm::kvm::pml4_phys());
   d->entry64 = reinterpret_cast<u64>(&ap_long_entry);
   d->gdtr_base = static_cast<u32>(page + TRAMP_GDT);
   d->pm32_offset = static_cast<u32>(page + d->pm32_off_in_page);
   d->lm64_offset = static_cast<u32>(page + d->lm64_off_in_page);
-  kvm::map_identity(page);
+  mm::kvm::map_identity(page);
 
   u64 expected = 0;
   for (u64 i = 1; i < g_cpu_count; ++i)
@@ -161,22 +163,22 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   b.first_init_tsc = arch::rdtsc();
   for (u64 i = 1; i < g_cpu_count; ++i)
     if (g_cpus[i].state == CpuState::Starting && !skipped(i))
-      if (!lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = g_cpus[i].apic_id}))
+      if (!arch::lapic::send(arch::lapic::Ipi{.delivery = arch::lapic::Delivery::Init, .dest = g_cpus[i].apic_id}))
         ipi_not_sent(i, "INIT");
   b.init_sent_tsc = arch::rdtsc();
   b.init_delay_us = init_delay_us(opt);
-  if (expected > 0) tsc::delay_us(b.init_delay_us);
+  if (expected > 0) arch::tsc::delay_us(b.init_delay_us);
   for (int round = 0; round < 2 && expected > 0; ++round) {
     for (u64 i = 1; i < g_cpu_count; ++i) {
       PerCpu* p = g_cpus[i].percpu;
       if (g_cpus[i].state != CpuState::Starting || (p != nullptr && p->state != CpuState::Starting) || skipped(i))
         continue;
-      if (!lapic::send(
-              lapic::Ipi{.delivery = lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id}))
+      if (!arch::lapic::send(arch::lapic::Ipi{
+              .delivery = arch::lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id}))
         ipi_not_sent(i, "SIPI");
     }
     (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
-    tsc::delay_us(kSipiDelayUs);
+    arch::tsc::delay_us(kSipiDelayUs);
   }
 
   // Wait for arrivals, bounded (config::kApArrivalTimeoutMs, reason in config.hpp).
@@ -198,7 +200,8 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
     if (cas_state(&e.percpu->state, CpuState::Starting, CpuState::Failed)) {
       e.state = CpuState::Failed;
       ++b.failed;
-      if (!lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Init, .dest = e.apic_id})) ipi_not_sent(i, "INIT");
+      if (!arch::lapic::send(arch::lapic::Ipi{.delivery = arch::lapic::Delivery::Init, .dest = e.apic_id}))
+        ipi_not_sent(i, "INIT");
     } else {
       e.state = CpuState::Online;
       e.arrival_tsc = e.percpu->arrival_tsc;
@@ -209,10 +212,11 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   b.done_tsc = arch::rdtsc();
 
   // Nothing in the lower half from here on; every CPU drops the identity mapping.
-  kvm::unmap_identity();
+  mm::kvm::unmap_identity();
   u64 acks = tlb_flush_others(100000);
   if (acks + 1 < g_online_count)
-    console::printf("smp: warning: only %lu of %lu CPUs acknowledged the TLB flush\n", acks, g_online_count - 1);
+    kernel::console::printf("smp: warning: only %lu of %lu CPUs acknowledged the TLB flush\n", acks,
+                            g_online_count - 1);
   b.flushed_tsc = arch::rdtsc();
 }
 
@@ -230,7 +234,7 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
   using namespace smp;
   PerCpu* p = g_cpus[index].percpu;
   p->ap_entries.fetch_add(1, __ATOMIC_RELAXED);
-  p->apic_mode = lapic::enable_this_cpu();
+  p->apic_mode = arch::lapic::enable_this_cpu();
   p->arrival_tsc = arch::rdtsc();
   if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
     arch::halt_forever();  // too late: the BSP has given up on us

@@ -34,11 +34,11 @@ const char* cpu_state_name(CpuState s) {
 namespace {
 // Backs [off, off + size) of a slot with fresh zeroed frames.
 bool back(u64 slot, u64 off, u64 size, mm::Purpose purpose) {
-  for (u64 o = off; o < off + size; o += layout::kPageSize) {
-    u64 pa = kvm::frames().alloc(purpose);
+  for (u64 o = off; o < off + size; o += mm::layout::kPageSize) {
+    u64 pa = mm::kvm::frames().alloc(purpose);
     if (pa == 0) return false;
-    memset(reinterpret_cast<void*>(kvm::phys_to_virt(pa)), 0, layout::kPageSize);
-    if (!kvm::map_data_page(slot + o, pa)) return false;
+    memset(reinterpret_cast<void*>(mm::kvm::phys_to_virt(pa)), 0, mm::layout::kPageSize);
+    if (!mm::kvm::map_data_page(slot + o, pa)) return false;
   }
   return true;
 }
@@ -48,12 +48,12 @@ constexpr u64 kStackPaint = 0x5ca1ab1e5ca1ab1eULL;
 
 PerCpu* create_slot(u64 index, u32 apic_id) {
   if (index >= config::kMaxCpus) return nullptr;
-  u64 slot = layout::percpu_slot(index);
-  if (!back(slot, 0, layout::kPerCpuDataSize, mm::Purpose::PerCpu) ||
-      !back(slot, layout::kStackBottomOff, config::kKernelStackSize, mm::Purpose::Stack))
+  u64 slot = mm::layout::percpu_slot(index);
+  if (!back(slot, 0, mm::layout::kPerCpuDataSize, mm::Purpose::PerCpu) ||
+      !back(slot, mm::layout::kStackBottomOff, config::kKernelStackSize, mm::Purpose::Stack))
     return nullptr;
-  for (unsigned i = 1; i <= layout::kIstCount; ++i)
-    if (!back(slot, layout::ist_bottom_off(i), config::kIstStackSize, mm::Purpose::Stack)) return nullptr;
+  for (unsigned i = 1; i <= mm::layout::kIstCount; ++i)
+    if (!back(slot, mm::layout::ist_bottom_off(i), config::kIstStackSize, mm::Purpose::Stack)) return nullptr;
 
   auto* p = reinterpret_cast<PerCpu*>(slot);
   p->self = p;
@@ -61,11 +61,11 @@ PerCpu* create_slot(u64 index, u32 apic_id) {
   p->apic_id = apic_id;
   p->state = CpuState::Starting;
   p->slot_base = slot;
-  p->stack_lo = slot + layout::kStackBottomOff;
-  p->stack_hi = slot + layout::kStackTopOff;
-  for (unsigned i = 1; i <= layout::kIstCount; ++i) {
-    p->ist_lo[i - 1] = slot + layout::ist_bottom_off(i);
-    p->ist_hi[i - 1] = slot + layout::ist_top_off(i);
+  p->stack_lo = slot + mm::layout::kStackBottomOff;
+  p->stack_hi = slot + mm::layout::kStackTopOff;
+  for (unsigned i = 1; i <= mm::layout::kIstCount; ++i) {
+    p->ist_lo[i - 1] = slot + mm::layout::ist_bottom_off(i);
+    p->ist_hi[i - 1] = slot + mm::layout::ist_top_off(i);
   }
   auto* stack = reinterpret_cast<u64*>(p->stack_lo);
   for (u64 i = 0; i < config::kKernelStackSize / 8; ++i) stack[i] = kStackPaint;

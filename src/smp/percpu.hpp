@@ -31,9 +31,9 @@ struct alignas(64) PerCpu {
   lib::Atomic<CpuState> state;
   u64 slot_base;
   u64 stack_lo, stack_hi;
-  u64 ist_lo[layout::kIstCount], ist_hi[layout::kIstCount];
-  u64 arrival_tsc;        // when it reached ap_main (the BSP: when its slot went live)
-  lapic::Mode apic_mode;  // how its local APIC was found and left (set on arrival)
+  u64 ist_lo[mm::layout::kIstCount], ist_hi[mm::layout::kIstCount];
+  u64 arrival_tsc;              // when it reached ap_main (the BSP: when its slot went live)
+  arch::lapic::Mode apic_mode;  // how its local APIC was found and left (set on arrival)
 
   // Cross-CPU call mailbox (xcall.cpp): written by the caller under xcall_lock.
   lib::Atomic<XcallFn> xcall_fn;
@@ -66,7 +66,7 @@ struct alignas(64) PerCpu {
   arch::Gdt gdt;
   arch::Tss tss;
 };
-static_assert(sizeof(PerCpu) <= layout::kPerCpuDataSize, "PerCpu must fit its page(s)");
+static_assert(sizeof(PerCpu) <= mm::layout::kPerCpuDataSize, "PerCpu must fit its page(s)");
 constexpr usize kPerCpuSelfOffset = 0;
 static_assert(__builtin_offsetof(PerCpu, self) == kPerCpuSelfOffset);
 

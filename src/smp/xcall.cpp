@@ -39,7 +39,7 @@ u64 post(PerCpu* t, XcallFn fn, void* arg, bool* sent) {
   t->xcall_via_nmi = false;
   u64 seq = t->xcall_seq + 1;
   t->xcall_seq = seq;  // release: the mailbox above is visible before the new number
-  *sent = lapic::send_fixed(t->apic_id, arch::vec::kCrossCall);
+  *sent = arch::lapic::send_fixed(t->apic_id, arch::vec::kCrossCall);
   return seq;
 }
 }  // namespace
@@ -83,7 +83,7 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
   // No answer to a maskable interrupt: NMI it (xcall_handle runs the same request).
   t->xcall_via_nmi = true;
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  bool nmi_sent = lapic::send_nmi(t->apic_id);
+  bool nmi_sent = arch::lapic::send_nmi(t->apic_id);
   if (nmi_sent && wait_done(t, seq, timeout_us)) return XcallResult::DoneViaNmi;
   // fn and arg may point into our stack: a CPU that wakes up much later runs nothing.
   t->xcall_fn = nullptr;
@@ -105,9 +105,9 @@ u64 tlb_flush_others(u64 timeout_us) {
   u64 others = __atomic_load_n(&g_online_count, __ATOMIC_ACQUIRE) - 1;
   if (others == 0) return 0;
   u64 start = g_tlb_flush_acks;
-  bool sent = lapic::send(lapic::Ipi{.delivery = lapic::Delivery::Fixed,
-                                     .vector = arch::vec::kTlbFlush,
-                                     .shorthand = lapic::Shorthand::AllExcludingSelf});
+  bool sent = arch::lapic::send(arch::lapic::Ipi{.delivery = arch::lapic::Delivery::Fixed,
+                                                 .vector = arch::vec::kTlbFlush,
+                                                 .shorthand = arch::lapic::Shorthand::AllExcludingSelf});
   if (!sent) return 0;  // the local APIC did not take it: nobody will acknowledge
   (void)kernel::spin_until([&] { return g_tlb_flush_acks - start >= others; }, timeout_us);
   return g_tlb_flush_acks - start;
@@ -129,7 +129,7 @@ namespace {
 // nothing to count into.
 PerCpu* this_cpu_or_null() {
   u64 gs = arch::rdmsr(arch::msr::kGsBase);
-  if (gs < layout::kPerCpuBase || gs >= layout::kPerCpuEnd) return nullptr;
+  if (gs < mm::layout::kPerCpuBase || gs >= mm::layout::kPerCpuEnd) return nullptr;
   return reinterpret_cast<PerCpu*>(gs);
 }
 
@@ -139,13 +139,13 @@ void on_cross_call(arch::TrapFrame* f) {
     c->ipis = c->ipis + 1;
     xcall_handle(c, f, false);
   }
-  lapic::eoi();
+  arch::lapic::eoi();
 }
 
 void on_tlb_flush(arch::TrapFrame*) {
-  kvm::flush_tlb_all();  // global entries too: kernel mappings are global
+  mm::kvm::flush_tlb_all();  // global entries too: kernel mappings are global
   g_tlb_flush_acks.fetch_add(1);
-  lapic::eoi();
+  arch::lapic::eoi();
 }
 
 void account(u64 vector) {
@@ -158,7 +158,7 @@ void xcall_init() {
   arch::set_trap_handler(arch::vec::kCrossCall, on_cross_call);
   arch::set_trap_handler(arch::vec::kTlbFlush, on_tlb_flush);
   arch::set_trap_accounting(account);
-  kvm::set_tlb_shootdown(tlb_flush_others);
+  mm::kvm::set_tlb_shootdown(tlb_flush_others);
 }
 
 }  // namespace smp

@@ -1,5 +1,5 @@
 // The kernel's direct map built from real firmware maps (QEMU's SeaBIOS and OVMF e820
-// dumps, 8 GiB with the PCI hole, 64 GiB) with the same calls kvm::build_and_switch
+// dumps, 8 GiB with the PCI hole, 64 GiB) with the same calls mm::kvm::build_and_switch
 // makes, then checked by walking it: all RAM mapped at base + pa, writable, NX; the
 // holes (PCI window, MMCONFIG, the HyperTransport range) left unmapped.
 #include <gtest/gtest.h>
@@ -59,7 +59,7 @@ std::unique_ptr<Built> build(const char* fixture, bool huge) {
   mm::PageTableBuilder pt(b->mem, b->mem, b->pml4);
   for (usize i = 0; i < n; ++i) {
     b->ranges.push_back(r[i]);
-    EXPECT_TRUE(pt.map(layout::phys_to_virt(r[i].start), r[i].start, r[i].end - r[i].start,
+    EXPECT_TRUE(pt.map(mm::layout::phys_to_virt(r[i].start), r[i].start, r[i].end - r[i].start,
                        mm::MapFlags{.write = true, .exec = false, .user = false, .global = true, .uncached = false},
                        huge ? mm::PageSize::Size1G : mm::PageSize::Size2M))
         << fixture << " range " << i;
@@ -68,7 +68,7 @@ std::unique_ptr<Built> build(const char* fixture, bool huge) {
 }
 
 void expect_mapped(Built& b, u64 pa, const std::string& what) {
-  mm::WalkResult w = mm::walk(b.mem, b.pml4, layout::phys_to_virt(pa));
+  mm::WalkResult w = mm::walk(b.mem, b.pml4, mm::layout::phys_to_virt(pa));
   ASSERT_TRUE(w.mapped) << what << " pa 0x" << std::hex << pa;
   EXPECT_EQ(w.pa, pa) << what;
   EXPECT_TRUE(w.write) << what;
@@ -77,7 +77,7 @@ void expect_mapped(Built& b, u64 pa, const std::string& what) {
 }
 
 void expect_unmapped(Built& b, u64 pa, const std::string& what) {
-  mm::WalkResult w = mm::walk(b.mem, b.pml4, layout::phys_to_virt(pa));
+  mm::WalkResult w = mm::walk(b.mem, b.pml4, mm::layout::phys_to_virt(pa));
   EXPECT_FALSE(w.mapped) << what << " pa 0x" << std::hex << pa;
 }
 
@@ -110,7 +110,7 @@ TEST(DirectMap, AllRamMappedWith2MPages) {
     check_all_ram(*b, f);
     // No 1 GiB leaves without pdpe1gb.
     for (usize i = 0; i < b->map.size(); ++i) {
-      mm::WalkResult w = mm::walk(b->mem, b->pml4, layout::phys_to_virt(b->map[i].start));
+      mm::WalkResult w = mm::walk(b->mem, b->pml4, mm::layout::phys_to_virt(b->map[i].start));
       if (w.mapped) EXPECT_LE(w.page_size, 2 * MiB) << f;
     }
   }

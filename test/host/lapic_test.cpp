@@ -4,7 +4,7 @@
 
 #include "arch/lapic_regs.hpp"
 
-using namespace lapic;
+using namespace arch::lapic;
 
 TEST(Lapic, InitIpiXapicPutsDestinationInHighByte) {
   u64 icr = encode_icr(Ipi{.delivery = Delivery::Init, .dest = 5}, false);

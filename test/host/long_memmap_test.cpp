@@ -166,14 +166,14 @@ TEST(LongMemoryMap, ThreeHundredEntriesKeptWholeAndDirectMapped) {
   u64 pml4 = mem.alloc_table();
   mm::PageTableBuilder pt(mem, mem, pml4);
   for (usize i = 0; i < n; ++i)
-    ASSERT_TRUE(pt.map(layout::phys_to_virt(r[i].start), r[i].start, r[i].end - r[i].start,
+    ASSERT_TRUE(pt.map(mm::layout::phys_to_virt(r[i].start), r[i].start, r[i].end - r[i].start,
                        mm::MapFlags{.write = true, .exec = false, .user = false, .global = true, .uncached = false},
                        mm::PageSize::Size2M));
   // ... and maps every usable page of all 300 entries at base + pa.
   for (usize i = 0; i < map.size(); ++i) {
     if (map[i].type != mm::MemType::Usable) continue;
     for (u64 pa : {map[i].start, map[i].end - 1}) {
-      mm::WalkResult w = mm::walk(mem, pml4, layout::phys_to_virt(pa));
+      mm::WalkResult w = mm::walk(mem, pml4, mm::layout::phys_to_virt(pa));
       ASSERT_TRUE(w.mapped) << std::hex << pa;
       EXPECT_EQ(w.pa, pa);
     }

@@ -25,7 +25,7 @@ class FakeMem final : public lib::PhysMem {
     if (fail_all) return nullptr;
     if (len == 0) len = 1;
     if (pa < base_ || pa - base_ > buf_.size() || len > buf_.size() - (pa - base_)) return nullptr;
-    if (fail_page != 0 && pa < fail_page + layout::kPageSize && pa + len > fail_page) return nullptr;
+    if (fail_page != 0 && pa < fail_page + mm::layout::kPageSize && pa + len > fail_page) return nullptr;
     return buf_.data() + (pa - base_);
   }
   u64 get(u64 pa) {
@@ -55,8 +55,8 @@ class BumpAlloc final : public mm::TableAllocator {
  public:
   explicit BumpAlloc(FakeMem& mem, u64 limit = 1000) : mem_(mem), limit_(limit) {}
   u64 alloc_table() override {
-    if (given_ >= limit_ || (given_ + 1) * layout::kPageSize > mem_.bytes().size()) return 0;
-    u64 pa = mem_.base() + given_ * layout::kPageSize;
+    if (given_ >= limit_ || (given_ + 1) * mm::layout::kPageSize > mem_.bytes().size()) return 0;
+    u64 pa = mem_.base() + given_ * mm::layout::kPageSize;
     ++given_;
     return pa;
   }
@@ -79,7 +79,7 @@ constexpr mm::MapFlags kRX{.write = false, .exec = true, .user = false, .global 
 constexpr mm::MapFlags kRO{.write = false, .exec = false, .user = false, .global = true, .uncached = false};
 constexpr mm::MapFlags kMmio{.write = true, .exec = false, .user = false, .global = true, .uncached = true};
 
-constexpr u64 kDM = layout::kDirectMapBase;
+constexpr u64 kDM = mm::layout::kDirectMapBase;
 constexpr u64 kSlot0 = 0xffffff8000000000;
 constexpr u64 kSlot1 = 0xffffff8001000000;
 constexpr u64 kKernel = 0xffffffff80200000;
@@ -115,7 +115,7 @@ struct Layout {
       ASSERT_TRUE(b.map(slot + 0xb000, pa + 0x7000, 0x1000, kRW, mm::PageSize::Size2M));
     }
     // Device window: LAPIC at its base, IOAPIC in the very last page of the address space.
-    ASSERT_TRUE(b.map(layout::kDeviceBase, 0xfee00000, 0x1000, kMmio, mm::PageSize::Size2M));
+    ASSERT_TRUE(b.map(mm::layout::kDeviceBase, 0xfee00000, 0x1000, kMmio, mm::PageSize::Size2M));
     ASSERT_TRUE(b.map(0xfffffffffffff000, 0xfec00000, 0x1000, kMmio, mm::PageSize::Size2M));
     EXPECT_EQ(b.tables_allocated(), 0x12u);
     EXPECT_EQ(alloc.given(), 0x12u);
@@ -170,7 +170,7 @@ TEST(PtBuild, KernelLayoutWalks) {
       {kSlot0, 0x3000000, 4 * KiB, true, false},
       {kSlot0 + 0x5ff8, 0x3004ff8, 4 * KiB, true, false},
       {kSlot1 + 0xb000, 0x3107000, 4 * KiB, true, false},
-      {layout::kDeviceBase + 0x20, 0xfee00020, 4 * KiB, true, false},
+      {mm::layout::kDeviceBase + 0x20, 0xfee00020, 4 * KiB, true, false},
       {0xffffffffffffffff, 0xfec00fff, 4 * KiB, true, false},
   };
   for (const auto& c : cases) {
@@ -188,14 +188,14 @@ TEST(PtBuild, KernelLayoutWalks) {
   for (u64 va :
        {kDM + 0x9f000, kDM + 0xfffff, kDM + 0x7fe0000, kDM + 0xffdfe000, kDM + 0x180203000, kSlot0 + 0x1000,
         kSlot0 + 0x6000, kSlot0 + 0x8000, kSlot0 + 0xa000, kSlot0 + 0xc000, kSlot0 + 0x200000, kKernel - 0x1000,
-        kKernel + 0x9000, layout::kDeviceBase + 0x1000, 0xffffffffffffe000, u64{0}, u64{0x7ffffffff000}}) {
+        kKernel + 0x9000, mm::layout::kDeviceBase + 0x1000, 0xffffffffffffe000, u64{0}, u64{0x7ffffffff000}}) {
     SCOPED_TRACE(testing::Message() << std::hex << va);
     mm::WalkResult r = mm::walk(l.mem, l.b.pml4(), va);
     EXPECT_FALSE(r.mapped);
     EXPECT_EQ(r.fault, mm::WalkResult::NotPresent);
   }
   // Uncached device leaf: PCD|PWT, global, NX.
-  mm::WalkResult r = mm::walk(l.mem, l.b.pml4(), layout::kDeviceBase);
+  mm::WalkResult r = mm::walk(l.mem, l.b.pml4(), mm::layout::kDeviceBase);
   ASSERT_EQ(r.step_count, 4);
   EXPECT_EQ(r.steps[3].entry, 0x80000000fee0011bULL);
   // CR3's low 12 bits (PCD/PWT/PCID) and bits 52-63 are ignored.
@@ -465,7 +465,7 @@ TEST(PtBuild, OutOfFramesAndBadMemory) {
   mm::PageTableBuilder b(mem, alloc, 0);
   EXPECT_FALSE(b.map(kKernel, 0x200000, 0x1000, kRX, mm::PageSize::Size4K));
   EXPECT_EQ(b.tables_allocated(), 3u);
-  EXPECT_TRUE(b.map(layout::kDeviceBase - 0x40000000, 0, 0x40000000, kRW, mm::PageSize::Size1G));
+  EXPECT_TRUE(b.map(mm::layout::kDeviceBase - 0x40000000, 0, 0x40000000, kRW, mm::PageSize::Size1G));
 
   BumpAlloc none(mem, 0);
   mm::PageTableBuilder nb(mem, none, 0);

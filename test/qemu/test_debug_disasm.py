@@ -99,7 +99,7 @@ def compare_with_objdump(ours, theirs):
             assert n == n2 or {x + o for x in by_name.get(n, ())} & {x + o2 for x in by_name.get(n2, ())}, (hex(a), t, t2)
 
 
-FUNCTIONS = ["ap_main", "kernel_main", "ksyms::lookup(unsigned long, unsigned long*)",
+FUNCTIONS = ["ap_main", "kernel_main", "kernel::ksyms::lookup(unsigned long, unsigned long*)",
              "monitor::parse_address(char const*, unsigned long*, lib::Sink*, bool (*)(char const*, unsigned long, unsigned long*, lib::Sink*))"]
 
 
@@ -114,7 +114,7 @@ def test_x_i_matches_llvm_objdump(m, name):
 
 
 def test_dis_matches_llvm_objdump(m):
-    for name in ("ap_main", "ksyms::lookup"):
+    for name in ("ap_main", "kernel::ksyms::lookup"):
         full = next(n for _, _, _, n in nm() if n == name or n.startswith(name + "("))
         a, z = addr_of(full), size_of(full)
         out = m.cmd(f"dis {name}")
