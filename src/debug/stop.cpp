@@ -11,6 +11,7 @@
 #include "kernel/ksyms.hpp"
 #include "kernel/spin.hpp"
 #include "kernel/stop_clock.hpp"
+#include "lib/string.hpp"
 #include "mm/layout.hpp"
 #include "smp/percpu.hpp"
 #include "smp/xcall.hpp"
@@ -209,8 +210,21 @@ void apply_xcall(void*, const arch::TrapFrame*) { apply_breakpoints_here(); }
 
 }  // namespace
 
+// Code on the way from an exception to the stop shell: an execution breakpoint there would
+// fire again inside its own #DB handler, over and over (DDB keeps the same list).
+bool on_debugger_entry_path(u64 addr) {
+  kernel::ksyms::Symbol s;
+  if (!kernel::ksyms::containing(addr, &s)) return false;
+  const char* const kPath[] = {"trap_dispatch", "isr_", "debug::", "smp::(anonymous namespace)::account"};
+  for (const char* p : kPath)
+    if (lib::starts_with(s.name, p)) return true;
+  return false;
+}
+
 const char* add_breakpoint(BpKind kind, u64 addr, u8 len, unsigned* slot) {
   if (const char* why = check_request(kind, addr, len)) return why;
+  if (kind == BpKind::Exec && on_debugger_entry_path(addr))
+    return "that code runs on the way into the debugger (trap dispatch, interrupt stubs, debug::)";
   for (unsigned n = 0; n < kDebugRegs; ++n) {
     if (g_slots[n].used) continue;
     g_slots[n] = BpSlot{true, kind, len, addr};

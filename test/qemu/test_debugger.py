@@ -210,7 +210,7 @@ def test_bt_in_the_panic_shell_uses_the_saved_frames():
 
 BAD = ["break", "break zz", "break 0x0000800000000000", "watch", "watch 1000 len 3", "watch 1004 len 8",
        "watch 1000 len", "watch 1000 sideways", "delete", "delete 7", "delete x", "breaks now", "continue", "step",
-       "bt 99", "bt x", "bt 1 2"]
+       "bt 99", "bt x", "bt 1 2", "break trap_dispatch", "break isr_common", "break debug::on_debug_exception"]
 
 
 def test_debugger_commands_reject_bad_arguments():
