@@ -225,6 +225,12 @@ def test_512_cpu_build_at_the_largest_count():
         top = lay["percpu_base"] + 511 * SLOT
         assert any(p.va == top for p in ptes), "slot 511's data page is not mapped"
         assert not any(lay["percpu_end"] <= p.va < lay["kernel_base"] for p in ptes)
+        # maps and pml4 follow the setting too: maps equals QEMU's info mem, and the
+        # PML4 entry 511 is labelled percpu (its region now spans PDPT 0-7).
+        assert [ln for ln in m.cmd("maps") if ln.strip()] == \
+            [ln.strip() for ln in m.hmp("info mem").splitlines() if ln.strip()]
+        pml4 = {int(r.split()[0]): r for r in m.cmd("pml4") if re.match(r"\d", r)}
+        assert "percpu" in pml4[511], pml4[511]
         check_ipi_paths(m, rows)
 
 
