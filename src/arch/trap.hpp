@@ -3,6 +3,7 @@
 // calls, TLB flushes; debug: exceptions, NMI). arch/ itself knows no policy: it never
 // prints, panics or looks at per-CPU data.
 #pragma once
+#include "arch/cpu.hpp"
 #include "arch/trap_frame.hpp"
 
 namespace arch {
@@ -16,6 +17,20 @@ void set_trap_handler(u8 vector, TrapHandler h);
 void set_exception_handler(TrapHandler h);
 // Called first for every vector taken, for per-CPU accounting (may be null).
 void set_trap_accounting(void (*count)(u64 vector));
+
+// A frame for code that was not interrupted (a cross-CPU call a CPU makes to itself, a
+// debugger stop at the caller): rip, rsp, rbp, cs, ss, rflags of the caller. Inlined,
+// so rsp and rbp are the caller's own.
+[[gnu::always_inline]] inline TrapFrame capture_frame() {
+  TrapFrame f{};
+  asm volatile("leaq (%%rip), %0" : "=r"(f.rip));
+  asm volatile("movq %%rsp, %0" : "=r"(f.rsp));
+  asm volatile("movq %%rbp, %0" : "=r"(f.rbp));
+  asm volatile("mov %%cs, %q0" : "=r"(f.cs));  // zero-extended
+  asm volatile("mov %%ss, %q0" : "=r"(f.ss));
+  f.rflags = read_rflags();
+  return f;
+}
 
 }  // namespace arch
 

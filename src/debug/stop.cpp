@@ -4,6 +4,7 @@
 
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
+#include "arch/trap.hpp"
 #include "arch/tsc.hpp"
 #include "debug/insn.hpp"
 #include "debug/panic.hpp"
@@ -265,13 +266,7 @@ u64 stopped_cpu() { return __atomic_load_n(&g_owner, __ATOMIC_ACQUIRE); }
 const arch::TrapFrame* stop_frame() { return g_frame; }
 
 void stop_here(const char* why) {
-  arch::TrapFrame f{};
-  asm volatile("leaq (%%rip), %0" : "=r"(f.rip));
-  asm volatile("movq %%rsp, %0" : "=r"(f.rsp));
-  asm volatile("movq %%rbp, %0" : "=r"(f.rbp));
-  asm volatile("mov %%cs, %q0" : "=r"(f.cs));  // zero-extended
-  asm volatile("mov %%ss, %q0" : "=r"(f.ss));
-  f.rflags = arch::read_rflags();
+  arch::TrapFrame f = arch::capture_frame();
   arch::cli();  // as in an exception handler: nothing interrupts the stop
   stop_machine(&f, describe_here, why);
   if (f.rflags & arch::kRflagsIf) arch::sti();

@@ -69,28 +69,10 @@ void print_bits256(lib::Sink& out, const char* name, const u32 (&r)[8]) {
   lib::format(out, "\n");
 }
 
-bool parse_cpu(const char* s, u64* index) {
-  if (!lib::parse_u64(s, index) || *index >= smp::g_cpu_count) {
-    monitor::error("no cpu '%s' (a decimal index below %lu; see cpus)", s, smp::g_cpu_count);
-    return false;
-  }
-  smp::PerCpu* p = smp::cpu(*index);
-  if (p == nullptr || (p->state != smp::CpuState::Online && p != smp::this_cpu())) {
-    monitor::error("cpu %lu is %s", *index, smp::cpu_state_name(p != nullptr ? p->state : smp::g_cpus[*index].state));
-    return false;
-  }
-  if (monitor::in_panic_shell() && p != smp::this_cpu()) {
-    monitor::error("cpu %lu is stopped (panic shell): only this cpu, %lu, can read its local APIC", *index,
-                   smp::this_cpu()->index);
-    return false;
-  }
-  return true;
-}
-
 int cmd_lapic(const monitor::Args& a) {
   if (a.argc > 2) return monitor::error("usage: lapic [n]");
   u64 cpu = smp::this_cpu()->index;
-  if (a.argc == 2 && !parse_cpu(a.argv[1], &cpu)) return 1;
+  if (a.argc == 2 && !monitor::parse_running_cpu(a.argv[1], &cpu, "can read its local APIC")) return 1;
   LapicSnap s{};
   smp::XcallResult r = smp::xcall(cpu, snap_lapic, &s, kXcallTimeoutUs);
   if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)

@@ -63,24 +63,6 @@ void guarded_access(void* arg, const arch::TrapFrame*) {
   self->guard_armed = armed;
 }
 
-bool parse_cpu(const char* s, u64* index) {
-  if (!lib::parse_u64(s, index) || *index >= smp::g_cpu_count) {
-    monitor::error("no cpu '%s' (a decimal index below %lu; see cpus)", s, smp::g_cpu_count);
-    return false;
-  }
-  smp::PerCpu* p = smp::cpu(*index);
-  if (p == nullptr || (p->state != smp::CpuState::Online && p != smp::this_cpu())) {
-    monitor::error("cpu %lu is %s", *index, smp::cpu_state_name(p != nullptr ? p->state : smp::g_cpus[*index].state));
-    return false;
-  }
-  if (monitor::in_panic_shell() && p != smp::this_cpu()) {
-    monitor::error("cpu %lu is stopped (panic shell): only this cpu, %lu, can be asked", *index,
-                   smp::this_cpu()->index);
-    return false;
-  }
-  return true;
-}
-
 bool parse_msr(const char* s, u32* msr) {
   u64 v;
   if (!monitor::parse_address(s, &v) || v > 0xffffffff) {
@@ -106,7 +88,7 @@ int cmd_rdmsr(const monitor::Args& a) {
   if (a.argc != 3) return monitor::error("usage: rdmsr <cpu> <msr>");
   u64 cpu;
   MsrOp op{};
-  if (!parse_cpu(a.argv[1], &cpu) || !parse_msr(a.argv[2], &op.msr)) return 1;
+  if (!monitor::parse_running_cpu(a.argv[1], &cpu, "can be asked") || !parse_msr(a.argv[2], &op.msr)) return 1;
   if (monitor::in_panic_shell()) {
     bool safe = false;
     for (u32 m : kPanicSafeMsrs) safe = safe || m == op.msr;
@@ -124,7 +106,7 @@ int cmd_wrmsr(const monitor::Args& a) {
   u64 cpu;
   MsrOp op{};
   op.write = true;
-  if (!parse_cpu(a.argv[1], &cpu) || !parse_msr(a.argv[2], &op.msr)) return 1;
+  if (!monitor::parse_running_cpu(a.argv[1], &cpu, "can be asked") || !parse_msr(a.argv[2], &op.msr)) return 1;
   if (!monitor::parse_address(a.argv[3], &op.value))
     return monitor::error("invalid value '%s' (hex, 0x optional, 64 bits)", a.argv[3]);
   // The kernel finds its per-CPU data through GS: a wrong base breaks that CPU for good.

@@ -15,6 +15,10 @@ __attribute__((format(printf, 1, 2))) int error(const char* fmt, ...);
 // so commands read what they saved instead of asking them.
 bool in_panic_shell();
 bool in_stop_shell();
+// The CPU argument of a command that runs something on CPU n: a decimal index of an
+// online CPU (or this one); while the others are stopped, only this one. On failure one
+// error line, ending "only this cpu, <i>, <what>" in the stopped case.
+[[nodiscard]] bool parse_running_cpu(const char* s, u64* index, const char* what);
 // The debugger's stop shell (kstop>): runs until `continue` or `step`.
 debug::StopAction stop_shell();
 void leave_stop_shell(debug::StopAction a);

@@ -19,17 +19,6 @@ bool wait_done(PerCpu* t, u64 seq, u64 timeout_us) {
   return kernel::spin_until([&] { return t->xcall_done.load() == seq; }, timeout_us);
 }
 
-arch::TrapFrame capture_here() {
-  arch::TrapFrame f{};
-  asm volatile("leaq (%%rip), %0" : "=r"(f.rip));
-  asm volatile("movq %%rsp, %0" : "=r"(f.rsp));
-  asm volatile("movq %%rbp, %0" : "=r"(f.rbp));
-  asm volatile("mov %%cs, %q0" : "=r"(f.cs));  // zero-extended
-  asm volatile("mov %%ss, %q0" : "=r"(f.ss));
-  f.rflags = arch::read_rflags();
-  return f;
-}
-
 // Writes the request into t's mailbox and sends the IPI; returns its sequence number.
 // *sent says whether the local APIC accepted the IPI. The caller holds g_lock.
 u64 post(PerCpu* t, XcallFn fn, void* arg, bool* sent) {
@@ -72,7 +61,7 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
   PerCpu* t = cpu(index);
   if (t == nullptr || t->state != CpuState::Online) return XcallResult::NoSuchCpu;
   if (t == this_cpu()) {
-    arch::TrapFrame f = capture_here();
+    arch::TrapFrame f = arch::capture_frame();
     fn(arg, &f);
     return XcallResult::Done;
   }
