@@ -53,7 +53,7 @@ add_custom_command(OUTPUT ${ASM_OFFSETS_INC}
   VERBATIM)
 add_custom_target(asm_offsets DEPENDS ${ASM_OFFSETS_INC})
 set_source_files_properties(${KERNEL_ASM} PROPERTIES OBJECT_DEPENDS
-  "${ASM_OFFSETS_INC};${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc")
+  "${ASM_OFFSETS_INC};${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc;${CMAKE_SOURCE_DIR}/src/arch/cfi.inc")
 
 # The AP trampoline: a flat binary (nasm -f bin), embedded by trampoline_blob.asm.
 set(TRAMPOLINE_BIN ${CMAKE_BINARY_DIR}/trampoline.bin)
@@ -76,8 +76,8 @@ target_compile_definitions(kobjs PRIVATE KERNEL)
 target_compile_options(kobjs PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_CXX_FLAGS}>)
 
 # Two links: the first gives the addresses, from which gen_ksyms.py makes the symbol
-# table the kernel's backtraces print; the second adds it in .ksyms, the last section,
-# so no other address moves.
+# table the kernel's backtraces print and gen_unwind.py the unwind table; the second adds
+# both in .ksyms, the last section, so no other address moves.
 add_executable(kernel.stage1.elf $<TARGET_OBJECTS:kobjs>)
 set_target_properties(kernel.stage1.elf PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/linker.ld)
 set(KSYMS_ASM ${CMAKE_BINARY_DIR}/ksyms.asm)
@@ -85,7 +85,14 @@ add_custom_command(OUTPUT ${KSYMS_ASM}
   COMMAND python3 ${CMAKE_SOURCE_DIR}/scripts/gen_ksyms.py $<TARGET_FILE:kernel.stage1.elf> ${KSYMS_ASM}
   DEPENDS kernel.stage1.elf ${CMAKE_SOURCE_DIR}/scripts/gen_ksyms.py
   COMMENT "Kernel symbol table")
-add_executable(kernel.elf $<TARGET_OBJECTS:kobjs> ${KSYMS_ASM})
+# The unwind table (debug/backtrace.hpp) from the same stage's call-frame information:
+# code does not move between the stages, so its rows hold for the final image too.
+set(UNWIND_ASM ${CMAKE_BINARY_DIR}/unwind.asm)
+add_custom_command(OUTPUT ${UNWIND_ASM}
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/gen_unwind.py $<TARGET_FILE:kernel.stage1.elf> ${UNWIND_ASM}
+  DEPENDS kernel.stage1.elf ${CMAKE_SOURCE_DIR}/scripts/gen_unwind.py
+  COMMENT "Kernel unwind table")
+add_executable(kernel.elf $<TARGET_OBJECTS:kobjs> ${KSYMS_ASM} ${UNWIND_ASM})
 set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/linker.ld)
 # Link with ld.lld directly: no crt, no libc, our linker script.
 set(CMAKE_CXX_LINK_EXECUTABLE

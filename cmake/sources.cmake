@@ -12,6 +12,7 @@ list(APPEND PORTABLE_SOURCES
   src/mm/pt_walk.cpp
   src/acpi/tables.cpp
   src/smp/slot_plan.cpp
+  src/arch/cache_config.cpp
   src/monitor/line_editor.cpp
   src/monitor/parse.cpp
   src/monitor/examine.cpp

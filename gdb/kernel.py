@@ -580,6 +580,18 @@ def physmap_lines():
 # gdb commands
 
 
+def require_target():
+    """The k-commands read a live, stopped machine: without one gdb would read the ELF's
+    file contents (zeros for .bss) and print an empty table."""
+    inf = gdb.selected_inferior()
+    if inf.pid == 0 or not inf.threads():
+        raise KError("not connected: start QEMU with scripts/debug (or scripts/run --gdb), then "
+                     "`target remote localhost:%s`" % os.environ.get("QEMU_GDB_PORT", "1234"))
+    t = gdb.selected_thread()
+    if t is not None and t.is_running():
+        raise KError("the target is running: interrupt it (Ctrl-C) first")
+
+
 class KCommand(gdb.Command):
     """Base: runs lines(arg) and prints them; a KError prints `error: ...`."""
 
@@ -590,6 +602,7 @@ class KCommand(gdb.Command):
     def invoke(self, arg, from_tty):
         self.dont_repeat()
         try:
+            require_target()
             load_constants()
             out = self.lines(arg)
         except KError as e:
@@ -831,8 +844,9 @@ class KTramp(KCommand):
 
 
 class KDis(KCommand):
-    """kdis16/kdis32 <addr> [bytes]: disassemble 16- or 32-bit code with objdump (gdb
-    itself decodes as x86-64 here: QEMU's target description fixes the architecture)."""
+    """kdis16/kdis32 <addr> [count]: disassemble `count` instructions (default 16) of 16- or
+    32-bit code with objdump (gdb itself decodes as x86-64 here: QEMU's target description
+    fixes the architecture), as the monitor's x/i16 and x/i32 count them."""
 
     def __init__(self, bits):
         super().__init__("kdis%d" % bits)
@@ -840,22 +854,35 @@ class KDis(KCommand):
 
     def lines(self, arg):
         a = arg.split()
-        if not a:
-            raise KError("usage: kdis%s <addr> [bytes]" % self.machine[-2:])
+        if not a or len(a) > 2:
+            raise KError("usage: kdis%s <addr> [count]" % ("16" if self.machine == "i8086" else "32"))
         addr = parse_address(a[0])
-        n = int(a[1], 0) if len(a) > 1 else 48
         try:
-            data = read(addr, n)
-        except gdb.MemoryError:
-            data = phys_read(addr, n)  # before/after paging: low code is physical
+            count = int(a[1], 0) if len(a) > 1 else 16
+        except ValueError:
+            raise KError("invalid count '%s'" % a[1])
+        if not 1 <= count <= 4096:
+            raise KError("count %d out of range (1-4096)" % count)
+        n = count * 15  # the longest x86 instruction is 15 bytes
+        data = None
+        while n > 0 and data is None:  # as much as is readable, virtually or physically
+            try:
+                data = read(addr, n)
+            except gdb.MemoryError:
+                data = phys_read(addr, n)  # before/after paging: low code is physical
             if data is None:
-                raise KError("cannot read 0x%x (+%d) virtually or through the direct map" % (addr, n))
+                n //= 2
+        if data is None:
+            raise KError("cannot read 0x%x virtually or through the direct map" % addr)
         with tempfile.NamedTemporaryFile(suffix=".bin") as f:
             f.write(data)
             f.flush()
             r = subprocess.run(["objdump", "-D", "-b", "binary", "-m", self.machine,
                                 "--adjust-vma=0x%x" % addr, f.name], capture_output=True, text=True)
-        return [ln for ln in r.stdout.splitlines() if re.match(r"\s+[0-9a-f]+:", ln)]
+        insns = [ln for ln in r.stdout.splitlines() if re.match(r"\s+[0-9a-f]+:\t", ln)]
+        # objdump prints an instruction's bytes beyond 7 on continuation lines (no mnemonic).
+        insns = [ln for ln in insns if len(ln.split("\t")) > 2]
+        return insns[:count]
 
 
 # --------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ for line in nm.splitlines():
         continue
     if kind not in ("t", "T", "W", "w", "d", "D", "b", "B", "r", "R"):
         continue
+    if name.startswith("..@"):
+        continue  # NASM's macro-local labels (the CFI macros' row and end labels, arch/cfi.inc)
     a = int(addr, 16)
     if a < 0xffffffff80000000:
         continue

@@ -6,15 +6,33 @@
 
 namespace arch {
 
-// Control register bits (SDM Vol. 3A 2.5 "Control Registers").
+// Control register bits (SDM Vol. 3A 2.5 "Control Registers", Figure 2-7).
 namespace cr0 {
 constexpr u64 kPE = 1ULL << 0;   // protection enable
+constexpr u64 kMP = 1ULL << 1;   // monitor coprocessor
+constexpr u64 kEM = 1ULL << 2;   // x87 emulation
+constexpr u64 kTS = 1ULL << 3;   // task switched
+constexpr u64 kET = 1ULL << 4;   // extension type: fixed at 1 since the P6
+constexpr u64 kNE = 1ULL << 5;   // native x87 error reporting
 constexpr u64 kWP = 1ULL << 16;  // supervisor writes honour read-only pages
+constexpr u64 kAM = 1ULL << 18;  // alignment mask
+constexpr u64 kNW = 1ULL << 29;  // not write-through
+constexpr u64 kCD = 1ULL << 30;  // cache disable
 constexpr u64 kPG = 1ULL << 31;  // paging
+// The CR0 every CPU runs the kernel with, written whole (never OR-ed into what the loader
+// or INIT left): caches on (CD = NW = 0; INIT sets both, SDM Vol. 3A 9.1.1 Table 9-1, and
+// only software clears them, 11.5.3), write protection, paging. NE, MP, EM, TS, AM stay 0:
+// the kernel runs no x87/SSE code (-mgeneral-regs-only) and no user code.
+constexpr u64 kKernel = kPG | kWP | kET | kPE;
 }  // namespace cr0
 namespace cr4 {
 constexpr u64 kPAE = 1ULL << 5;
 constexpr u64 kPGE = 1ULL << 7;  // global pages survive CR3 reloads
+// Written whole at the switch to long mode (firmware may leave OSFXSR and others set on
+// the BSP): PAE for long mode, PGE once the kernel's own tables are loaded (the BSP sets it
+// in mm::kvm, the APs in the trampoline, whose CR3 already is the kernel's).
+constexpr u64 kBoot = kPAE;
+constexpr u64 kKernel = kPAE | kPGE;
 }  // namespace cr4
 
 // Model-specific registers (SDM Vol. 4 Table 2-2 "IA-32 Architectural MSRs").
@@ -27,9 +45,13 @@ constexpr u32 kKernelGsBase = 0xc0000102;
 constexpr u32 kTscDeadline = 0x6e0;
 }  // namespace msr
 namespace efer {
+constexpr u64 kSCE = 1ULL << 0;  // SYSCALL enable
 constexpr u64 kLME = 1ULL << 8;
-constexpr u64 kLMA = 1ULL << 10;
+constexpr u64 kLMA = 1ULL << 10;  // set by the CPU when paging turns on with LME
 constexpr u64 kNXE = 1ULL << 11;
+// Written whole before paging (no SYSCALL: there is no user mode); the CPU adds LMA.
+constexpr u64 kBoot = kLME | kNXE;
+constexpr u64 kKernel = kBoot | kLMA;
 }  // namespace efer
 namespace apic_base {
 constexpr u64 kBsp = 1ULL << 8;  // this processor is the bootstrap processor

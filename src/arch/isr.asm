@@ -4,31 +4,67 @@
 ; from arch/trap_frame.hpp through asm_offsets.inc; each push is checked against them.
 
 %include "asm_offsets.inc"
+%include "arch/cfi.inc"
+
+; Every frame below is described to the unwinders (arch/cfi.inc) as a trap frame: the CFA
+; is the end of the CPU's frame, the return address is the interrupted rip and the
+; interrupted rsp and registers are read from where they sit, on whichever stack (IST or
+; not) the CPU switched to; every row says which of them are saved so far.
 
 ; Pushes a register of the frame; TF_<REG> must be where it lands. The registers are
 ; pushed downwards from the vector, so the k-th push lands at TF_VECTOR - 8 * (k + 1).
-%macro SAVE 2                           ; register, its TF_ offset
+%macro SAVE 3                           ; register, its TF_ offset, its DWARF number
 %assign saved saved + 8
 %if (%2) != TF_VECTOR - saved
 %error "isr.asm push order does not match arch::TrapFrame at %1"
 %endif
     push %1
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE - (%2)
+    CFI_TF_SAVED %3, %2
+%endmacro
+; Pops a register saved by SAVE: from here on it holds its own value again.
+%macro RESTORE 3                        ; register, its TF_ offset, its DWARF number
+    pop %1
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE - (%2) - 8
+    CFI_SAME_VALUE %3
 %endmacro
 
 section .text
 bits 64
+CFI_CIES
 extern trap_dispatch
 
+; The CPU pushed rip, cs, rflags, rsp, ss (SDM Vol. 3A 6.14.1, Figure 6-9), and for some
+; vectors an error code (Table 6-1); the stub makes both shapes one.
+%macro STUB_RULES 1                     ; rsp points at the TrapFrame member %1
+    CFI_DEF_CFA DW_RSP, TF_SIZE - (%1)
+    CFI_TF_SAVED DW_RA, TF_RIP
+    CFI_TF_SAVED DW_RSP, TF_RSP
+%endmacro
 %macro STUB_NOERR 1
 isr_stub_%1:
+    CFI_STARTPROC isr_stub_%1, signal
+    STUB_RULES TF_RIP
     push 0
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE - TF_ERROR_CODE
     push %1
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE - TF_VECTOR
     jmp isr_common
+    CFI_ENDPROC
 %endmacro
 %macro STUB_ERR 1                       ; the CPU pushed an error code (SDM Vol. 3A Table 6-1)
 isr_stub_%1:
+    CFI_STARTPROC isr_stub_%1, signal
+    STUB_RULES TF_ERROR_CODE
     push %1
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE - TF_VECTOR
     jmp isr_common
+    CFI_ENDPROC
 %endmacro
 
 STUB_NOERR 0
@@ -73,51 +109,62 @@ STUB_NOERR VEC_SPURIOUS
 %error "arch::TrapFrame: vector and error code must sit right below the CPU's frame"
 %endif
 isr_common:
+    CFI_STARTPROC isr_common, signal
+    STUB_RULES TF_VECTOR
 %assign saved 0
-    SAVE rax, TF_RAX
-    SAVE rbx, TF_RBX
-    SAVE rcx, TF_RCX
-    SAVE rdx, TF_RDX
-    SAVE rsi, TF_RSI
-    SAVE rdi, TF_RDI
-    SAVE rbp, TF_RBP
-    SAVE r8, TF_R8
-    SAVE r9, TF_R9
-    SAVE r10, TF_R10
-    SAVE r11, TF_R11
-    SAVE r12, TF_R12
-    SAVE r13, TF_R13
-    SAVE r14, TF_R14
-    SAVE r15, TF_R15
+    SAVE rax, TF_RAX, DW_RAX
+    SAVE rbx, TF_RBX, DW_RBX
+    SAVE rcx, TF_RCX, DW_RCX
+    SAVE rdx, TF_RDX, DW_RDX
+    SAVE rsi, TF_RSI, DW_RSI
+    SAVE rdi, TF_RDI, DW_RDI
+    SAVE rbp, TF_RBP, DW_RBP
+    SAVE r8, TF_R8, DW_R8
+    SAVE r9, TF_R9, DW_R9
+    SAVE r10, TF_R10, DW_R10
+    SAVE r11, TF_R11, DW_R11
+    SAVE r12, TF_R12, DW_R12
+    SAVE r13, TF_R13, DW_R13
+    SAVE r14, TF_R14, DW_R14
+    SAVE r15, TF_R15, DW_R15
 %if saved != TF_VECTOR
 %error "isr.asm saves fewer registers than arch::TrapFrame holds"
 %endif
     cld
     mov rdi, rsp                        ; rsp = the TrapFrame
-    ; A frame-pointer chain through the interrupted code: the backtrace walks rbp,
-    ; so point rbp at a fake frame (saved rbp, interrupted rip) built from the frame.
+    ; A frame-pointer chain through the interrupted code, for anyone who walks rbp without
+    ; the CFI: rbp points at a fake frame (interrupted rbp, interrupted rip).
     push qword [rsp + TF_RIP]           ; interrupted rip
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE + 8
     push qword [rsp + 8 + TF_RBP]       ; interrupted rbp (rsp moved by the push above)
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE + 16
     mov rbp, rsp
     call trap_dispatch
     add rsp, 2 * 8                      ; the fake frame
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE
+    RESTORE r15, TF_R15, DW_R15
+    RESTORE r14, TF_R14, DW_R14
+    RESTORE r13, TF_R13, DW_R13
+    RESTORE r12, TF_R12, DW_R12
+    RESTORE r11, TF_R11, DW_R11
+    RESTORE r10, TF_R10, DW_R10
+    RESTORE r9, TF_R9, DW_R9
+    RESTORE r8, TF_R8, DW_R8
+    RESTORE rbp, TF_RBP, DW_RBP
+    RESTORE rdi, TF_RDI, DW_RDI
+    RESTORE rsi, TF_RSI, DW_RSI
+    RESTORE rdx, TF_RDX, DW_RDX
+    RESTORE rcx, TF_RCX, DW_RCX
+    RESTORE rbx, TF_RBX, DW_RBX
+    RESTORE rax, TF_RAX, DW_RAX
     add rsp, TF_RIP - TF_VECTOR         ; vector and error code
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET TF_SIZE - TF_RIP
     iretq
+    CFI_ENDPROC
 
 section .rodata
 global isr_stub_table
@@ -159,6 +206,7 @@ endstruc
 section .text
 global guarded_call, guard_resume
 guarded_call:
+    CFI_STARTPROC guarded_call
     mov [rdx + jmpbuf.rbx], rbx
     mov [rdx + jmpbuf.rbp], rbp
     mov [rdx + jmpbuf.r12], r12
@@ -170,14 +218,25 @@ guarded_call:
     mov rax, [rsp]
     mov [rdx + jmpbuf.rip], rax         ; our return address
     push rbp
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET 16
+    CFI_OFFSET DW_RBP, -16
     mov rbp, rsp
+    CFI_ROW
+    CFI_DEF_CFA_REGISTER DW_RBP
     mov rax, rdi
     mov rdi, rsi
     call rax
     pop rbp
+    CFI_ROW
+    CFI_DEF_CFA DW_RSP, 8
+    CFI_SAME_VALUE DW_RBP
     xor eax, eax
     ret
+    CFI_ENDPROC
 guard_resume:                           ; (jmpbuf) -> never returns
+    CFI_STARTPROC guard_resume
+    CFI_UNDEFINED DW_RA                 ; it abandons its caller's frames: unwinding ends here
     mov rbx, [rdi + jmpbuf.rbx]
     mov rbp, [rdi + jmpbuf.rbp]
     mov r12, [rdi + jmpbuf.r12]
@@ -187,3 +246,78 @@ guard_resume:                           ; (jmpbuf) -> never returns
     mov rsp, [rdi + jmpbuf.rsp]
     mov eax, 1
     jmp [rdi + jmpbuf.rip]
+    CFI_ENDPROC
+
+; call_with_frame(fn, arg, stack_top, frame): runs fn(arg) on the stack below stack_top
+; (16-byte aligned), under a copy of the arch::TrapFrame *frame, and returns. The copy is
+; that stack's outermost frame and is described as a trap frame (CFI below), so gdb and
+; the kernel's unwinder go from fn's frames straight to the code `frame` was taken in, on
+; whatever stack it ran, as they do through isr_common. The panic shell and the
+; debugger's stop shell run this way (debug/panic.cpp, debug/stop.cpp).
+global call_with_frame
+call_with_frame:
+    CFI_STARTPROC call_with_frame
+    push rbp
+    CFI_ROW
+    CFI_DEF_CFA_OFFSET 16
+    CFI_OFFSET DW_RBP, -16
+    mov rbp, rsp
+    CFI_ROW
+    CFI_DEF_CFA_REGISTER DW_RBP
+    push rbx
+    CFI_ROW
+    CFI_OFFSET DW_RBX, -24
+    sub rsp, 8                          ; keeps the old stack 16-byte aligned
+    mov rbx, rsp                        ; the old stack, across the call (callee-saved)
+    mov rax, rdi                        ; fn
+    mov rdi, rsi                        ; its argument
+    sub rdx, TF_SIZE                    ; where the copy goes
+%if TF_SIZE % 16 != 0
+%error "call_with_frame: the frame copy must keep the new stack 16-byte aligned"
+%endif
+    xor r8d, r8d
+.copy:
+    mov r9, [rcx + r8]
+    mov [rdx + r8], r9
+    add r8, 8
+    cmp r8, TF_SIZE
+    jb .copy
+    mov rsp, rdx
+    CFI_ENDPROC
+; From here to the switch back, the stack holds nothing but the frame copy: unwinding
+; continues at the code the frame describes.
+call_with_frame_on_frame:
+    CFI_STARTPROC call_with_frame_on_frame, signal
+    CFI_TRAP_FRAME 0
+    call rax
+    mov rsp, rbx
+    CFI_ENDPROC
+call_with_frame_return:
+    CFI_STARTPROC call_with_frame_return
+    CFI_DEF_CFA DW_RBP, 16              ; as after the prologue above
+    CFI_OFFSET DW_RBP, -16
+    CFI_OFFSET DW_RBX, -24
+    add rsp, 8
+    pop rbx
+    CFI_ROW
+    CFI_SAME_VALUE DW_RBX
+    pop rbp
+    CFI_ROW
+    CFI_DEF_CFA DW_RSP, 8
+    CFI_SAME_VALUE DW_RBP
+    ret
+    CFI_ENDPROC
+
+; start_on_stack(stack_top, fn): runs fn() on a fresh stack as the outermost frame of the
+; calling CPU (its return address is undefined in the CFI: unwinders stop here, as at
+; ap_long_entry); fn must not return. The bootstrap CPU moves onto its own slot's stack
+; this way (smp::bsp_enter_slot).
+global start_on_stack
+start_on_stack:
+    CFI_STARTPROC start_on_stack
+    CFI_UNDEFINED DW_RA
+    mov rsp, rdi
+    xor ebp, ebp
+    call rsi
+    ud2                                 ; fn returned: a bug
+    CFI_ENDPROC

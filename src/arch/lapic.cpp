@@ -17,6 +17,12 @@ constexpr u32 kTimerDivide16 = 0x3;                       // SDM Vol. 3A Figure 
 }  // namespace
 
 bool x2apic() { return g_x2apic; }
+
+bool usable() {
+  u64 base = arch::rdmsr(arch::msr::kApicBase);
+  if ((base & kApicBaseEnable) == 0) return false;
+  return !g_x2apic || (base & kApicBaseX2Apic) != 0;
+}
 u64 mmio_phys() { return g_mmio_phys; }
 
 // The mode is chosen once, on the BSP, before anything touches a register: an x2APIC MSR

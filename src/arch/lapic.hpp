@@ -17,6 +17,10 @@ Mode bsp_mode();  // how init_bsp found and left the BSP's APIC
 // found and left.
 [[nodiscard]] Mode enable_this_cpu();
 bool x2apic();
+// The calling CPU's local APIC is enabled in the mode the kernel chose (IA32_APIC_BASE EN,
+// and EXTD in x2APIC mode): false after someone turned it off (e.g. `wrmsr ... 0x1b`), when
+// an x2APIC access would raise #GP and no IPI can be sent.
+bool usable();
 u64 mmio_phys();
 u32 id();  // APIC ID of the calling CPU
 u32 read(Reg r);

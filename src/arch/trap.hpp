@@ -37,3 +37,8 @@ void set_trap_accounting(void (*count)(u64 vector));
 extern "C" void trap_dispatch(arch::TrapFrame* f);
 extern "C" int guarded_call(void (*fn)(void*), void* arg, u64* jmpbuf);
 extern "C" [[noreturn]] void guard_resume(u64* jmpbuf);
+// Runs fn() on a fresh stack (16-byte aligned top) as the CPU's outermost frame; fn never returns.
+extern "C" [[noreturn]] void start_on_stack(u64 stack_top, void (*fn)());
+// Runs fn(arg) on the stack below stack_top (16-byte aligned) under a copy of *frame, which
+// unwinders take for a trap frame: backtraces from fn lead to where frame was taken.
+extern "C" void call_with_frame(void (*fn)(void*), void* arg, u64 stack_top, const arch::TrapFrame* frame);

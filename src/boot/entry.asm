@@ -13,6 +13,7 @@
 
 %include "asm_offsets.inc"
 %include "boot/boot_defs.inc"
+%include "arch/cfi.inc"
 
 BOOT_IDENTITY_PDS equ 4                 ; boot-only: PDs of the 0-4 GiB identity map
 BOOT_STACK_SIZE   equ 16384             ; boot-only: the stack until the BSP's slot is live
@@ -99,7 +100,7 @@ _start:
     cmp ecx, BOOT_IDENTITY_PDS * PT_ENTRIES
     jb .fill_pd
 
-    ENTER_LONG_MODE 0, PHYS(boot_pml4)
+    ENTER_LONG_MODE CR4_BOOT, PHYS(boot_pml4)
     lgdt [boot_gdtr]
     jmp BOOT_CS:long_mode
 
@@ -183,8 +184,11 @@ boot_gdtr:
 
 section .text
 bits 64
+CFI_CIES
 extern kernel_main
 higher_half:
+    CFI_STARTPROC higher_half
+    CFI_UNDEFINED DW_RA                 ; the bootstrap CPU's outermost frame
     mov rsp, boot_stack_top
     xor ebp, ebp
     mov edi, edi                        ; upper halves are undefined after the mode switch
@@ -194,6 +198,7 @@ higher_half:
     cli
     hlt
     jmp .hang
+    CFI_ENDPROC
 
 section .bss
 align PAGE_SIZE

@@ -162,6 +162,48 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
 
 namespace {
 
+// SDM Vol. 3A 11.11.8: every CPU must have the same MTRRs (and 11.12.4: the same PAT);
+// each AP compared its own with the BSP's on arrival (smp::ap_main).
+BOOT_CODE void print_cache_line(lib::Sink& out) {
+  const arch::cache::Snapshot& bsp = smp::g_bsp_cache;
+  if (bsp.count == 0) {
+    lib::format(out, "cache: no MTRRs and no PAT in CPUID; nothing to compare\n");
+    return;
+  }
+  u64 differ = 0, compared = 0, first = 0, loaded = 0, first_loaded = 0;
+  for (u64 i = 1; i < smp::g_cpu_count; ++i) {
+    const smp::PerCpu* p = smp::g_cpus[i].percpu;
+    if (p == nullptr || smp::g_cpus[i].state != smp::CpuState::Online) continue;
+    ++compared;
+    if (p->cache_found.count != 0 && loaded++ == 0) first_loaded = i;
+    if (p->cache_diff.count != 0 && differ++ == 0) first = i;
+  }
+  if (loaded != 0) {
+    const arch::cache::Difference& d = smp::g_cpus[first_loaded].percpu->cache_found;
+    lib::format(out,
+                "cache: %lu APs arrived with MTRRs/PAT unlike cpu 0's (cpu %lu: msr 0x%x was 0x%lx, cpu 0 has 0x%lx); "
+                "they loaded cpu 0's (SDM 11.11.8)\n",
+                loaded, first_loaded, d.first_msr, d.found, d.expected);
+  }
+  u64 pat = 0;
+  for (unsigned k = 0; k < bsp.count; ++k)
+    if (bsp.msr[k] == arch::cache::kPat) pat = bsp.value[k];
+  if (differ == 0) {
+    lib::format(out, "cache: MTRRs and PAT identical on all %lu CPUs (%u variable MTRRs, PAT 0x%016lx)", compared + 1,
+                bsp.var_ranges, pat);
+  } else {
+    const arch::cache::Difference& d = smp::g_cpus[first].percpu->cache_diff;
+    lib::format(out,
+                "cache: warning: MTRRs/PAT of %lu CPUs differ from cpu 0's (cpu %lu: msr 0x%x is 0x%lx, cpu 0 has "
+                "0x%lx); SDM 11.11.8 requires them identical",
+                differ, first, d.first_msr, d.found, d.expected);
+  }
+  if (bsp.var_ranges_cut)
+    lib::format(out, " (only the first %u of %u variable MTRRs compared: arch::cache::kMaxVarMtrrs)",
+                arch::cache::kMaxVarMtrrs, bsp.var_ranges);
+  lib::format(out, "\n");
+}
+
 BOOT_CODE void print_boot_report() {
   const auto& st = mm::kvm::stats();
   kernel::console::Locked lock;
@@ -197,6 +239,7 @@ BOOT_CODE void print_boot_report() {
         arch::tsc::ticks_to_us(b.last_arrival_tsc > b.first_init_tsc ? b.last_arrival_tsc - b.first_init_tsc : 0),
         b.trampoline_phys);
   }
+  print_cache_line(out);
   lib::format(out, "boot: %lu us from multiboot handoff to prompt; type 'help'\n",
               arch::tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
 }

@@ -1,5 +1,6 @@
 #include "debug/panic.hpp"
 
+#include "debug/frames.hpp"
 #include "debug/insn.hpp"
 #include "debug/stop.hpp"
 #include "kernel/spin.hpp"
@@ -48,16 +49,16 @@ bool in_stack_guard(u64 addr, u64* cpu_index) {
 // two can share it.
 alignas(16) u8 g_panic_stack[24 * KiB];
 
-[[noreturn]] void run_on_panic_stack() {
-  u64 top = reinterpret_cast<u64>(g_panic_stack) + sizeof(g_panic_stack);
-  asm volatile(
-      "mov %0, %%rsp\n"
-      "xor %%ebp, %%ebp\n"
-      "call *%1\n"
-      :
-      : "r"(top), "r"(g_panic_shell != nullptr ? g_panic_shell : &halt_forever)
-      : "memory");
-  __builtin_unreachable();
+void enter_panic_shell(void*) {
+  if (g_panic_shell != nullptr) g_panic_shell();
+}
+
+// The panic shell on its own stack, under a copy of the frame the CPU panicked at
+// (call_with_frame): a backtrace of this CPU, by gdb or by the kernel, leads from the shell
+// to the fault.
+[[noreturn]] void run_on_panic_stack(const TrapFrame* f) {
+  call_with_frame(enter_panic_shell, nullptr, shell_stack_top(), f);
+  halt_forever();
 }
 
 void nmi(TrapFrame* f) {
@@ -67,9 +68,7 @@ void nmi(TrapFrame* f) {
     // Stopped by a panic elsewhere: keep the interrupted frame for `regs`, then halt
     // for good. NMIs stay blocked since we never iret.
     if (c != nullptr) {
-      c->stopped_copy = *f;
-      c->stopped_sys = {read_cr0(), read_cr2(), read_cr3(), read_cr4(), rdmsr(msr::kEfer), rdmsr(msr::kGsBase)};
-      c->stopped_frame = &c->stopped_copy;
+      save_stopped_state(c, *f, smp::StopSource::PanicNmi, read_cr2());
       c->state = smp::CpuState::Stopped;
     }
     halt_forever();
@@ -95,7 +94,7 @@ void exception(TrapFrame* f) {
     }
     guard_resume(c->guard_buf);
   }
-  panic(f, nullptr);
+  panic_at(f, nullptr, cr2, smp::StopSource::Exception);
 }
 
 }  // namespace
@@ -104,35 +103,11 @@ bool panicking() { return g_panic_cpu != kNoPanic; }
 u64 panic_cpu() { return g_panic_cpu; }
 void expect_crash() { g_expect_crash = true; }
 
-void print_backtrace(lib::Sink& out, u64 rbp, u64 rip) {
-  lib::format(out, "backtrace:\n  #0  0x%016lx ", rip);
-  kernel::ksyms::print(out, rip);
-  lib::format(out, "\n");
-  u64 last_ret = 0;
-  int repeats = 0;
-  for (int depth = 1; depth < 64 && rbp != 0; ++depth) {
-    // Only follow frames that are mapped kernel memory: a corrupt chain must not fault.
-    if ((rbp & 7) != 0 || rbp < mm::layout::kDirectMapBase || !mm::kvm::is_mapped(rbp, 16, false)) {
-      if (rbp != 0) lib::format(out, "  (frame pointer 0x%016lx not followed)\n", rbp);
-      break;
-    }
-    u64 next = reinterpret_cast<u64*>(rbp)[0];
-    u64 ret = reinterpret_cast<u64*>(rbp)[1];
-    if (ret == 0) break;
-    if (ret == last_ret) {
-      ++repeats;  // deep recursion: one line for the whole run
-    } else {
-      if (repeats > 0) lib::format(out, "  ... previous frame repeated %d more times\n", repeats);
-      repeats = 0;
-      lib::format(out, "  #%-2d 0x%016lx ", depth, ret);
-      kernel::ksyms::print(out, ret);
-      lib::format(out, "\n");
-    }
-    last_ret = ret;
-    if (next != 0 && next <= rbp) break;  // frames grow upward as we unwind
-    rbp = next;
-  }
-  if (repeats > 0) lib::format(out, "  ... previous frame repeated %d more times\n", repeats);
+void print_backtrace(lib::Sink& out, const TrapFrame& f) {
+  Frames frames;
+  backtrace(cpu_or_null(), f, &frames);
+  lib::format(out, "backtrace:\n");
+  print_frames(out, frames, "  ", false);
 }
 
 void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
@@ -165,10 +140,10 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
   lib::format(out, "rbp=0x%016lx r8=0x%016lx  r9=0x%016lx\n", f.rbp, f.r8, f.r9);
   lib::format(out, "r10=0x%016lx r11=0x%016lx r12=0x%016lx\n", f.r10, f.r11, f.r12);
   lib::format(out, "r13=0x%016lx r14=0x%016lx r15=0x%016lx\n", f.r13, f.r14, f.r15);
-  print_backtrace(out, f.rbp, f.rip);
+  print_backtrace(out, f);
 }
 
-[[noreturn]] void panic(const TrapFrame* f, const char* reason) {
+[[noreturn]] void panic_at(const TrapFrame* f, const char* reason, u64 cr2, smp::StopSource how) {
   cli();
   smp::PerCpu* c = cpu_or_null();
   u64 me = c != nullptr ? c->index : 0;
@@ -179,6 +154,12 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
     kernel::console::break_lock();
     kernel::console::puts("\nerror: fault inside the panic path; halting this CPU\n");
     halt_forever();
+  }
+  // This CPU's own state first, before anything else runs on it: `regs` in the panic
+  // shell shows it (the frame it faulted at and the system registers as they were).
+  if (c != nullptr) {
+    save_stopped_state(c, *f, how, cr2);
+    c->state = smp::CpuState::Kpanic;
   }
   // Stop the others first so nothing else prints or changes state under the report.
   if (smp::g_online_count > 1) {
@@ -201,21 +182,25 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
   {
     kernel::console::Locked lock;
     lib::Sink& out = kernel::console::sink();
-    lib::format(out, "\nPANIC: %s\n", reason != nullptr ? reason : (f ? exception_name(f->vector) : "?"));
-    if (f != nullptr) print_report(out, *f, read_cr2());
+    lib::format(out, "\nPANIC: %s\n", reason != nullptr ? reason : exception_name(f->vector));
+    if (how == smp::StopSource::Exception)
+      print_report(out, *f, cr2);
+    else
+      print_backtrace(out, *f);
   }
-  if (c != nullptr) {
-    if (f != nullptr) c->stopped_copy = *f;
-    c->stopped_frame = f != nullptr ? &c->stopped_copy : nullptr;
-  }
-  run_on_panic_stack();
+  run_on_panic_stack(c != nullptr ? c->stopped_frame : f);
 }
 
 // The cross-CPU call and TLB vectors are smp's (registered by smp::xcall_init); the
 // NMI is shared: a panic's stop request first, else smp's cross-CPU call by NMI.
 void on_nmi(TrapFrame* f) { nmi(f); }
 void on_exception(TrapFrame* f) { exception(f); }
-void on_kernel_panic(const char* reason) { panic(nullptr, reason); }
+// kernel::panic: the frame is the caller's, taken here (the report's backtrace and the
+// shell's unwinding start at the panic call).
+[[gnu::noinline]] void on_kernel_panic(const char* reason) {
+  TrapFrame f = capture_frame();
+  panic_at(&f, reason, read_cr2(), smp::StopSource::Panic);
+}
 
 void init() {
   set_trap_handler(vec::kNmi, on_nmi);
@@ -227,5 +212,10 @@ void init() {
 
 void set_panic_shell(void (*shell)()) { g_panic_shell = shell; }
 u64 shell_stack_top() { return reinterpret_cast<u64>(g_panic_stack) + sizeof(g_panic_stack); }
+StackRange shell_stack() { return {reinterpret_cast<u64>(g_panic_stack), shell_stack_top()}; }
+u64 shell_cpu() {
+  if (g_panic_cpu != kNoPanic) return g_panic_cpu;
+  return stopped() ? stopped_cpu() : kNoCpu;
+}
 
 }  // namespace debug

@@ -13,6 +13,7 @@
 #include "kernel/spin.hpp"
 #include "kernel/stop_clock.hpp"
 #include "lib/string.hpp"
+#include "mm/kvm.hpp"
 #include "mm/layout.hpp"
 #include "smp/percpu.hpp"
 #include "smp/xcall.hpp"
@@ -29,6 +30,8 @@ u64 g_release_epoch;    // bumped to let the NMI-stopped CPUs go
 u64 g_held;             // CPUs spinning in serve_stop_nmi right now
 bool g_stop_request;    // an NMI now means "stop": set by the owner before it sends them
 u64 g_stop_start_tsc;
+u64 g_monitor_cpu = kNobody;  // the CPU running the monitor's prompt (set_monitor_cpu)
+u64 g_shell_skips;            // hits on the shell path on that CPU, not stopped
 arch::TrapFrame* g_frame;
 StopAction (*g_shell)();
 
@@ -38,6 +41,17 @@ u64 read_dr6() {
   return v;
 }
 void write_dr6(u64 v) { asm volatile("mov %0, %%db6" : : "r"(v)); }
+u64 dr_address(unsigned n) {
+  u64 v = 0;
+  switch (n) {
+    case 0: asm volatile("mov %%db0, %0" : "=r"(v)); break;
+    case 1: asm volatile("mov %%db1, %0" : "=r"(v)); break;
+    case 2: asm volatile("mov %%db2, %0" : "=r"(v)); break;
+    case 3: asm volatile("mov %%db3, %0" : "=r"(v)); break;
+    default: break;
+  }
+  return v;
+}
 void write_dr7(u64 v) { asm volatile("mov %0, %%db7" : : "r"(v)); }
 void write_dr(unsigned n, u64 v) {
   switch (n) {
@@ -55,33 +69,20 @@ smp::PerCpu* self_or_null() {
   return reinterpret_cast<smp::PerCpu*>(gs);
 }
 
-void save_state(smp::PerCpu* c, const arch::TrapFrame* f) {
-  c->stopped_copy = *f;
-  c->stopped_sys = {arch::read_cr0(),
-                    arch::read_cr2(),
-                    arch::read_cr3(),
-                    arch::read_cr4(),
-                    arch::rdmsr(arch::msr::kEfer),
-                    arch::rdmsr(arch::msr::kGsBase)};
-  c->stopped_frame = &c->stopped_copy;
-}
+struct ShellRun {
+  StopAction action;
+};
+void enter_stop_shell(void* arg) { static_cast<ShellRun*>(arg)->action = g_shell(); }
 
-StopAction run_shell_on_stop_stack() {
+// The shell on the shells' stack (debug/panic.cpp): the CPU may have stopped deep in a
+// monitor command on its 16 KiB kernel stack, and the shell runs monitor commands again.
+// It runs under a copy of the stop frame (call_with_frame), so a backtrace of this CPU, by
+// gdb or by the kernel, goes from the shell straight to where the CPU stopped.
+StopAction run_shell_on_stop_stack(const arch::TrapFrame* f) {
   if (g_shell == nullptr) return StopAction::Continue;
-  // The shells' stack (debug/panic.cpp): the CPU may have stopped deep in a monitor
-  // command on its 16 KiB kernel stack, and the shell runs monitor commands again.
-  u64 top = shell_stack_top();
-  u64 action;
-  // rbx (callee-saved) keeps the old stack pointer across the call.
-  asm volatile(
-      "mov %%rsp, %%rbx\n"
-      "mov %1, %%rsp\n"
-      "call *%2\n"
-      "mov %%rbx, %%rsp\n"
-      : "=a"(action)
-      : "r"(top), "r"(g_shell)
-      : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
-  return static_cast<StopAction>(action);
+  ShellRun run{StopAction::Continue};
+  call_with_frame(enter_stop_shell, &run, shell_stack_top(), f);
+  return run.action;
 }
 
 // Every other online CPU stopped by NMI, bounded: a CPU that never answers is left
@@ -141,7 +142,7 @@ void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
     g_stop_start_tsc = arch::rdtsc();
     stop_others(me);
   }
-  save_state(c, f);
+  save_stopped_state(c, *f, smp::StopSource::Breakpoint, arch::read_cr2());
   g_frame = f;
   bool held = kernel::console::steal_lock();
   {
@@ -154,7 +155,10 @@ void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
   for (usize i = 0; i < sizeof guard_buf / sizeof(u64); ++i) guard_buf[i] = c->guard_buf[i];
   bool guard_armed = c->guard_armed;
   c->guard_armed = false;
-  StopAction a = run_shell_on_stop_stack();
+  smp::CpuState before = c->state;
+  c->state = smp::CpuState::Kstop;
+  StopAction a = run_shell_on_stop_stack(f);
+  c->state = before;
   for (usize i = 0; i < sizeof guard_buf / sizeof(u64); ++i) c->guard_buf[i] = guard_buf[i];
   c->guard_armed = guard_armed;
   kernel::console::return_lock(held);
@@ -166,8 +170,12 @@ void stop_machine(arch::TrapFrame* f, Describe describe, const void* ctx) {
   }
   // RF: the instruction at an execution breakpoint runs instead of faulting again.
   f->rflags = (f->rflags & ~kRflagsTf) | kRflagsRf;
-  kernel::add_stopped_ticks(arch::rdtsc() - g_stop_start_tsc);
+  // Waits that spanned the stop leave all of it out: counted before the others are let go
+  // (a released CPU checks its deadline at once), and the release itself after.
+  u64 released = arch::rdtsc();
+  kernel::add_stopped_ticks(released - g_stop_start_tsc);
   release_others();
+  kernel::add_stopped_ticks(arch::rdtsc() - released);
   apply_breakpoints_here();
 }
 
@@ -213,6 +221,18 @@ void apply_xcall(void*, const arch::TrapFrame*) { apply_breakpoints_here(); }
 
 // Code on the way from an exception to the stop shell: an execution breakpoint there would
 // fire again inside its own #DB handler, over and over (DDB keeps the same list).
+void save_stopped_state(smp::PerCpu* c, const arch::TrapFrame& f, smp::StopSource how, u64 cr2) {
+  c->stopped_copy = f;
+  c->stopped_sys = {arch::read_cr0(),
+                    cr2,
+                    arch::read_cr3(),
+                    arch::read_cr4(),
+                    arch::rdmsr(arch::msr::kEfer),
+                    arch::rdmsr(arch::msr::kGsBase)};
+  c->stopped_how = how;
+  c->stopped_frame = &c->stopped_copy;
+}
+
 bool on_debugger_entry_path(u64 addr) {
   kernel::ksyms::Symbol s;
   if (!kernel::ksyms::containing(addr, &s)) return false;
@@ -222,10 +242,38 @@ bool on_debugger_entry_path(u64 addr) {
   return false;
 }
 
+// Code the shells themselves run to read a line and print (formatting, the console, the
+// UART, the line editor and the monitor): a breakpoint there, hit by the CPU running the
+// monitor, would stop it in the middle of its own output, and every line the stop shell
+// prints would hit it again.
+bool on_shell_path(u64 addr) {
+  kernel::ksyms::Symbol s;
+  if (!kernel::ksyms::containing(addr, &s)) return false;
+  const char* const kPath[] = {
+      "lib::",  "kernel::console::", "arch::serial::", "monitor::", "memcpy", "memmove", "memset",
+      "memcmp", "guarded_call"};
+  for (const char* p : kPath)
+    if (lib::starts_with(s.name, p)) return true;
+  return false;
+}
+
+void set_monitor_cpu(u64 index) { __atomic_store_n(&g_monitor_cpu, index, __ATOMIC_RELEASE); }
+u64 shell_path_skips() { return __atomic_load_n(&g_shell_skips, __ATOMIC_RELAXED); }
+
 const char* add_breakpoint(BpKind kind, u64 addr, u8 len, unsigned* slot) {
   if (const char* why = check_request(kind, addr, len)) return why;
   if (kind == BpKind::Exec && on_debugger_entry_path(addr))
     return "that code runs on the way into the debugger (trap dispatch, interrupt stubs, debug::)";
+  // An execution breakpoint fires only where the CPU fetches instructions.
+  if (kind == BpKind::Exec && !mm::kvm::is_executable(addr)) {
+    switch (mm::layout::region_of(addr)) {
+      case mm::layout::Region::User: return "the lower half holds no code (nothing is mapped there)";
+      case mm::layout::Region::DirectMap: return "the direct map is not executable (NX): no code runs there";
+      case mm::layout::Region::PerCpu: return "per-CPU data and stacks are not executable (NX)";
+      case mm::layout::Region::Device: return "the device window is MMIO, not executable (NX)";
+      default: return "that address is not mapped executable (not kernel text): it could never be hit";
+    }
+  }
   for (unsigned n = 0; n < kDebugRegs; ++n) {
     if (g_slots[n].used) continue;
     g_slots[n] = BpSlot{true, kind, len, addr};
@@ -280,7 +328,7 @@ bool serve_stop_nmi(arch::TrapFrame* f) {
   // The epoch is read before this CPU says it is stopped: the owner releases only
   // after seeing it stopped, so the release cannot be missed.
   u64 epoch = __atomic_load_n(&g_release_epoch, __ATOMIC_ACQUIRE);
-  save_state(c, f);
+  save_stopped_state(c, *f, smp::StopSource::DebuggerNmi, arch::read_cr2());
   smp::CpuState before = c->state;
   __atomic_fetch_add(&g_held, 1, __ATOMIC_ACQ_REL);
   c->state = smp::CpuState::Stopped;
@@ -298,12 +346,34 @@ bool serve_stop_nmi(arch::TrapFrame* f) {
 void on_debug_exception(arch::TrapFrame* f) {
   Hit h{read_dr6(), -1};
   write_dr6(kDr6Clear);  // the CPU never clears DR6 itself (SDM Vol. 3A 18.2.3)
-  for (unsigned n = 0; n < kDebugRegs; ++n)
-    if ((h.dr6 & dr6_hit(n)) && g_slots[n].used) {
-      h.slot = static_cast<int>(n);
-      ++g_hits[n];
-      break;
+  bool stale = false;
+  for (unsigned n = 0; n < kDebugRegs; ++n) {
+    if ((h.dr6 & dr6_hit(n)) == 0) continue;
+    if (!g_slots[n].used || g_slots[n].addr != dr_address(n)) {
+      stale = true;  // deleted or moved since this CPU loaded it (the update is on its way)
+      continue;
     }
+    h.slot = static_cast<int>(n);
+    ++g_hits[n];
+    break;
+  }
+  smp::PerCpu* c = self_or_null();
+  if (h.slot >= 0 && c != nullptr && c->index == __atomic_load_n(&g_monitor_cpu, __ATOMIC_ACQUIRE) &&
+      on_shell_path(f->rip) && !stopped()) {
+    // The monitor's own CPU in its own input/output code: counted, not stopped (see
+    // on_shell_path); RF lets the instruction run.
+    __atomic_fetch_add(&g_shell_skips, 1, __ATOMIC_RELAXED);
+    f->rflags |= kRflagsRf;
+    return;
+  }
+  if (h.slot < 0 && stale && (h.dr6 & kDr6Bs) == 0) {
+    // A breakpoint this CPU still had armed while `delete` was reaching it (typically on
+    // the very code the update runs through, e.g. smp::xcall_handle): load the table now and
+    // go on; RF lets the instruction run once without faulting again.
+    apply_breakpoints_here();
+    f->rflags |= kRflagsRf;
+    return;
+  }
   stop_machine(f, describe_debug, &h);
 }
 

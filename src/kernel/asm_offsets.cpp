@@ -60,13 +60,12 @@ extern "C" void asm_offsets() {
 
   // Control registers, MSRs (arch/cpu.hpp).
   DEFINE(CR0_PE, arch::cr0::kPE);
-  DEFINE(CR0_WP, arch::cr0::kWP);
-  DEFINE(CR0_PG, arch::cr0::kPG);
-  DEFINE(CR4_PAE, arch::cr4::kPAE);
-  DEFINE(CR4_PGE, arch::cr4::kPGE);
+  DEFINE(CR0_ET, arch::cr0::kET);
+  DEFINE(CR0_KERNEL, arch::cr0::kKernel);
+  DEFINE(CR4_BOOT, arch::cr4::kBoot);
+  DEFINE(CR4_KERNEL, arch::cr4::kKernel);
   DEFINE(MSR_EFER, arch::msr::kEfer);
-  DEFINE(EFER_LME, arch::efer::kLME);
-  DEFINE(EFER_NXE, arch::efer::kNXE);
+  DEFINE(EFER_BOOT, arch::efer::kBoot);
   DEFINE(EFLAGS_ID, kEflagsId);
 
   // CPUID.
@@ -125,6 +124,10 @@ extern "C" void asm_offsets() {
   OFFSET(TF_VECTOR, arch::TrapFrame, vector);
   OFFSET(TF_ERROR_CODE, arch::TrapFrame, error_code);
   OFFSET(TF_RIP, arch::TrapFrame, rip);
+  OFFSET(TF_CS, arch::TrapFrame, cs);
+  OFFSET(TF_RFLAGS, arch::TrapFrame, rflags);
+  OFFSET(TF_RSP, arch::TrapFrame, rsp);
+  OFFSET(TF_SS, arch::TrapFrame, ss);
   DEFINE(TF_SIZE, sizeof(arch::TrapFrame));
 
   // The kernel's own interrupt vectors (arch/trap_frame.hpp), in the order idt.cpp reads

@@ -53,7 +53,14 @@ class SerialSink final : public lib::Sink {
 };
 
 SerialSink g_sink;
-lib::Spinlock g_lock;
+lib::OwnerLock g_lock;
+
+// The calling CPU's token for g_lock: its GS base (its per-CPU pointer once it has a slot;
+// the BSP before that has 0, and runs alone).
+u64 me() {
+  u64 gs = arch::rdmsr(arch::msr::kGsBase);
+  return gs != 0 ? gs : 1;
+}
 
 }  // namespace
 
@@ -81,7 +88,7 @@ void puts(const char* s) {
 // prints cannot deadlock against the code it interrupted.
 Locked::Locked() : flags_(arch::read_rflags()) {
   arch::cli();
-  g_lock.lock();
+  (void)g_lock.lock(me());  // unbounded: only one line is printed at a time
 }
 
 Locked::~Locked() {
@@ -91,14 +98,17 @@ Locked::~Locked() {
 
 void break_lock() { g_lock.force_unlock(); }
 
+// The holder's token is kept and given back: the interrupted holder's own unlock pairs up.
+u64 g_stolen_from;
+
 bool steal_lock() {
-  bool held = !g_lock.try_lock();
+  g_stolen_from = g_lock.owner();
   g_lock.force_unlock();
-  return held;
+  return g_stolen_from != 0;
 }
 
 void return_lock(bool held) {
-  if (held) (void)g_lock.try_lock();  // the interrupted holder finds it taken, as it left it
+  if (held) (void)g_lock.lock(g_stolen_from, 0);
 }
 
 }  // namespace kernel::console

@@ -3,6 +3,7 @@
 // here in one object, built from their definitions (the layout itself is g_kernel_layout,
 // mm/layout_export.cpp). Enums (smp::CpuState, mm::MemType, ...) and struct offsets
 // (smp::TrampolineData, smp::PerCpu) kernel.py takes from DWARF directly.
+#include "arch/cpu.hpp"
 #include "arch/pte.hpp"
 #include "mm/layout.hpp"
 #include "smp/trampoline_layout.h"
@@ -18,6 +19,9 @@ struct KernelConsts {
   u64 user_base, user_end;
   // The AP trampoline's page (smp/trampoline_layout.h).
   u64 trampoline_size, trampoline_data;
+  // The control registers and EFER every CPU is meant to run with (arch/cpu.hpp), for the
+  // tests that compare each vCPU's registers with them bit by bit.
+  u64 cr0_kernel, cr4_kernel, efer_kernel;
 };
 
 extern "C" [[gnu::used]] const KernelConsts g_kernel_consts = {
@@ -45,4 +49,7 @@ extern "C" [[gnu::used]] const KernelConsts g_kernel_consts = {
     .user_end = mm::layout::kUserEnd,
     .trampoline_size = smp::kTrampolineSize,
     .trampoline_data = TRAMP_DATA,
+    .cr0_kernel = arch::cr0::kKernel,
+    .cr4_kernel = arch::cr4::kKernel,
+    .efer_kernel = arch::efer::kKernel,
 };

@@ -127,7 +127,7 @@ BOOT_CODE void build_and_switch(const mm::MemoryMap& map, mm::FrameAllocator& fr
 
   // CR4.PGE for the global kernel mappings, then the switch. The boot stack lives in
   // .bss, which is mapped at the same virtual address in both tables.
-  arch::write_cr4(arch::read_cr4() | arch::cr4::kPGE);
+  arch::write_cr4(arch::cr4::kKernel);
   arch::write_cr3(g_pml4);
   g_mem.switched = true;
 }
@@ -231,6 +231,11 @@ bool is_mapped(u64 va, u64 len, bool write) {
     if (p == align_down(last, mm::layout::kPageSize)) break;
   }
   return true;
+}
+
+bool is_executable(u64 va) {
+  mm::WalkResult r = mm::walk(g_mem, arch::read_cr3(), va);
+  return r.mapped && r.exec;
 }
 
 }  // namespace mm::kvm

@@ -55,5 +55,7 @@ void flush_tlb_all();
 
 // Is every byte of [va, va + len) mapped (and, if write, writable)? Used by `x`.
 bool is_mapped(u64 va, u64 len, bool write);
+// va is mapped and executable (no XD at any level) in the kernel's tables.
+bool is_executable(u64 va);
 
 }  // namespace mm::kvm

@@ -8,6 +8,7 @@
 #include "debug/stop.hpp"
 #include "kernel/ksyms.hpp"
 #include "kernel/spin.hpp"
+#include "kernel/stop_clock.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -47,7 +48,9 @@ bool parse_cpu(const char* s, u64* index) {
 // The lapic column: the mode a CPU's local APIC was left in by its arrival ("-" for a CPU
 // that never ran kernel code); "x2apic(fw)" when firmware had switched it already.
 const char* lapic_column(const smp::CpuEntry& e, smp::CpuState st) {
-  if (e.percpu == nullptr || (st != smp::CpuState::Online && st != smp::CpuState::Stopped)) return "-";
+  if (e.percpu == nullptr || st == smp::CpuState::Offline || st == smp::CpuState::Starting ||
+      st == smp::CpuState::Failed)
+    return "-";
   return arch::lapic::mode_name(e.percpu->apic_mode);
 }
 
@@ -168,18 +171,20 @@ int cmd_regs(const monitor::Args& a) {
     s.efer = p->stopped_sys.efer;
     s.gs_base = p->stopped_sys.gs_base;
     s.apic_id = p->apic_id;
-    how = debug::stopped() ? "saved when stopped by the debugger" : "saved when stopped by the panic NMI";
+    how = smp::stop_source_text(p->stopped_how);
   } else {
     if (p->state != smp::CpuState::Online)
       return monitor::error("cpu %lu is %s; no registers to take", i, smp::cpu_state_name(p->state));
     smp::XcallResult r = smp::xcall(i, snap_regs, &s, kXcallTimeoutUs);
     if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)
       return monitor::error("cpu %lu did not answer (%s)", i, smp::xcall_result_name(r));
-    how = p == smp::this_cpu() ? "this cpu" : smp::xcall_result_name(r);
+    how = p == smp::this_cpu()          ? "this cpu"
+          : r == smp::XcallResult::Done ? "taken on that cpu: ipi"
+                                        : "taken on that cpu: nmi";
   }
   auto& out = monitor::out();
   const arch::TrapFrame& f = s.f;
-  lib::format(out, "cpu %lu apic %lu (taken on that cpu: %s)\n", i, s.apic_id, how);
+  lib::format(out, "cpu %lu apic %lu (%s)\n", i, s.apic_id, how);
   lib::format(out, "rip=0x%016lx ", f.rip);
   kernel::ksyms::print(out, f.rip);
   lib::format(out, "\nrsp=0x%016lx rbp=0x%016lx rflags=0x%016lx\n", f.rsp, f.rbp, f.rflags);
@@ -206,9 +211,21 @@ int cmd_ipi(const monitor::Args& a) {
   if (p == smp::this_cpu()) return monitor::error("cpu %lu is this cpu; pick another", i);
   u64 min = ~0ULL, max = 0, sum = 0;
   for (u64 k = 0; k < count; ++k) {
-    u64 t0 = arch::rdtsc();
+    u64 t0 = arch::rdtsc(), stopped0 = kernel::stopped_ticks();
     smp::XcallResult r = smp::xcall(i, ping, nullptr, kXcallTimeoutUs);
-    u64 dt = arch::rdtsc() - t0;
+    // A round trip that spans a debugger stop (a breakpoint in the cross-call path) does
+    // not count the time the machine stood still.
+    u64 dt = arch::rdtsc() - t0 - (kernel::stopped_ticks() - stopped0);
+    if (r == smp::XcallResult::DoneViaNmi)
+      return monitor::error(
+          "cpu %lu did not take the IPI within %lu ms on ping %lu but answered the NMI: it runs with interrupts "
+          "off (or is stuck in a handler); see 'regs %lu' and 'bt %lu'",
+          i, kXcallTimeoutUs / 1000, k, i, i);
+    if (r == smp::XcallResult::Timeout)
+      return monitor::error(
+          "cpu %lu answered neither the IPI nor the NMI within %lu ms each on ping %lu: it may be hung with NMIs "
+          "blocked; 'cpus' shows its state",
+          i, kXcallTimeoutUs / 1000, k);
     if (r != smp::XcallResult::Done) return monitor::error("cpu %lu: %s on ping %lu", i, smp::xcall_result_name(r), k);
     if (dt < min) min = dt;
     if (dt > max) max = dt;

@@ -4,7 +4,7 @@
 // CPU saved when it stopped. Breakpoints live in the debug registers of every CPU
 // (debug/stop.cpp).
 #include "arch/cpu.hpp"
-#include "debug/backtrace.hpp"
+#include "debug/frames.hpp"
 #include "debug/stop.hpp"
 #include "kernel/ksyms.hpp"
 #include "lib/string.hpp"
@@ -20,19 +20,6 @@ const char* const kNoKeywords[] = {nullptr};
 const char* const kAllKeywords[] = {"all", nullptr};
 const char* const kWatchKeywords[] = {nullptr};
 
-usize stack_ranges(const smp::PerCpu* p, debug::StackRange* r) {
-  usize n = 0;
-  r[n++] = {p->stack_lo, p->stack_hi};
-  for (unsigned k = 0; k < mm::layout::kIstCount && n < debug::kMaxStackRanges; ++k)
-    r[n++] = {p->ist_lo[k], p->ist_hi[k]};
-  return n;
-}
-
-bool read_direct(u64 addr, u64* out, void*) {
-  *out = *reinterpret_cast<const volatile u64*>(addr);  // inside a backed stack (walk_frames checks)
-  return true;
-}
-
 struct BtRequest {
   const smp::PerCpu* cpu;
   debug::Frames frames;
@@ -40,9 +27,7 @@ struct BtRequest {
 
 void bt_on_cpu(void* arg, const arch::TrapFrame* f) {
   auto* req = static_cast<BtRequest*>(arg);
-  debug::StackRange r[debug::kMaxStackRanges];
-  usize n = stack_ranges(req->cpu, r);
-  debug::walk_frames(f->rip, f->rbp, r, n, read_direct, nullptr, &req->frames);
+  debug::backtrace(req->cpu, *f, &req->frames);
 }
 
 int print_bt(u64 i) {
@@ -54,22 +39,19 @@ int print_bt(u64 i) {
   if (monitor::in_panic_shell()) {
     if (p->stopped_frame == nullptr) return monitor::error("cpu %lu saved no frame when it stopped", i);
     bt_on_cpu(&req, p->stopped_frame);
-    how = "saved when stopped";
+    how = smp::stop_source_text(p->stopped_how);
   } else {
     if (p->state != smp::CpuState::Online)
       return monitor::error("cpu %lu is %s; no frames to take", i, smp::cpu_state_name(p->state));
     smp::XcallResult r = smp::xcall(i, bt_on_cpu, &req, kXcallTimeoutUs);
     if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)
       return monitor::error("cpu %lu did not answer (%s)", i, smp::xcall_result_name(r));
-    how = p == smp::this_cpu() ? "this cpu" : smp::xcall_result_name(r);
+    how = p == smp::this_cpu()          ? "this cpu"
+          : r == smp::XcallResult::Done ? "taken on that cpu: ipi"
+                                        : "taken on that cpu: nmi";
   }
-  lib::format(out, "cpu %lu apic %u (taken on that cpu: %s)\n", i, p->apic_id, how);
-  for (usize k = 0; k < req.frames.count; ++k) {
-    lib::format(out, "#%lu 0x%016lx ", static_cast<u64>(k), req.frames.pc[k]);
-    kernel::ksyms::print(out, req.frames.pc[k]);
-    lib::format(out, "\n");
-  }
-  lib::format(out, "(%s)\n", req.frames.end);
+  lib::format(out, "cpu %lu apic %u (%s)\n", i, p->apic_id, how);
+  debug::print_frames(out, req.frames, "", false);
   return 0;
 }
 
@@ -108,10 +90,19 @@ void print_slot(unsigned k) {
 }
 
 int set_point(debug::BpKind kind, u64 addr, u8 len) {
+  // After a panic nothing continues: a breakpoint could never be reached.
+  if (monitor::in_panic_shell() && !monitor::in_stop_shell())
+    return monitor::error("the machine cannot continue from a panic: a %s here would never be hit",
+                          kind == debug::BpKind::Exec ? "breakpoint" : "watchpoint");
   unsigned k = 0;
-  if (const char* why = debug::add_breakpoint(kind, addr, len, &k)) return monitor::error("%s", why);
+  if (const char* why = debug::add_breakpoint(kind, addr, len, &k)) return monitor::error("0x%016lx: %s", addr, why);
   u64 n = debug::apply_breakpoints_everywhere();
   print_slot(k);
+  if (kind == debug::BpKind::Exec && debug::on_shell_path(addr))
+    lib::format(monitor::out(),
+                "note: the monitor's own input/output runs this code: hits on cpu %lu (the monitor's) are counted, "
+                "not stopped; other CPUs stop\n",
+                smp::this_cpu()->index);
   if (debug::stopped())
     lib::format(monitor::out(), "(every CPU loads it when the machine continues)\n");
   else
@@ -120,16 +111,17 @@ int set_point(debug::BpKind kind, u64 addr, u8 len) {
 }
 
 int cmd_break(const monitor::Args& a) {
-  if (a.argc != 2) return monitor::error("usage: break <addr|sym>");
+  if (a.argc < 2) return monitor::error("usage: break <addr|sym>");
   u64 addr;
-  if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
+  char joined[monitor::kMaxLine + 1];  // a name as bt prints it, spaces and all
+  if (!monitor::parse_address(monitor::join_args(a, 1, joined, sizeof joined), &addr, &monitor::out())) return 1;
   return set_point(debug::BpKind::Exec, addr, 1);
 }
 
 int cmd_watch(const monitor::Args& a) {
   // watch <addr|sym> [len 1|2|4|8] [w|rw]
   if (a.argc < 2 || a.argc > 5) return monitor::error("usage: watch <addr|sym> [len 1|2|4|8] [w|rw]");
-  u64 addr, len = 8;
+  u64 addr, len = 0;
   if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
   debug::BpKind kind = debug::BpKind::Write;
   for (usize i = 2; i < a.argc; ++i) {
@@ -144,6 +136,15 @@ int cmd_watch(const monitor::Args& a) {
     } else {
       return monitor::error("unknown watch option '%s' (len N, w, rw)", a.argv[i]);
     }
+  }
+  if (len == 0) {
+    // By default the variable itself: a symbol of 1, 2, 4 or 8 bytes starting here, aligned
+    // to its size; else 8 bytes (a watch wider than the variable fires on its neighbours).
+    len = 8;
+    kernel::ksyms::Symbol sym;
+    if (kernel::ksyms::containing(addr, &sym) && sym.addr == addr &&
+        (sym.size == 1 || sym.size == 2 || sym.size == 4 || sym.size == 8) && (addr & (sym.size - 1)) == 0)
+      len = sym.size;
   }
   if (len > 8) return monitor::error("length must be 1, 2, 4 or 8");
   return set_point(kind, addr, static_cast<u8>(len));
@@ -201,7 +202,8 @@ constexpr const char* kBreakHelp =
     "AP bring-up.";
 constexpr const char* kWatchHelp =
     "A data watchpoint: stops the CPU that writes (w) or reads or writes (rw) the\n"
-    "aligned 1, 2, 4 or 8 bytes at the address; reported after the access.\n"
+    "aligned 1, 2, 4 or 8 bytes at the address; reported after the access. Without len,\n"
+    "the size of the variable the address names (1, 2, 4 or 8 bytes), else 8.\n"
     "  watch smp::g_online_count len 8 w     watch ffffff8002000080 len 8 rw";
 constexpr const char* kBreaksHelp = "Slot, kind, address and symbol, length, and hits since set.\n  breaks";
 constexpr const char* kDeleteHelp = "Frees a debug register slot on every CPU.\n  delete 0     delete all";

@@ -1,6 +1,7 @@
 // dis: a whole function (or object) disassembled, its size from the symbol table.
 #include "debug/insn.hpp"
 #include "kernel/ksyms.hpp"
+#include "mm/kvm.hpp"
 #include "monitor/examine.hpp"
 #include "monitor/monitor.hpp"
 
@@ -18,6 +19,10 @@ int cmd_dis(const monitor::Args& a) {
   kernel::ksyms::Symbol sym;
   if (!kernel::ksyms::containing(addr, &sym))
     return monitor::error("no symbol at 0x%016lx (x/i <addr> <count> reads any code)", addr);
+  // Data decoded as code is noise (smp::g_cpus is 8 KiB of it): only executable text.
+  if (!mm::kvm::is_executable(addr))
+    return monitor::error("%s (0x%016lx) is not code: it is not mapped executable (data? x/gx reads it)", sym.name,
+                          addr);
   u64 size = sym.size != 0 ? sym.size : kLabelBytes;
   if (size > kMaxBytes) size = kMaxBytes;
   u64 end = sym.addr + size;

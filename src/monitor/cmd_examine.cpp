@@ -67,6 +67,11 @@ bool check_virtual_range(u64 va, u64 len) {
   return true;
 }
 
+int count_error(u64 count, u64 max) {
+  if (count == monitor::kCountSaturated) return monitor::error("count out of range (1-%lu)", max);
+  return monitor::error("count %lu out of range (1-%lu)", count, max);
+}
+
 // x/<spec> and xp/<spec> <addr> [count].
 int examine_typed(const monitor::Args& a, const char* spec_text, bool physical) {
   const char* cmd = physical ? "xp" : "x";
@@ -74,7 +79,7 @@ int examine_typed(const monitor::Args& a, const char* spec_text, bool physical) 
   monitor::ExSpec spec;
   if (!monitor::parse_ex_spec(spec_text, &spec))
     return monitor::error("bad format '/%s': [count] units b h w g, formats x d u c s a i (i16, i32)", spec_text);
-  u64 addr, count = spec.count != 0 ? spec.count : 1;
+  u64 addr, count = spec.has_count ? spec.count : 1;
   if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
   if (a.argc == 3 && !monitor::parse_count(a.argv[2], &count, &monitor::out())) return 1;
   auto& out = monitor::out();
@@ -83,14 +88,13 @@ int examine_typed(const monitor::Args& a, const char* spec_text, bool physical) 
   monitor::ExMemory& mem = physical ? static_cast<monitor::ExMemory&>(phys) : virt;
   const monitor::ExSymbols& syms = debug::kernel_symbols();
   if (spec.format == monitor::ExFormat::Insn) {
-    if (count == 0 || count > monitor::kMaxInsns)
-      return monitor::error("count %lu out of range (1-%lu)", count, monitor::kMaxInsns);
+    if (count == 0 || count > monitor::kMaxInsns) return count_error(count, monitor::kMaxInsns);
     // Physical code has no symbols: its addresses are not the kernel's.
     monitor::ExSymbols none{nullptr, nullptr};
     return monitor::examine_insns(out, mem, addr, spec.mode, count, 0, physical ? none : syms);
   }
   u64 max = spec.format == monitor::ExFormat::String ? 64 : monitor::kMaxExamineBytes / spec.unit;
-  if (count == 0 || count > max) return monitor::error("count %lu out of range (1-%lu)", count, max);
+  if (count == 0 || count > max) return count_error(count, max);
   if (!physical && spec.format != monitor::ExFormat::String && !check_virtual_range(addr, count * spec.unit)) return 1;
   return monitor::examine(out, mem, addr, spec, count, syms);
 }
@@ -132,9 +136,12 @@ int cmd_xp(const monitor::Args& a) {
 
 // sym <addr|expr>: the symbol an address is in; sym <name>: where a symbol is.
 int cmd_sym(const monitor::Args& a) {
-  if (a.argc != 2) return monitor::error("usage: sym <addr>|<name>[+<off>]");
+  if (a.argc < 2) return monitor::error("usage: sym <addr>|<name>[+<off>]");
   auto& out = monitor::out();
-  const char* s = a.argv[1];
+  // The rest of the line is one name: what bt prints can be pasted back as it is
+  // ("(anonymous namespace)::wedge", "smp::xcall_handle(smp::PerCpu*, arch::TrapFrame const*, bool)").
+  char joined[monitor::kMaxLine + 1];
+  const char* s = monitor::join_args(a, 1, joined, sizeof joined);
   bool expression = false;
   for (const char* p = s; *p != '\0'; ++p) expression |= *p == '+' || *p == '-';
   u64 addr;

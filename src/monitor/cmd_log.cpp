@@ -16,7 +16,11 @@ int cmd_dmesg(const monitor::Args& a) {
   if (a.argc == 2 && (!monitor::parse_count(a.argv[1], &n) || n == 0))
     return monitor::error("invalid line count '%s' (a positive number)", a.argv[1]);
   const lib::LogRing& log = kernel::console::log();
-  lib::LogRing::Cursor c = log.lines(static_cast<usize>(n));
+  // The log up to this command: its own line (the prompt and the echo of `dmesg n`, the
+  // newest line) is not one of the n.
+  lib::LogRing::Cursor own = log.lines(1);
+  lib::LogRing::Cursor c = log.lines(n == 0 ? 0 : static_cast<usize>(n) + 1);
+  if (own.pos >= c.pos && own.pos <= c.end) c.end = own.pos;
   auto& out = monitor::out();
   char piece[256];
   char last = '\n';
@@ -34,6 +38,7 @@ MONITOR_COMMAND(dmesg, "[n]", "the kernel log (or its last n lines), oldest firs
                 true,
                 "Everything the console printed since the banner (echo and prompts included), kept in\n"
                 "a ring of KCONFIG_LOG_BYTES bytes that drops the oldest lines; lines end in \\r\\n on\n"
-                "the serial port as they did the first time. Works in the panic shell.\n"
+                "the serial port as they did the first time. Works in the panic shell. The line of\n"
+                "the dmesg command itself is not shown.\n"
                 "  dmesg      the whole log\n"
-                "  dmesg 20   its last 20 lines (the last being this command's own line)");
+                "  dmesg 20   its last 20 lines before this command");

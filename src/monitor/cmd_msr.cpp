@@ -2,6 +2,7 @@
 // that CPU through a cross-CPU call, inside the monitor's fault guard: an MSR the CPU
 // does not have raises #GP (SDM Vol. 3A 6.15, "Interrupt 13"; Vol. 4 2.1), which the
 // exception path reports and turns into a return from guarded_call, not a panic.
+#include "arch/cache_config.hpp"
 #include "arch/cpu.hpp"
 #include "arch/trap.hpp"
 #include "lib/string.hpp"
@@ -63,6 +64,28 @@ void guarded_access(void* arg, const arch::TrapFrame*) {
   self->guard_armed = armed;
 }
 
+// MSRs the kernel itself depends on: writing them from the monitor breaks the CPU for
+// good (or the machine), so wrmsr refuses them and says why.
+struct Refused {
+  u32 msr;
+  const char* why;
+};
+constexpr Refused kRefused[] = {
+    {arch::msr::kApicBase,
+     "IA32_APIC_BASE: the local APIC's mode and address; cross-CPU calls, IPIs and NMIs depend on it"},
+    {arch::msr::kEfer, "IA32_EFER: long mode and NX; clearing LME or NXE faults the CPU at once"},
+    {arch::msr::kGsBase, "IA32_GS_BASE, the per-CPU pointer"},
+    {arch::msr::kKernelGsBase, "IA32_KERNEL_GS_BASE: swapgs would make it the per-CPU pointer"},
+    {arch::cache::kPat, "IA32_PAT: the memory types of every mapping; all CPUs must have the same (SDM 11.12.4)"},
+};
+
+bool is_mtrr(u32 msr) {
+  if (msr == arch::cache::kMtrrDefType) return true;
+  for (u32 m : arch::cache::kFixedMtrrs)
+    if (m == msr) return true;
+  return msr >= arch::cache::kMtrrPhysBase0 && msr < arch::cache::kMtrrPhysBase0 + 2 * 256;
+}
+
 bool parse_msr(const char* s, u32* msr) {
   u64 v;
   if (!monitor::parse_address(s, &v) || v > 0xffffffff) {
@@ -109,9 +132,15 @@ int cmd_wrmsr(const monitor::Args& a) {
   if (!monitor::parse_running_cpu(a.argv[1], &cpu, "can be asked") || !parse_msr(a.argv[2], &op.msr)) return 1;
   if (!monitor::parse_address(a.argv[3], &op.value))
     return monitor::error("invalid value '%s' (hex, 0x optional, 64 bits)", a.argv[3]);
-  // The kernel finds its per-CPU data through GS: a wrong base breaks that CPU for good.
-  if (op.msr == arch::msr::kGsBase) return monitor::error("msr 0x%x is IA32_GS_BASE, the per-CPU pointer", op.msr);
-  return run(cpu, &op);
+  for (const Refused& r : kRefused)
+    if (op.msr == r.msr) return monitor::error("msr 0x%x is not written from the monitor: %s", op.msr, r.why);
+  int rc = run(cpu, &op);
+  if (rc == 0 && is_mtrr(op.msr))
+    lib::format(monitor::out(),
+                "warning: cpu %lu's MTRRs may now differ from the other CPUs', which SDM 11.11.8 forbids; "
+                "write the same value on every CPU\n",
+                cpu);
+  return rc;
 }
 
 }  // namespace
@@ -127,5 +156,7 @@ MONITOR_COMMAND(wrmsr, "<cpu> <msr> <value>", "write an MSR on that CPU, then re
                 false,
                 "Writes <value> (hex, 0x optional) to the MSR on CPU <cpu> itself and prints what it\n"
                 "reads back; a #GP (no such MSR, reserved bits) gives an error line. Refused in the\n"
-                "panic shell, and for IA32_GS_BASE, which holds the kernel's per-CPU pointer.\n"
+                "panic shell, and for the MSRs the kernel depends on: IA32_APIC_BASE, IA32_EFER,\n"
+                "IA32_GS_BASE, IA32_KERNEL_GS_BASE, IA32_PAT. An MTRR is written with a warning\n"
+                "(all CPUs must have the same, SDM 11.11.8).\n"
                 "  wrmsr 1 0xc0000102 0x1234   IA32_KERNEL_GS_BASE of cpu 1");

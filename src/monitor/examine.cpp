@@ -101,12 +101,14 @@ bool parse_ex_spec(const char* s, ExSpec* out) {
   ExSpec r;
   bool have_unit = false, have_format = false;
   if (is_digit(*s)) {
+    // Any count parses (saturated, never wrapped): whether it is in range is the caller's
+    // one error, the same as for a count given as the last argument.
     u64 n = 0;
     while (is_digit(*s)) {
-      n = n * 10 + static_cast<u64>(*s++ - '0');
-      if (n > kMaxInsns) return false;
+      u64 d = static_cast<u64>(*s++ - '0');
+      n = n > (kCountSaturated - d) / 10 ? kCountSaturated : n * 10 + d;
     }
-    if (n == 0) return false;
+    r.has_count = true;
     r.count = n;
   }
   for (; *s != '\0'; ++s) {

@@ -22,8 +22,10 @@ struct ExSpec {
   u8 unit = 4;  // bytes: b 1, h 2, w 4, g 8
   ExFormat format = ExFormat::Hex;
   disasm::Mode mode = disasm::Mode::Long64;  // for Insn
-  u64 count = 0;                             // a count written in the spec (x/8gx); 0 if none
+  bool has_count = false;                    // a count written in the spec (x/8gx)
+  u64 count = 0;                             // that count, saturated at kCountSaturated (the caller checks its range)
 };
+constexpr u64 kCountSaturated = ~u64{0};
 
 // Parses what follows the '/': an optional decimal count, then at most one unit letter
 // (b h w g) and one format letter (x d u c s a i) in either order; i takes an optional

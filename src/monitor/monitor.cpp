@@ -112,7 +112,10 @@ bool in_panic_shell() { return g_panic_shell || g_stop_shell; }
 const Command* commands_begin() { return __monitor_cmds_start; }
 const Command* commands_end() { return __monitor_cmds_end; }
 
-[[noreturn]] void run() { loop("kmon> "); }
+[[noreturn]] void run() {
+  debug::set_monitor_cpu(smp::this_cpu()->index);
+  loop("kmon> ");
+}
 
 debug::StopAction stop_shell() {
   // Its own editor: the main loop's may hold a half-typed line on a stopped CPU.

@@ -137,6 +137,25 @@ bool parse_hex(const char* s, usize len, u64* out) {
   return lib::parse_u64(buf, out, /*hex_default=*/true);
 }
 
+// Spelled like a hex number (0x optional, digit separators '_' and '`'): one that does not
+// parse overflowed 64 bits, and is reported as such rather than as an unknown symbol.
+bool looks_numeric(const char* s, usize len) {
+  usize i = 0;
+  if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) i = 2;
+  if (i == len) return false;
+  for (; i < len; ++i) {
+    char c = s[i];
+    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!hex && c != '_' && c != '`') return false;
+  }
+  return true;
+}
+
+bool too_large(const char* s, lib::Sink* err) {
+  if (err != nullptr) lib::format(*err, "error: address '%s' does not fit in 64 bits\r\n", s);
+  return false;
+}
+
 bool invalid(const char* s, lib::Sink* err) {
   if (err != nullptr) lib::format(*err, "error: invalid address '%s'\r\n", s);
   return false;
@@ -145,6 +164,17 @@ bool invalid(const char* s, lib::Sink* err) {
 }  // namespace
 
 void set_symbol_resolver(SymbolResolver resolve) { g_resolver = resolve; }
+
+const char* join_args(const Args& a, usize from, char* buf, usize cap) {
+  usize n = 0;
+  if (cap == 0) return buf;
+  for (usize i = from; i < a.argc; ++i) {
+    for (const char* p = (i > from ? " " : ""); *p != '\0' && n + 1 < cap; ++p) buf[n++] = *p;
+    for (const char* p = a.argv[i]; *p != '\0' && n + 1 < cap; ++p) buf[n++] = *p;
+  }
+  buf[n] = '\0';
+  return buf;
+}
 
 bool parse_address(const char* s, u64* out, lib::Sink* err) { return parse_address(s, out, err, g_resolver); }
 
@@ -167,14 +197,20 @@ bool parse_address(const char* s, u64* out, lib::Sink* err, SymbolResolver resol
   if (split < len) {
     if (split == 0) return invalid(s, err);  // no base: "+0x10"
     if (!parse_hex(s + split + 1, len - split - 1, &offset)) {
+      if (looks_numeric(s + split + 1, len - split - 1)) return too_large(s, err);
       if (err != nullptr) lib::format(*err, "error: invalid offset in '%s'\r\n", s);
       return false;
     }
   }
   u64 base;
   if (!parse_hex(s, split, &base)) {
-    if (resolve == nullptr) return invalid(s, err);
-    if (!resolve(s, split, &base, err)) return false;
+    // A number too large for 64 bits, unless a symbol is spelled like it.
+    bool numeric = looks_numeric(s, split);
+    if (numeric && (resolve == nullptr || !resolve(s, split, &base, nullptr))) return too_large(s, err);
+    if (!numeric) {
+      if (resolve == nullptr) return invalid(s, err);
+      if (!resolve(s, split, &base, err)) return false;
+    }
   }
   u64 v = minus ? base - offset : base + offset;
   if (minus ? offset > base : v < base) {

@@ -58,6 +58,10 @@ class TableCompleter final : public Completer {
   usize n_;
 };
 
+// argv[from..] joined with single spaces into buf (NUL-terminated, cut at cap - 1): a
+// name that holds spaces, as C++ names do, given unquoted.
+const char* join_args(const Args& a, usize from, char* buf, usize cap);
+
 // Looks a symbol up by name (name[0, len), not NUL-terminated). On failure it prints
 // its own one "error: " line to err, if err is given (unknown, ambiguous).
 using SymbolResolver = bool (*)(const char* name, usize len, u64* addr, lib::Sink* err);

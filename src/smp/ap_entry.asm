@@ -4,9 +4,11 @@
 ; slot and calls ap_prepare(index), then ap_main(index). The slot geometry (mm/layout.hpp, config.hpp) comes from
 ; asm_offsets.inc, generated from the C++ with this build's KCONFIG settings.
 %include "asm_offsets.inc"
+%include "arch/cfi.inc"
 
 section .text
 bits 64
+CFI_CIES
 global ap_long_entry
 extern g_cpu_apic_ids, g_cpu_apic_count, ap_prepare, ap_main
 %if CPU_APIC_ID_SIZE != 4
@@ -14,6 +16,8 @@ extern g_cpu_apic_ids, g_cpu_apic_count, ap_prepare, ap_main
 %endif
 
 ap_long_entry:
+    CFI_STARTPROC ap_long_entry
+    CFI_UNDEFINED DW_RA                 ; the outermost frame of every AP: unwinding ends here
     ; APIC ID: CPUID 0xB EDX (the full x2APIC ID) when leaf 0xB is implemented (EBX != 0
     ; on subleaf 0), else CPUID 1 EBX[31:24] (SDM Vol. 3A 11.4.6, Vol. 2A CPUID).
     xor eax, eax
@@ -59,3 +63,4 @@ ap_long_entry:
     cli
     hlt
     jmp .unknown
+    CFI_ENDPROC

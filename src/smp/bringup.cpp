@@ -2,6 +2,7 @@
 
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
+#include "arch/trap.hpp"
 #include "arch/tsc.hpp"
 #include "kernel/console.hpp"
 #include "kernel/panic.hpp"
@@ -21,6 +22,7 @@ extern "C" void ap_long_entry();
 namespace smp {
 
 Bringup g_bringup;
+arch::cache::Snapshot g_bsp_cache;
 
 namespace {
 // Delays of the INIT-SIPI-SIPI sequence (SDM Vol. 3A 9.4.4.1 "Typical BSP Initialization
@@ -69,15 +71,7 @@ BOOT_CODE u64 init_delay_us(const BringupOptions& opt) {
   g_online_count = 1;
   g_cpu_apic_ids[0] = apic_id;
   g_cpu_apic_count = 1;
-  asm volatile(
-      "mov %0, %%rsp\n"
-      "xor %%ebp, %%ebp\n"
-      "pushq $0\n"
-      "jmp *%1\n"
-      :
-      : "r"(p->stack_hi), "r"(next)
-      : "memory");
-  __builtin_unreachable();
+  start_on_stack(p->stack_hi, next);
 }
 
 BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
@@ -132,6 +126,7 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
     kernel::console::puts("error: no trampoline page below 1 MiB; APs not started\n");
     return;
   }
+  arch::cache::snapshot_this_cpu(&g_bsp_cache);
   // Slots first, so an AP finds everything in place the moment it arrives.
   for (u64 i = 1; i < g_cpu_count; ++i) {
     if (g_cpus[i].state != CpuState::Starting) continue;
@@ -236,6 +231,19 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
   p->ap_entries.fetch_add(1, __ATOMIC_RELAXED);
   p->apic_mode = arch::lapic::enable_this_cpu();
   p->arrival_tsc = arch::rdtsc();
+  {
+    // SDM Vol. 3A 11.11.8: every CPU must use the same MTRRs (and the same PAT). INIT
+    // leaves them unchanged on hardware (Table 9-1), but not every machine keeps them
+    // (QEMU's INIT resets them); like Linux's mtrr_ap_init, load the BSP's where they differ.
+    arch::cache::Snapshot mine;
+    arch::cache::snapshot_this_cpu(&mine);
+    p->cache_found = arch::cache::compare(g_bsp_cache, mine);
+    if (p->cache_found.count != 0) {
+      arch::cache::load_this_cpu(g_bsp_cache);
+      arch::cache::snapshot_this_cpu(&mine);
+    }
+    p->cache_diff = arch::cache::compare(g_bsp_cache, mine);
+  }
   if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
     arch::halt_forever();  // too late: the BSP has given up on us
   __atomic_fetch_add(&g_online_count, 1, __ATOMIC_ACQ_REL);

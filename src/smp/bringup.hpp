@@ -2,6 +2,7 @@
 // MADT but the bootstrap one, all at once, then a bounded wait for each to arrive.
 #pragma once
 #include "acpi/tables.hpp"
+#include "arch/cache_config.hpp"
 
 namespace smp {
 
@@ -18,6 +19,10 @@ struct Bringup {
   u64 ipis_not_sent;  // INIT/SIPI the local APIC did not accept
 };
 extern Bringup g_bringup;
+
+// The BSP's MTRRs and PAT, taken before the APs start; each AP compares its own with it
+// on arrival (PerCpu::cache_diff), since SDM Vol. 3A 11.11.8 requires them identical.
+extern arch::cache::Snapshot g_bsp_cache;
 
 // Slot 0 for the bootstrap CPU, before ACPI is read. Switches to its kernel stack and
 // continues in `next`.

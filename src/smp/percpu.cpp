@@ -27,6 +27,20 @@ const char* cpu_state_name(CpuState s) {
     case CpuState::Online: return "online";
     case CpuState::Failed: return "failed";
     case CpuState::Stopped: return "stopped";
+    case CpuState::Kstop: return "kstop";
+    case CpuState::Kpanic: return "kpanic";
+  }
+  return "?";
+}
+
+const char* stop_source_text(StopSource s) {
+  switch (s) {
+    case StopSource::None: return "not stopped";
+    case StopSource::Exception: return "saved by this cpu when it took the exception";
+    case StopSource::Panic: return "saved by this cpu when it called panic";
+    case StopSource::PanicNmi: return "saved when stopped by the panic NMI";
+    case StopSource::Breakpoint: return "saved by this cpu at the debug exception";
+    case StopSource::DebuggerNmi: return "saved when stopped by the debugger's NMI";
   }
   return "?";
 }

@@ -2,6 +2,7 @@
 // (layout.hpp), reached through GS: gs:0 holds a pointer to the structure itself, so
 // this_cpu() is one load. Assembly reads kPerCpu* offsets, static_asserted below.
 #pragma once
+#include "arch/cache_config.hpp"
 #include "arch/gdt.hpp"
 #include "arch/lapic_regs.hpp"
 #include "arch/trap_frame.hpp"
@@ -16,13 +17,26 @@ enum class CpuState : u32 {
   Starting,  // INIT-SIPI-SIPI sent, not arrived yet
   Online,    // running kernel code on its own slot
   Failed,    // did not arrive within the bring-up timeout
-  Stopped,   // halted by a panic elsewhere
+  Stopped,   // held (by NMI) while another CPU runs the panic or the debugger's shell
+  Kstop,     // runs the debugger's stop shell (kstop>): it hit the breakpoint, watchpoint or step
+  Kpanic,    // runs the panic shell (kpanic>): it took the fault or called panic
 };
 const char* cpu_state_name(CpuState s);
 // Atomically moves *s from `from` to `to`; false if it held something else.
 inline bool cas_state(lib::Atomic<CpuState>* s, CpuState from, CpuState to) { return s->compare_exchange(from, to); }
 
 using XcallFn = void (*)(void* arg, const arch::TrapFrame* interrupted);
+
+// How a stopped CPU's saved frame came to be (PerCpu::stopped_how).
+enum class StopSource : u32 {
+  None,
+  Exception,    // this CPU took the exception that panicked the machine
+  Panic,        // this CPU called kernel::panic (the frame is its own, at the call)
+  PanicNmi,     // stopped by the panicking CPU's NMI
+  Breakpoint,   // this CPU hit the breakpoint, watchpoint or step that stopped the machine
+  DebuggerNmi,  // stopped by the debugger's NMI while another CPU hit a breakpoint
+};
+const char* stop_source_text(StopSource s);
 
 struct alignas(64) PerCpu {
   PerCpu* self;  // gs:0
@@ -34,6 +48,10 @@ struct alignas(64) PerCpu {
   u64 ist_lo[mm::layout::kIstCount], ist_hi[mm::layout::kIstCount];
   u64 arrival_tsc;              // when it reached ap_main (the BSP: when its slot went live)
   arch::lapic::Mode apic_mode;  // how its local APIC was found and left (set on arrival)
+  // Its MTRRs and PAT against the BSP's, compared by this CPU on arrival (bringup.cpp):
+  // as found, and after it loaded the BSP's where they differed.
+  arch::cache::Difference cache_found;
+  arch::cache::Difference cache_diff;
 
   // Cross-CPU call mailbox (xcall.cpp): written by the caller under xcall_lock.
   lib::Atomic<XcallFn> xcall_fn;
@@ -50,13 +68,15 @@ struct alignas(64) PerCpu {
   lib::Atomic<u64> exceptions;
   u64 trap_counts[256];  // every vector this CPU took (arch/trap accounting), atomically bumped
 
-  // When a panic stopped this CPU: the frame it was interrupted at.
+  // While the machine is stopped (panic or debugger): the frame this CPU stopped at and
+  // the system registers the frame does not hold, read by this CPU itself when it stopped,
+  // and how it stopped (so `regs` and `bt` can say which).
   arch::TrapFrame* stopped_frame;
   arch::TrapFrame stopped_copy;
-  // and the system registers the frame does not hold, read by that CPU in the NMI.
   struct {
     u64 cr0, cr2, cr3, cr4, efer, gs_base;
   } stopped_sys;
+  StopSource stopped_how;
 
   // Monitor command guard (guarded_call/guard_resume in isr.asm).
   u64 guard_buf[8];

@@ -25,8 +25,9 @@ start16:
     mov bx, ax
     shl ebx, 4                          ; ebx = physical base of this page, kept to the end
     lgdt [TRAMP_GDTR]
-    mov eax, cr0
-    or eax, CR0_PE
+    ; Written whole: INIT left CD and NW set (SDM Vol. 3A 9.1.1, Table 9-1), so the AP
+    ; runs with caches on from here; ENTER_LONG_MODE then writes the kernel's CR0.
+    mov eax, CR0_PE | CR0_ET
     mov cr0, eax
     jmp far dword [TRAMP_PM32_PTR]      ; 32-bit far pointer, patched with the page base
 
@@ -36,7 +37,7 @@ pm32:
     mov ds, ax
     mov es, ax
     mov ss, ax
-    ENTER_LONG_MODE CR4_PGE, [ebx + TRAMP_CR3]   ; the BSP's sequence, plus global pages
+    ENTER_LONG_MODE CR4_KERNEL, [ebx + TRAMP_CR3]   ; the BSP's sequence; CR3 is final, so PGE too
     jmp far [ebx + TRAMP_LM64_PTR]
 
 bits 64

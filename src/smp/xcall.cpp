@@ -13,7 +13,25 @@
 
 namespace smp {
 namespace {
-lib::Spinlock g_lock;  // one call in flight: the mailbox is per target, callers are few
+// One call in flight: the mailbox is per target, callers are few. Taken with a bound (a
+// caller never waits forever for another) and owner-aware (a monitor command that faulted
+// inside xcall left it held by this CPU: the next call takes it over).
+lib::OwnerLock g_lock;
+constexpr u64 kLockSpins = 10000000;
+
+class XcallLock {
+ public:
+  XcallLock() : held_(g_lock.lock(this_cpu()->index + 1, kLockSpins)) {}
+  ~XcallLock() {
+    if (held_) g_lock.unlock();
+  }
+  XcallLock(const XcallLock&) = delete;
+  XcallLock& operator=(const XcallLock&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  bool held_;
+};
 
 bool wait_done(PerCpu* t, u64 seq, u64 timeout_us) {
   return kernel::spin_until([&] { return t->xcall_done.load() == seq; }, timeout_us);
@@ -40,6 +58,8 @@ const char* xcall_result_name(XcallResult r) {
     case XcallResult::Timeout: return "timeout";
     case XcallResult::NoSuchCpu: return "no such cpu";
     case XcallResult::NotDelivered: return "ipi not delivered";
+    case XcallResult::Busy: return "another cross-CPU call held the mailbox lock too long";
+    case XcallResult::ApicDisabled: return "this cpu's local APIC is disabled (IA32_APIC_BASE); it can send no IPI";
   }
   return "?";
 }
@@ -59,13 +79,16 @@ const char* xcall_result_name(XcallResult r) {
 
 XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
   PerCpu* t = cpu(index);
-  if (t == nullptr || t->state != CpuState::Online) return XcallResult::NoSuchCpu;
-  if (t == this_cpu()) {
+  if (t == nullptr) return XcallResult::NoSuchCpu;
+  if (t == this_cpu()) {  // whatever its state says (a shell's CPU is kstop or kpanic)
     arch::TrapFrame f = arch::capture_frame();
     fn(arg, &f);
     return XcallResult::Done;
   }
-  lib::LockGuard guard(g_lock);
+  if (t->state != CpuState::Online) return XcallResult::NoSuchCpu;
+  XcallLock guard;
+  if (!guard.held()) return XcallResult::Busy;
+  if (!arch::lapic::usable()) return XcallResult::ApicDisabled;
   bool sent = false;
   u64 seq = post(t, fn, arg, &sent);
   if (sent && wait_done(t, seq, timeout_us)) return XcallResult::Done;
@@ -82,7 +105,8 @@ XcallResult xcall(u64 index, XcallFn fn, void* arg, u64 timeout_us) {
 bool xcall_post(u64 index, XcallFn fn, void* arg) {
   PerCpu* t = cpu(index);
   if (t == nullptr || t->state != CpuState::Online || t == this_cpu()) return false;
-  lib::LockGuard guard(g_lock);
+  XcallLock guard;
+  if (!guard.held() || !arch::lapic::usable()) return false;
   bool sent = false;
   post(t, fn, arg, &sent);
   return sent;

@@ -6,7 +6,7 @@
 
 namespace smp {
 
-enum class XcallResult { Done, DoneViaNmi, Timeout, NoSuchCpu, NotDelivered };
+enum class XcallResult { Done, DoneViaNmi, Timeout, NoSuchCpu, NotDelivered, Busy, ApicDisabled };
 const char* xcall_result_name(XcallResult r);
 
 // fn(arg, frame) runs on CPU `index` in interrupt context; frame is what that CPU was

@@ -287,8 +287,10 @@ def test_breakpoints_during_boot(sess):
     (no 'g' packet trouble); ap_main is hit once per AP, each on its own vCPU, with every
     AP index once, and the number of hits matches the online APs the monitor lists."""
     start = elf_symbol(sess.elf, "_start")
-    assert len(sess.start_hits) == 1, sess.start_hits
-    thread, pc = sess.start_hits[0]
+    # (A report repeated straight after itself is QEMU's stub quirk described below.)
+    starts = [h for k, h in enumerate(sess.start_hits) if k == 0 or sess.start_hits[k - 1][0] != h[0]]
+    assert len(starts) == 1, sess.start_hits
+    thread, pc = starts[0]
     assert thread == 1
     assert any(f"0x{start:x}" in ln for ln in pc), pc
     cpus = cpus_table(sess.m.cmd("cpus"))
@@ -415,3 +417,16 @@ def test_percpu_convenience_function(sess):
             assert self_.endswith("= " + hex(int(mon[i]["self"], 16))), self_
     finally:
         sess.gdb.resume()
+
+
+def test_kdis16_takes_an_instruction_count(sess):
+    """kdis16 <addr> <count>: `count` instructions of the AP trampoline's real-mode code,
+    as objdump decodes the flat binary the build made (build/trampoline.bin)."""
+    page = int(re.search(r"trampoline at 0x([0-9a-f]+)", sess.m.boot_text).group(1), 16)
+    binary = ROOT / "build" / "trampoline.bin"
+    ref = subprocess.run(["objdump", "-D", "-b", "binary", "-m", "i8086", f"--adjust-vma=0x{page:x}", str(binary)],
+                         capture_output=True, text=True, check=True).stdout
+    want = [ln for ln in ref.splitlines() if re.match(r"\s+[0-9a-f]+:\t", ln) and len(ln.split("\t")) > 2][:5]
+    (_, got), = monitor_then_gdb(sess, [("help", f"kdis16 0x{page:x} 5")])
+    assert [ln.split("\t")[-1] for ln in got] == [ln.split("\t")[-1] for ln in want], (got, want)
+    assert [ln.split(":")[0].strip() for ln in got] == [ln.split(":")[0].strip() for ln in want]

@@ -292,6 +292,23 @@ TEST(Args, ParseAddressExpressions) {
   EXPECT_EQ(v, 0xaddu);
 }
 
+TEST(Args, NumbersTooLargeAreSaidSoNotTakenForSymbols) {
+  u64 v = 7;
+  StrSink out;
+  EXPECT_FALSE(parse_address("0x1ffffffffffffffff", &v, &out, test_resolve));
+  EXPECT_EQ(out.data, "error: address '0x1ffffffffffffffff' does not fit in 64 bits\r\n");
+  out.data.clear();
+  EXPECT_FALSE(parse_address("ap_main+10000000000000000", &v, &out, test_resolve));
+  EXPECT_EQ(out.data, "error: address 'ap_main+10000000000000000' does not fit in 64 bits\r\n");
+  out.data.clear();
+  EXPECT_FALSE(parse_address("10000000000000000", &v, &out));  // no resolver at all
+  EXPECT_EQ(out.data, "error: address '10000000000000000' does not fit in 64 bits\r\n");
+  out.data.clear();
+  EXPECT_FALSE(parse_address("nope", &v, &out, test_resolve));  // a name stays a name
+  EXPECT_EQ(out.data, "error: unknown symbol 'nope'\r\n");
+  EXPECT_EQ(v, 7u);
+}
+
 TEST(Args, ParseAddressBadExpressions) {
   u64 v = 7;
   for (const char* bad :

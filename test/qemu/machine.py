@@ -37,6 +37,8 @@ OVMF_VARS = Path(os.environ.get("OVMF_VARS", "/usr/share/OVMF/OVMF_VARS_4M.fd"))
 
 PROMPT = "kmon> "
 PANIC_PROMPT = "kpanic> "
+STOP_PROMPT = "kstop> "
+PROMPTS = (PROMPT, PANIC_PROMPT, STOP_PROMPT)
 
 # The seed's layout (CONTRACT.md).
 DIRECT_MAP_BASE = 0xFFFF800000000000
@@ -314,6 +316,29 @@ class Machine:
         if lines and lines[-1] == "":
             lines.pop()
         return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+    def cmd_any(self, line: str, timeout: float = 60.0) -> Tuple[List[str], str]:
+        """Types `line` + Enter and waits for whichever prompt comes next (kmon>, kpanic>
+        or kstop>: a breakpoint or a crash changes it); returns (output lines as cmd()
+        gives them, that prompt). QEMU exiting or no prompt in time raises BootError."""
+        assert self.child is not None
+        self.child.send(line + "\r")
+        i = self.child.expect_exact(list(PROMPTS) + [pexpect.EOF, pexpect.TIMEOUT], timeout=timeout)
+        if i >= len(PROMPTS):
+            self.broken = True
+            raise BootError(f"cmd {line[:60]!r}: " + ("QEMU exited" if i == len(PROMPTS) else
+                            f"no prompt within {timeout:.0f}s") + f":\n{(self.child.before or '')[-2000:]}")
+        prompt = PROMPTS[i]
+        self.panicked = prompt == PANIC_PROMPT
+        raw = self.child.before
+        nl = raw.find("\n")
+        out = raw[nl + 1:] if nl >= 0 else ""
+        self.last_echo = raw[:nl + 1] if nl >= 0 else raw
+        self.last_raw = out
+        lines = out.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return [ln[:-1] if ln.endswith("\r") else ln for ln in lines], prompt
 
     def mark(self, text: str) -> None:
         """Writes a marker into the serial log (e.g. the current test's name)."""
@@ -599,3 +624,28 @@ def kernel_layout(path: Path = ELF) -> dict:
 def qemu_version() -> str:
     out = subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout
     return out.splitlines()[0] if out else "?"
+
+
+def kernel_consts(path: Path = ELF) -> dict:
+    """The kernel's g_kernel_consts (src/kernel/gdb_export.cpp) by member name, read from
+    the ELF through gdb (member names and offsets from DWARF, values from the file)."""
+    out = subprocess.run(["gdb", "-q", "-batch", "-nx", "-ex", "p/x g_kernel_consts", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    vals = dict((k, int(v, 16)) for k, v in re.findall(r"(\w+) = (0x[0-9a-f]+)", out))
+    if not vals:
+        raise ValueError(f"no g_kernel_consts in {path}: {out[:300]}")
+    return vals
+
+
+_REG_RE = {name: re.compile(rf"\b{name}=([0-9a-fA-F]+)") for name in ("CR0", "CR2", "CR3", "CR4", "EFER")}
+
+
+def hmp_cpu_registers(text: str) -> dict:
+    """HMP `info registers -a`: {cpu index: {"CR0": v, "CR3": v, "CR4": v, "EFER": v, ...}};
+    QEMU prints a `CPU#n` header before each vCPU's block."""
+    blocks = re.split(r"^CPU#(\d+)\s*$", text, flags=re.M)
+    regs = {}
+    for i in range(1, len(blocks) - 1, 2):
+        body = blocks[i + 1]
+        regs[int(blocks[i])] = {k: int(r.search(body).group(1), 16) for k, r in _REG_RE.items() if r.search(body)}
+    return regs

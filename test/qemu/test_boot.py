@@ -293,3 +293,46 @@ def test_long_and_malformed_lines_do_not_hang(vm):
         (len(out) == 1 and out[0].startswith("error: ") and "no-such-command-after-junk" in out[0]), out
     # The machine is intact: the same answer as before the junk.
     assert any(ln.startswith("cpus") for ln in vm.cmd("help"))
+
+
+# The bits of CR0, CR4 and EFER whose names the failure message spells out (SDM Vol. 3A
+# 2.5, 2.2.1): a difference shows as e.g. "CR0.CD", not as two hex numbers.
+CR_BITS = {
+    "CR0": {0: "PE", 1: "MP", 2: "EM", 3: "TS", 4: "ET", 5: "NE", 16: "WP", 18: "AM", 29: "NW", 30: "CD", 31: "PG"},
+    "CR4": {0: "VME", 1: "PVI", 2: "TSD", 3: "DE", 4: "PSE", 5: "PAE", 6: "MCE", 7: "PGE", 8: "PCE", 9: "OSFXSR",
+            10: "OSXMMEXCPT", 11: "UMIP", 12: "LA57", 16: "FSGSBASE", 17: "PCIDE", 18: "OSXSAVE", 20: "SMEP",
+            21: "SMAP", 22: "PKE"},
+    "EFER": {0: "SCE", 8: "LME", 10: "LMA", 11: "NXE"},
+}
+
+
+def bit_names(reg, mask):
+    return ",".join(f"{reg}.{CR_BITS[reg].get(b, b)}" for b in range(64) if mask >> b & 1)
+
+
+def test_control_registers_are_what_the_kernel_means(vm):
+    """Every vCPU's CR0, CR4 and EFER (HMP `info registers -a`, QEMU's view) equal the values
+    the kernel means (arch::cr0::kKernel, cr4::kKernel, efer::kKernel, read from the ELF),
+    and so each other, bit by bit: no CPU runs uncached (CR0.CD/NW, which INIT sets) or with
+    a bit firmware left behind. TCG models no caches, so only this comparison shows it."""
+    from machine import hmp_cpu_registers, kernel_consts
+    want = kernel_consts()
+    means = {"CR0": want["cr0_kernel"], "CR4": want["cr4_kernel"], "EFER": want["efer_kernel"]}
+    assert means["CR0"] & (1 << 30) == 0 and means["CR0"] & (1 << 29) == 0, "the kernel's CR0 has caches off"
+    regs = hmp_cpu_registers(vm.hmp("info registers -a"))
+    assert sorted(regs) == list(range(vm.config.ncpus)), f"HMP showed cpus {sorted(regs)}"
+    wrong = []
+    for cpu, r in sorted(regs.items()):
+        for name, value in means.items():
+            diff = r[name] ^ value
+            if diff:
+                wrong.append(f"cpu {cpu} {name}=0x{r[name]:x}, meant 0x{value:x}: {bit_names(name, diff)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_mtrrs_and_pat_identical_on_every_cpu(vm):
+    """SDM Vol. 3A 11.11.8: the boot report says the MTRRs and PAT are the same on every
+    CPU (each AP compared its own with the BSP's, and loaded the BSP's where they were not)."""
+    line = next((ln for ln in vm.boot_text.splitlines() if ln.startswith("cache: MTRRs and PAT identical")), None)
+    assert line is not None, [ln for ln in vm.boot_text.splitlines() if ln.startswith("cache:")]
+    assert f"on all {vm.config.ncpus} CPUs" in line

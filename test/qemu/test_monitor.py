@@ -302,7 +302,7 @@ def check_stopped_regs(mach, n):
     mach.send(f"regs {n}\r")
     mach.child.expect_exact(PANIC_PROMPT, timeout=30)
     out = mach.child.before
-    assert "saved when stopped by the panic NMI" in out, out
+    assert f"cpu {n} apic" in out and "(saved when stopped by the panic NMI)" in out, out
     ours = {k: int(v, 16) for k, v in re.findall(r"\b(rip|rsp|rflags|cr0|cr2|cr3|cr4|efer|gs_base|cs|ss)=0x([0-9a-f]+)", out)}
     mach.hmp(f"cpu {n}")
     q = mach.hmp("info registers")
@@ -322,6 +322,27 @@ def check_stopped_regs(mach, n):
     assert slot + 0x2000 <= ours["rsp"] <= slot + 0x6000, f"rsp {ours['rsp']:#x} not on cpu {n}'s stack"
     assert KERNEL_BASE <= ours["rip"] < syms["__text_end"]
     assert ours["cs"] == 0x8 and ours["rflags"] & 0x2
+
+
+def check_faulting_regs(mach, n, report):
+    """`regs n` of the CPU that took the exception: what it saved on the exception path
+    (not zeros, and labelled as its own), against QEMU's registers of that vCPU now (it
+    runs the panic shell: CR0, CR2, CR3, CR4, EFER and GS base have not changed since),
+    and against the report's rip and cr2."""
+    mach.send(f"regs {n}\r")
+    mach.child.expect_exact(PANIC_PROMPT, timeout=30)
+    out = mach.child.before
+    assert f"cpu {n} apic" in out and "(saved by this cpu when it took the exception)" in out, out
+    ours = {k: int(v, 16) for k, v in re.findall(r"\b(rip|cr0|cr2|cr3|cr4|efer|gs_base)=0x([0-9a-f]+)", out)}
+    mach.hmp(f"cpu {n}")
+    q = mach.hmp("info registers")
+    mach.hmp("cpu 0")
+    for name, key in (("CR0", "cr0"), ("CR2", "cr2"), ("CR3", "cr3"), ("CR4", "cr4"), ("EFER", "efer")):
+        assert ours[key] == int(re.search(rf"{name}=([0-9a-f]+)", q).group(1), 16), (key, out, q)
+    assert ours["gs_base"] == int(re.search(r"^GS =\w+ ([0-9a-f]{16})", q, re.M).group(1), 16), (out, q)
+    assert ours["gs_base"] == PERCPU_BASE + n * (16 << 20)
+    assert ours["rip"] == int(re.search(r"^rip=0x([0-9a-f]{16})", report, re.M).group(1), 16)
+    assert ours["cr2"] == int(re.search(r"cr2=0x([0-9a-f]{16})", report).group(1), 16)
 
 
 @pytest.mark.parametrize("kind,cpu,vector,extra", CRASHES, ids=[c[0] for c in CRASHES])
@@ -345,7 +366,9 @@ def test_crash_lands_in_panic_shell(kind, cpu, vector, extra):
         mach.child.expect_exact(PANIC_PROMPT, timeout=30)
         states = re.findall(r"^\d+\s+\d+\s+(\w+)", mach.child.before, re.M)
         assert states.count("stopped") == 3, mach.child.before
+        assert states[int(cpu)] == "kpanic", mach.child.before  # the CPU that runs the shell
         check_stopped_regs(mach, 0 if cpu != "0" else 1)
+        check_faulting_regs(mach, int(cpu), report)
         mach.send("crash pf\r")
         mach.child.expect_exact(PANIC_PROMPT, timeout=30)
         assert "error: " in mach.child.before
