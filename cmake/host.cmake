@@ -41,3 +41,8 @@ foreach(src ${FUZZ_SOURCES})
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 endforeach()
+
+# The gdb stub's protocol core served over TCP on 127.0.0.1 with a fake machine, for the
+# gdb suite (test/gdb/test_gdbstub_fake.py drives Debian's gdb against it).
+add_executable(gdbstub_server ${CMAKE_SOURCE_DIR}/test/host/gdbstub_server.cpp)
+target_link_libraries(gdbstub_server PRIVATE portable)

@@ -19,4 +19,10 @@ list(APPEND PORTABLE_SOURCES
   src/disasm/x86_decode.cpp
   src/debug/backtrace.cpp
   src/kernel/ksyms.cpp
+  src/gdbstub/hex.cpp
+  src/gdbstub/packet.cpp
+  src/gdbstub/regs.cpp
+  src/gdbstub/resume.cpp
+  src/gdbstub/target_xml.cpp
+  src/gdbstub/session.cpp
 )
