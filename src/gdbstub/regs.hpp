@@ -30,7 +30,7 @@ enum class Reg : u8 {
 constexpr usize kNumRegs = static_cast<usize>(Reg::Count);
 
 // A register as the target description names it. type is a gdb predefined type
-// (RSP "Predefined Target Types") or one the description defines (target_xml.cpp);
+// (gdb manual, "Predefined Target Types") or one the description defines (target_xml.cpp);
 // group, when set, is the register group gdb files it under.
 struct RegDesc {
   const char* name;

@@ -22,9 +22,11 @@ usize clamp_packet_size(usize n) {
   return n;
 }
 
-bool starts_with(const u8* p, usize n, const char* s) {
-  usize k = lib::strlen(s);
-  return n >= k && memcmp(p, s, k) == 0;
+// The packet is `name` alone or `name:...` (RSP "General Query Packets": stubs must match
+// the full name and check for a separator, as names share prefixes).
+bool is_packet(const u8* p, usize n, const char* name) {
+  usize k = lib::strlen(name);
+  return n >= k && memcmp(p, name, k) == 0 && (n == k || p[k] == ':');
 }
 
 // Hands the bytes [offset, offset + max) of what is written to it to a Reply as binary
@@ -95,9 +97,10 @@ Event Session::feed(u8 byte) {
     case Input::Packet:
     case Input::Overflow: break;
   }
-  // qSupported opens every connection (RSP "General Query Packets": "the first packet
-  // GDB sends"), and a new gdb starts in ack mode even if the last one had turned it off.
-  if (in == Input::Packet && starts_with(decoder_.payload(), decoder_.size(), "qSupported")) {
+  // gdb opens every connection with qSupported (gdb 13's remote_start_remote; the attach
+  // conversation in gdbstub_test), and a new gdb starts in ack mode (RSP "Packet
+  // Acknowledgment") even if the last one had turned it off.
+  if (in == Input::Packet && is_packet(decoder_.payload(), decoder_.size(), "qSupported")) {
     no_ack_ = false;
   }
   if (!no_ack_) send_raw('+');
@@ -112,6 +115,8 @@ Event Session::feed(u8 byte) {
 }
 
 Event Session::report_stop(const StopEvent& ev) {
+  // Already stopped: gdb was told (or will ask), and its thread selection stands.
+  if (state_ == State::Stopped) return Event::None;
   last_stop_ = ev;
   have_stop_ = true;
   // After a stop reply both sides take the stopped thread as the one Hg selects (gdb's
@@ -205,7 +210,7 @@ Event Session::handle(const u8* p, usize n) {
         return Event::None;
       }
       break;
-    default: break;  // the empty reply: "not supported" (RSP "Standard Replies")
+    default: break;  // the empty reply: "not supported" (RSP "Overview", "Standard Replies")
   }
   if (ev == Event::Resume) {
     state_ = State::Resumed;
@@ -216,7 +221,7 @@ Event Session::handle(const u8* p, usize n) {
 }
 
 void Session::query(Cursor& in) {
-  if (in.eat("Supported")) {
+  if (in.eat("Supported") && (in.at_end() || in.peek() == ':')) {
     supported(in);
   } else if (in.eat("Attached")) {
     // Attached to an existing process (the kernel was running before gdb came), so

@@ -73,7 +73,7 @@ class Session {
   // The machine is stopped (every CPU), ev says which thread and why. Resumed: sends the
   // stop reply. AttachPending: answers the packet that caused Event::Attach, and returns
   // what that packet asks (usually None). Running: a stop of the kernel's own (debug.gdb.wait,
-  // a panic): remembered for gdb's '?', nothing sent.
+  // a panic): remembered for gdb's '?', nothing sent. Stopped: ignored (already stopped).
   [[nodiscard]] Event report_stop(const StopEvent& ev);
   // After Event::Resume: what each thread is to do.
   const Resume& resume() const { return resume_; }

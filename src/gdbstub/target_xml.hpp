@@ -1,5 +1,5 @@
-// The target description gdb reads with qXfer:features:read:target.xml (RSP "Target
-// Descriptions"): architecture i386:x86-64 and one feature, org.gnu.gdb.i386.core, with
+// The target description gdb reads with qXfer:features:read:target.xml (gdb manual,
+// appendix "Target Descriptions"): architecture i386:x86-64 and one feature, org.gnu.gdb.i386.core, with
 // the registers of regs.hpp and the flag, vector and union types they name. It is
 // generated from those tables (names, order, sizes and types as in QEMU 10's
 // gdb-xml/i386-64bit.xml, the bit names from the SDM), so the layout of 'g' cannot

@@ -478,6 +478,33 @@ TEST(GdbSession, NoThreadsAtAll) {
   EXPECT_EQ(h.ask("vCont;s:1"), "E22");
 }
 
+TEST(GdbSession, StopWhileStoppedIsIgnored) {
+  Harness h;
+  h.attach();
+  EXPECT_EQ(h.ask("Hg3"), "OK");
+  StopEvent ev;
+  ev.tid = 2;
+  EXPECT_EQ(h.s.report_stop(ev), Event::None);
+  EXPECT_EQ(h.tx.take(), "");
+  EXPECT_EQ(h.ask("?"), "T05thread:1;");
+  h.ask("g");
+  EXPECT_EQ(h.target.last_reg_tid, 3u);  // gdb's selection stands
+}
+
+TEST(GdbSession, PacketNamesMatchWhole) {
+  Harness h;
+  h.attach();
+  h.no_ack();
+  // Not qSupported: no reset to ack mode, the empty reply.
+  EXPECT_EQ(h.ask("qSupportedX"), "");
+  EXPECT_TRUE(h.s.no_ack());
+  EXPECT_EQ(h.ask("qCX"), "");
+  EXPECT_EQ(h.ask("qfThreadInfoX"), "");
+  EXPECT_EQ(h.ask("QStartNoAckModeX"), "");
+  EXPECT_EQ(h.ask("qSupported").substr(0, 11), "PacketSize=");
+  EXPECT_FALSE(h.s.no_ack());
+}
+
 TEST(GdbSession, BadChecksumIsNakedAndGdbsNakResends) {
   Harness h;
   h.attach();
