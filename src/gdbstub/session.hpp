@@ -78,6 +78,12 @@ class Session {
   // After Event::Resume: what each thread is to do.
   const Resume& resume() const { return resume_; }
 
+  // A packet has started and not ended. A caller whose line goes quiet in mid-packet (gdb
+  // killed while sending, line noise that looked like a '$') drops it after a timeout of
+  // its choosing; gdb resends what it still wants answered.
+  bool in_packet() const { return decoder_.in_packet(); }
+  void drop_partial_packet() { decoder_.reset(); }
+
   // The line was closed and may be reopened by another gdb (the host server's socket):
   // ack mode again, any partial packet dropped, gdb's qSupported features forgotten.
   // A serial line has no such signal; there a qSupported (the first packet of every

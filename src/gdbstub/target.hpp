@@ -66,15 +66,24 @@ class Target {
   // Copies up to len bytes at addr; returns how many were readable from addr on (0 if
   // addr itself is not): a partial read is answered with the readable prefix.
   [[nodiscard]] virtual usize read_memory(ThreadId tid, u64 addr, u8* out, usize len) = 0;
-  // Writes len bytes at addr (kernel text included: gdb writes int3 itself when Z0 is
-  // unsupported); returns how many were written. Anything short of len is an error reply.
+  // Writes len bytes at addr; returns how many were written. Anything short of len is an
+  // error reply. (If insert_breakpoint refuses Z0, gdb plants int3 itself through here,
+  // so kernel text would have to be writable to it despite W^X.)
   [[nodiscard]] virtual usize write_memory(ThreadId tid, u64 addr, const u8* data, usize len) = 0;
 
   // --- breakpoints and watchpoints, on every CPU ------------------------------------------
-  // kind: for Software/Hardware the instruction length gdb gives (1), for the watches the
-  // length watched (1, 2, 4 or 8). Unsupported makes gdb fall back (Z0: it writes int3
-  // through write_memory; Z3: see Session::Config::read_watch). Inserting what is already
-  // there, or removing what is not, should answer Ok.
+  // length: for Software/Hardware the instruction length gdb gives (1 on x86), for the
+  // watches the bytes watched (1, 2, 4 or 8; the kernel may refuse others or unaligned
+  // ones with Invalid). Inserting what is already there, or removing what is not, answers
+  // Ok. Unsupported is the empty reply, after which gdb never sends that Z type again:
+  //  - Z0: gdb writes int3 into memory itself (see write_memory);
+  //  - Z3 (ReadWatch): answer Unsupported. gdb 13 then sets an access watchpoint (Z4)
+  //    instead and reports only the hits that left the value unchanged, as it does on
+  //    x86 natively. An error reply instead makes gdb print "Could not insert hardware
+  //    watchpoint ... You may have requested too many hardware breakpoints/watchpoints"
+  //    and refuse every resume until the user deletes the watchpoint (measured, see
+  //    test_gdbstub_fake.py).
+  // NoSpace when DR0-DR3 are all taken (gdb prints the same "too many" message).
   [[nodiscard]] virtual Status insert_breakpoint(BreakpointKind kind, u64 addr, u64 length) = 0;
   [[nodiscard]] virtual Status remove_breakpoint(BreakpointKind kind, u64 addr, u64 length) = 0;
 

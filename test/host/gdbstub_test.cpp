@@ -559,6 +559,21 @@ TEST(GdbSession, OverflowIsAckedAndAnsweredWithAnError) {
   EXPECT_EQ(r.tx.take(), "+" + frame("E22"));
 }
 
+TEST(GdbSession, DropPartialPacket) {
+  Harness h;
+  h.attach();
+  h.no_ack();
+  EXPECT_FALSE(h.s.in_packet());
+  h.feed("$m0,");
+  EXPECT_TRUE(h.s.in_packet());
+  h.s.drop_partial_packet();
+  EXPECT_FALSE(h.s.in_packet());
+  EXPECT_TRUE(h.s.no_ack());  // the connection itself stays as it was
+  h.feed("1#00");             // the rest of the old packet: noise now
+  EXPECT_EQ(h.tx.take(), "");
+  EXPECT_EQ(h.ask("qC"), "QC1");
+}
+
 TEST(GdbSession, ResetConnection) {
   Harness h;
   h.attach();
