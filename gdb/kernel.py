@@ -460,7 +460,8 @@ def pml4_lines(cr3):
 
 
 def lapic_column(e, st):
-    if u64(e["percpu"]) == 0 or st not in ("online", "stopped"):
+    # As cmd_cpus.cpp: the mode a CPU's APIC was left in, once it ran kernel code.
+    if u64(e["percpu"]) == 0 or st in ("offline", "starting", "failed"):
         return "-"
     return enum_name(e["percpu"].dereference()["apic_mode"], LAPIC_MODES)
 
@@ -995,8 +996,15 @@ def kmon_setup(connect=True):
             gdb.write("kernel.gdb: %s\n" % e, gdb.STDERR)
     if not connect or os.environ.get("KMON_GDB_NO_CONNECT"):
         return
-    port = os.environ.get("QEMU_GDB_PORT", "1234")
-    target = port if ":" in port else "localhost:%s" % port
+    # KMON_GDB_TARGET: where the kernel's own stub is (a serial device such as /dev/ttyS0 on
+    # a real board, or host:port for QEMU's COM2 on a socket, scripts/debug --stub); else
+    # QEMU's stub on localhost:$QEMU_GDB_PORT.
+    target = os.environ.get("KMON_GDB_TARGET", "")
+    if not target:
+        port = os.environ.get("QEMU_GDB_PORT", "1234")
+        target = port if ":" in port else "localhost:%s" % port
+    if target.startswith("/dev/"):
+        gdb.execute("set serial baud 115200")  # the stub's line: 115200 8N1
     try:
         gdb.execute("target remote %s" % target)
     except gdb.error as e:

@@ -109,6 +109,12 @@ inline u64 read_cr4() {
   asm volatile("mov %%cr4, %0" : "=r"(v));
   return v;
 }
+// CR8: the task-priority class, the local APIC's TPR[7:4] (SDM Vol. 3A 2.5, 11.8.6).
+inline u64 read_cr8() {
+  u64 v;
+  asm volatile("mov %%cr8, %0" : "=r"(v));
+  return v;
+}
 inline void write_cr0(u64 v) { asm volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 inline void write_cr3(u64 v) { asm volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 inline void write_cr4(u64 v) { asm volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }

@@ -54,6 +54,7 @@ BOOT_CODE void idt_init() {
   set_gate(vec::kTlbFlush, isr_stub_table[34], 0);
   set_gate(vec::kApicError, isr_stub_table[35], 0);
   set_gate(vec::kSpurious, isr_stub_table[36], 0);
+  set_gate(vec::kWake, isr_stub_table[37], 0);
 }
 
 void idt_load() {

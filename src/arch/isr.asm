@@ -104,6 +104,7 @@ STUB_NOERR VEC_APIC_TIMER
 STUB_NOERR VEC_TLB_FLUSH
 STUB_NOERR VEC_APIC_ERROR
 STUB_NOERR VEC_SPURIOUS
+STUB_NOERR VEC_WAKE
 
 %if TF_ERROR_CODE != TF_VECTOR + 8 || TF_RIP != TF_ERROR_CODE + 8
 %error "arch::TrapFrame: vector and error code must sit right below the CPU's frame"
@@ -184,6 +185,7 @@ isr_stub_table:                         ; exceptions 0-31, then the kernel's vec
     STUB_ENTRY VEC_TLB_FLUSH
     STUB_ENTRY VEC_APIC_ERROR
     STUB_ENTRY VEC_SPURIOUS
+    STUB_ENTRY VEC_WAKE
 
 ; Guarded calls for the monitor: guarded_call(fn, arg, jmpbuf) runs fn(arg) and
 ; returns 0; if an exception handler calls guard_resume(jmpbuf) while fn runs, the

@@ -134,6 +134,20 @@ u32 timer_stop() {
 
 void timer_set_hz(u64 hz) { g_timer_hz = hz; }
 
+bool timer_start_periodic(u64 period_us) {
+  u64 count = g_timer_hz * period_us / 1000000;  // g_timer_hz counts at the divide-by-16 rate
+  if (count == 0 || count > 0xffffffff) return false;
+  write(Reg::TimerDivide, kTimerDivide16);
+  write(Reg::LvtTimer, LvtTimerMode::make(1) | LvtVector::make(arch::vec::kApicTimer));
+  write(Reg::TimerInitial, static_cast<u32>(count));
+  return true;
+}
+
+void timer_off() {
+  write(Reg::LvtTimer, LvtMask::make(1) | LvtVector::make(arch::vec::kApicTimer));
+  write(Reg::TimerInitial, 0);
+}
+
 BOOT_CODE void timer_calibrate() {
   if (g_timer_hz != 0) return;  // done in the PIT window already
   // One-shot from the maximum count for 10 ms of TSC time; the TSC is calibrated first.

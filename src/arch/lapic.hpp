@@ -37,6 +37,10 @@ void eoi();
 u32 timer_start_free_running();  // masked one-shot from 0xffffffff; returns the start count
 u32 timer_stop();                // returns the current count and stops the timer
 void timer_set_hz(u64 hz);
+// The calling CPU's timer interrupts it on arch::vec::kApicTimer every period_us (periodic
+// mode, SDM Vol. 3A 11.5.4); false if the timer was never calibrated. timer_off stops it.
+[[nodiscard]] bool timer_start_periodic(u64 period_us);
+void timer_off();
 void timer_calibrate();  // against the TSC, if timer_set_hz was not called
 u64 timer_hz();
 

@@ -1,36 +1,70 @@
 #include "arch/serial.hpp"
 
 #include "arch/cpu.hpp"
+#include "arch/uart_regs.hpp"
 
 namespace arch::serial {
+using namespace arch::uart;
 namespace {
-// 16550 UART registers (PC16550D data sheet), offsets from the base port.
-constexpr u16 kCom1 = 0x3f8;
-constexpr u16 kData = 0, kIer = 1, kFcr = 2, kLcr = 3, kMcr = 4, kLsr = 5;
-constexpr u8 kLcrDlab = 0x80, kLcr8N1 = 0x03;
-constexpr u8 kLsrDataReady = 0x01, kLsrThrEmpty = 0x20;
-constexpr u16 kDivisor115200 = 1;  // 115200 = 1.8432 MHz / 16 / 1
+u16 g_console = kCom1;
+constexpr int kThrSpins = 100000;  // ~1 ms of polling: far longer than one character takes
 }  // namespace
 
-void init() {
-  arch::outb(kCom1 + kIer, 0);  // polled: no UART interrupts
-  arch::outb(kCom1 + kLcr, kLcrDlab);
-  arch::outb(kCom1 + kData, kDivisor115200 & 0xff);
-  arch::outb(kCom1 + kIer, kDivisor115200 >> 8);
-  arch::outb(kCom1 + kLcr, kLcr8N1);
-  arch::outb(kCom1 + kFcr, 0xc7);  // enable and clear FIFOs, 14-byte threshold
-  arch::outb(kCom1 + kMcr, 0x03);  // DTR, RTS
+void init(u16 base) {
+  arch::outb(base + kIer, 0);  // polled: no UART interrupts
+  arch::outb(base + kLcr, kLcrDlab);
+  arch::outb(base + kData, kDivisor115200 & 0xff);
+  arch::outb(base + kIer, kDivisor115200 >> 8);
+  arch::outb(base + kLcr, kLcr8N1);
+  arch::outb(base + kFcr, kFcrEnableClear14);
+  arch::outb(base + kMcr, kMcrDtrRts);
 }
 
-void put_raw(char c) {
-  // Bounded wait: a missing UART must not hang the kernel.
-  for (int i = 0; i < 100000 && (arch::inb(kCom1 + kLsr) & kLsrThrEmpty) == 0; ++i) arch::pause();
-  arch::outb(kCom1 + kData, static_cast<u8>(c));
+bool probe(u16 base) {
+  // The scratch register (offset 7) holds what is written: absent ports read 0xff.
+  const u8 patterns[] = {0x5a, 0xa5};
+  for (u8 v : patterns) {
+    arch::outb(base + kScratch, v);
+    if (arch::inb(base + kScratch) != v) return false;
+  }
+  // Loopback: a byte sent must arrive (data sheet, "Modem Control Register", bit 4).
+  u8 mcr = arch::inb(base + kMcr);
+  arch::outb(base + kMcr, kMcrLoop | kMcrOut1Out2 | kMcrDtrRts);
+  while (arch::inb(base + kLsr) & kLsrDataReady) (void)arch::inb(base + kData);  // drain
+  arch::outb(base + kData, 0xae);
+  bool ok = false;
+  for (int i = 0; i < kThrSpins && !ok; ++i) {
+    if (arch::inb(base + kLsr) & kLsrDataReady) ok = arch::inb(base + kData) == 0xae;
+    arch::pause();
+  }
+  arch::outb(base + kMcr, mcr);
+  return ok;
 }
 
-bool try_get(u8* out) {
-  if ((arch::inb(kCom1 + kLsr) & kLsrDataReady) == 0) return false;
-  *out = arch::inb(kCom1 + kData);
+void put(u16 base, char c) {
+  for (int i = 0; i < kThrSpins && (arch::inb(base + kLsr) & kLsrThrEmpty) == 0; ++i) arch::pause();
+  arch::outb(base + kData, static_cast<u8>(c));
+}
+
+bool data_ready(u16 base) { return (arch::inb(base + kLsr) & kLsrDataReady) != 0; }
+
+bool try_get(u16 base, u8* out) {
+  if (!data_ready(base)) return false;
+  *out = arch::inb(base + kData);
   return true;
 }
+
+const char* name(u16 base) {
+  switch (base) {
+    case kCom1: return "COM1";
+    case kCom2: return "COM2";
+    default: return "a UART";
+  }
+}
+
+void set_console(u16 base) { g_console = base; }
+u16 console() { return g_console; }
+void put_raw(char c) { put(g_console, c); }
+bool try_get(u8* out) { return try_get(g_console, out); }
+
 }  // namespace arch::serial

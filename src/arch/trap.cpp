@@ -68,8 +68,9 @@ extern "C" void trap_dispatch(arch::TrapFrame* f) {
       arch::lapic::write(arch::lapic::Reg::Esr, 0);
       arch::lapic::eoi();
       return;
-    case vec::kApicTimer: arch::lapic::eoi(); return;
-    case vec::kSpurious: return;  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
+    case vec::kApicTimer:
+    case vec::kWake: arch::lapic::eoi(); return;  // the wake-up is the interrupt itself
+    case vec::kSpurious: return;                  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
     default:
       if (v < 32) {
         if (g_exception_handler != nullptr) g_exception_handler(f);

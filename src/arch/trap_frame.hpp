@@ -32,6 +32,7 @@ constexpr u8 kDoubleFault = 8, kGeneralProtection = 13, kPageFault = 14, kMachin
 constexpr u8 kCrossCall = 0xf0;  // cross-CPU function call
 constexpr u8 kApicTimer = 0xf1;
 constexpr u8 kTlbFlush = 0xf2;  // reload CR3 (broadcast after page-table changes)
+constexpr u8 kWake = 0xf3;      // wakes a CPU the debugger holds in hlt (debug/stop.cpp)
 constexpr u8 kApicError = 0xfe;
 constexpr u8 kSpurious = 0xff;  // SVR low byte; low nibble must be all ones on old APICs
 }  // namespace vec

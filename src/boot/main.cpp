@@ -9,8 +9,11 @@
 #include "arch/lapic.hpp"
 #include "arch/serial.hpp"
 #include "arch/tsc.hpp"
+#include "arch/uart_regs.hpp"
 #include "boot/multiboot2.hpp"
+#include "boot/ports.hpp"
 #include "boot/timeline.hpp"
+#include "debug/gdb_stub.hpp"
 #include "debug/panic.hpp"
 #include "debug/stop.hpp"
 #include "kernel/console.hpp"
@@ -37,10 +40,12 @@ mm::MemoryMap g_map;           // normalized, usable ranges trimmed to whole pag
 mm::MemoryMap g_firmware_map;  // normalized but exact: what `physmap` shows
 mm::FrameAllocator g_frames;
 BootInfo g_boot;
+SerialPorts g_ports;
 }  // namespace boot
 using boot::g_boot;
 using boot::g_frames;
 using boot::g_map;
+using boot::g_ports;
 
 namespace {
 
@@ -89,6 +94,7 @@ BOOT_CODE void debug_options() {
   }
   if (boot::cmdline_option(g_boot.cmdline, "debug.wait", val, sizeof val))
     debug::stop_here("debug.wait: before AP bring-up ('continue' starts them)");
+  if (boot::cmdline_option(g_boot.cmdline, "debug.gdb.wait", val, sizeof val)) debug::gdb::wait_for_gdb();
 }
 
 // Every I/O APIC of the MADT, into the device window for `ioapic` (nothing is routed).
@@ -108,11 +114,10 @@ BOOT_CODE void map_ioapics(const acpi::Madt& madt) {
 }  // namespace
 
 extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
-  arch::serial::init();
+  arch::serial::init(arch::uart::kCom1);
   boot::run_global_constructors();
   boot::timeline_mark(boot::Phase::Handoff, boot_handoff_tsc);
   boot::timeline_mark(boot::Phase::KernelEntry, arch::rdtsc());
-  kernel::console::puts("\nkmon: x86-64 SMP kernel, serial console on COM1\n");
   if (magic != boot::kMultiboot2BootMagic) kernel::panic("not started by a multiboot2 loader (eax=0x%x)", magic);
 
   // The boot information is read through the boot identity map (it lies below 4 GiB).
@@ -122,6 +127,9 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   if (!boot::parse_multiboot2(mbi, mbi_size, &g_boot, &g_map, &err))
     kernel::panic("multiboot2 information: %s (%lu entries kept at most)", err,
                   static_cast<u64>(mm::MemoryMap::kMaxRanges));
+  // The command line names the ports (console=, debug.gdb=): the banner goes to the one chosen.
+  g_ports = boot::choose_serial_ports(g_boot.cmdline);
+  kernel::console::printf("\nkmon: x86-64 SMP kernel, serial console on %s\n", arch::serial::name(g_ports.console));
   if (!g_boot.has_mmap) kernel::panic("the boot loader gave no memory map");
   boot::g_firmware_map = g_map;
   boot::g_firmware_map.normalize(false);
@@ -150,6 +158,8 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   debug::init();
   debug::set_panic_shell(monitor::panic_shell);
   debug::set_stop_shell(monitor::stop_shell);
+  debug::gdb::init(g_ports.gdb, g_ports.gdb_note);
+  debug::gdb::set_command_runner(monitor::run_command);
   smp::xcall_init();
   arch::lapic::init_bsp();
   if (!arch::lapic::x2apic()) {
@@ -240,6 +250,7 @@ BOOT_CODE void print_boot_report() {
         b.trampoline_phys);
   }
   print_cache_line(out);
+  debug::gdb::describe(out);
   lib::format(out, "boot: %lu us from multiboot handoff to prompt; type 'help'\n",
               arch::tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
 }
@@ -273,6 +284,7 @@ BOOT_CODE void print_boot_report() {
   smp::start_aps(opt);
   boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
   print_boot_report();
+  debug::gdb::start_polling();
   boot::timeline_mark(boot::Phase::Prompt, arch::rdtsc());
   mm::kvm::retire_boot_code_and_run(monitor::run);
 }

@@ -1,5 +1,7 @@
 #include "debug/insn.hpp"
 
+#include "debug/gdb_stub.hpp"
+
 #include "kernel/ksyms.hpp"
 #include "mm/kvm.hpp"
 #include "mm/layout.hpp"
@@ -29,6 +31,7 @@ usize VirtReader::read(u64 addr, u8* buf, usize n) {
     __builtin_memcpy(buf + got, reinterpret_cast<const u8*>(va), chunk);
     got += chunk;
   }
+  gdb::unshadow_virtual(addr, buf, got);  // the code, not the int3s gdb planted
   return got;
 }
 

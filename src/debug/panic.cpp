@@ -1,6 +1,7 @@
 #include "debug/panic.hpp"
 
 #include "debug/frames.hpp"
+#include "debug/gdb_stub.hpp"
 #include "debug/insn.hpp"
 #include "debug/stop.hpp"
 #include "kernel/spin.hpp"
@@ -194,6 +195,16 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
 // The cross-CPU call and TLB vectors are smp's (registered by smp::xcall_init); the
 // NMI is shared: a panic's stop request first, else smp's cross-CPU call by NMI.
 void on_nmi(TrapFrame* f) { nmi(f); }
+// #BP: an int3 gdb planted stops the machine at it (rip back on the int3); any other int3
+// (`crash bp`) is an exception like the rest.
+void on_breakpoint(TrapFrame* f) {
+  if (gdb::is_software_breakpoint(f->rip - 1)) {
+    f->rip -= 1;
+    stop_at_software_breakpoint(f);
+    return;
+  }
+  exception(f);
+}
 void on_exception(TrapFrame* f) { exception(f); }
 // kernel::panic: the frame is the caller's, taken here (the report's backtrace and the
 // shell's unwinding start at the panic call).
@@ -205,6 +216,7 @@ void on_exception(TrapFrame* f) { exception(f); }
 void init() {
   set_trap_handler(vec::kNmi, on_nmi);
   set_trap_handler(vec::kDebug, on_debug_exception);
+  set_trap_handler(vec::kBreakpoint, on_breakpoint);
   smp::set_ap_arrival_hook(apply_breakpoints_here);  // APs that come up later get the table
   set_exception_handler(on_exception);
   kernel::set_panic_handler(on_kernel_panic);

@@ -5,6 +5,7 @@
 #pragma once
 #include "arch/trap_frame.hpp"
 #include "debug/backtrace.hpp"
+#include "debug/stop.hpp"
 #include "lib/fmt.hpp"
 #include "smp/percpu.hpp"
 
@@ -18,7 +19,6 @@ void set_panic_shell(void (*shell)());
 // shell on it now (kNoCpu when none).
 u64 shell_stack_top();
 StackRange shell_stack();
-constexpr u64 kNoCpu = ~u64{0};
 u64 shell_cpu();
 
 // Prints the full report for an exception: CPU, vector and name, error code, CR2,

@@ -47,7 +47,7 @@ void put_register(const RegFile& regs, Reg r, Reply& out) {
 }
 
 void put_registers(const RegFile& regs, Reply& out) {
-  for (usize i = 0; i < kNumRegs; ++i) put_register(regs, static_cast<Reg>(i), out);
+  for (usize i = 0; i <= static_cast<usize>(kLastInG); ++i) put_register(regs, static_cast<Reg>(i), out);
 }
 
 namespace {
@@ -71,12 +71,15 @@ bool parse_one(Reg r, const u8* p, RegFile& out) {
 
 bool parse_registers(const u8* hex, usize n, RegFile& out) {
   out.clear();
-  if (n != 2 * kRegFileBytes) return false;
+  if (n == 0 || n > 2 * kRegFileBytes) return false;
   for (usize i = 0; i < kNumRegs; ++i) {
     Reg r = static_cast<Reg>(i);
+    usize end = 2 * (reg_offset(r) + reg_size(r));
+    if (end > n) return false;  // n falls inside this register
     if (!parse_one(r, hex + 2 * reg_offset(r), out)) return false;
+    if (end == n) return true;
   }
-  return true;
+  return false;
 }
 
 bool parse_register(Reg r, const u8* hex, usize n, RegFile& out) {

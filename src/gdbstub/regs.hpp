@@ -89,6 +89,16 @@ static_assert(reg_offset(Reg::St0) == 236 && reg_offset(Reg::Fctrl) == 316 && re
 static_assert(reg_offset(Reg::Mxcsr) == 604 && kRegFileBytes == 608);
 static_assert(2 * kRegFileBytes + kFrameOverhead <= kMinPacketSize, "a 'g' reply must fit one packet");
 
+// The 'g' reply stops after gs: the registers a frame is made of (rip, rsp, rbp, the
+// callee-saved ones the unwinder restores) and the selectors. A shorter 'g' is how a stub
+// leaves registers to 'p' (gdb 13 remote.c, process_g_packet: a register past the reply's
+// end is "not in g" and is read with 'p' when asked for). `info threads` reads a 'g' of
+// every CPU, so at 255 CPUs on a 115200-baud line the bases, control registers and
+// unavailable x87/SSE state cost ~2 s there; `info registers` fetches those with 9 'p'.
+constexpr Reg kLastInG = Reg::Gs;
+constexpr usize kGBytes = reg_offset(Reg::FsBase);
+static_assert(static_cast<usize>(kLastInG) + 1 == static_cast<usize>(Reg::FsBase));
+
 // The register number gdb sends in 'p'/'P', if there is such a register.
 [[nodiscard]] constexpr bool reg_from_number(u64 n, Reg* out) {
   if (n >= kNumRegs) return false;
@@ -124,13 +134,15 @@ class RegFile {
   u8 avail_[(kNumRegs + 7) / 8] = {};
 };
 
-// The 'g' reply: every register in order.
+// The 'g' reply: the registers through kLastInG, in order.
 void put_registers(const RegFile& regs, Reply& out);
 // The 'p' reply: one register.
 void put_register(const RegFile& regs, Reg r, Reply& out);
-// The data of a 'G' packet (every register in order, exactly 2 * kRegFileBytes hex digits):
-// registers sent as all "xx" are left unavailable in out (not to be written); a register
-// mixing digits and 'x' is malformed. out is cleared first.
+// The data of a 'G' packet: registers in order from rax, as many as gdb sends (it sends
+// what 'g' gave it, 2 * kGBytes hex digits; all of them, 2 * kRegFileBytes, is taken too),
+// ending on a register's end. Registers sent as all "xx" and those not sent are left
+// unavailable in out (not to be written); a register mixing digits and 'x' is malformed.
+// out is cleared first.
 [[nodiscard]] bool parse_registers(const u8* hex, usize n, RegFile& out);
 // The value of a 'P' packet for r: exactly 2 * reg_size(r) hex digits; out gets only r.
 [[nodiscard]] bool parse_register(Reg r, const u8* hex, usize n, RegFile& out);

@@ -77,6 +77,11 @@ class Session {
   [[nodiscard]] Event report_stop(const StopEvent& ev);
   // After Event::Resume: what each thread is to do.
   const Resume& resume() const { return resume_; }
+  // While gdb waits for a stop reply (Resumed): text for gdb's console, as 'O' packets
+  // (RSP "Stop Reply Packets", O XX...). gdb prints it and keeps waiting. Nothing is sent
+  // in any other state (gdb would take an 'O' for the reply to its next packet). True if
+  // it was sent.
+  bool notify(const char* text);
 
   // A packet has started and not ended. A caller whose line goes quiet in mid-packet (gdb
   // killed while sending, line noise that looked like a '$') drops it after a timeout of
@@ -120,9 +125,10 @@ class Session {
   void write_mem(Cursor& in, bool binary);
   void breakpoint(Cursor& in, bool insert);
   void set_thread(Cursor& in);
-  void thread_page(u32 start);
+  void thread_page(ThreadId after);
   void thread_extra(Cursor& in);
-  void xfer_features(Cursor& in);
+  void xfer(Cursor& in, const char* annex, void (Session::*write)(lib::Sink&));
+  void write_features(lib::Sink& out);
   void monitor(Cursor& in);
   void supported(Cursor& in);
   void put_stop_reply();
@@ -154,7 +160,7 @@ class Session {
   StopEvent last_stop_;
   ThreadId general_tid_ = kAnyThread;  // Hg: registers and memory
   ThreadId cont_tid_ = kAnyThread;     // Hc: which thread a legacy 's' steps
-  u32 thread_cursor_ = 0;              // qsThreadInfo continues here
+  ThreadId thread_cursor_ = 0;         // qsThreadInfo continues after this thread
   State state_ = State::Running;
   Pending pending_ = Pending::None;
   bool rle_;

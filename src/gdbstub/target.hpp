@@ -44,10 +44,13 @@ enum class BreakpointKind : u8 {
 class Target {
  public:
   // --- threads: one per CPU, tid = CPU index + 1 -------------------------------------
-  // The threads gdb may see, in ascending tid order: thread_at(0) .. thread_at(count - 1).
-  // Usually every online CPU; the list must not change while the machine is stopped.
-  virtual u32 thread_count() = 0;
-  virtual ThreadId thread_at(u32 n) = 0;
+  // The threads gdb may see, usually every online CPU; the list must not change while the
+  // machine is stopped. next_thread(0) is the first, next_thread(t) the one after t (the
+  // smallest tid above t), 0 when there is none: a walk costs O(CPUs), not O(CPUs^2).
+  virtual ThreadId next_thread(ThreadId after) = 0;
+  // Whether tid is one of those threads. Asked on every Hg, which gdb sends once per thread
+  // in `info threads`: it must not walk the list (255 x 255 steps cost 5 ms per packet).
+  virtual bool has_thread(ThreadId tid) = 0;
   // A short text gdb shows in `info threads`, e.g. "cpu 3 apic 6 online" (qThreadExtraInfo);
   // longer than kMaxExtraInfo characters is cut.
   virtual void thread_extra_info(ThreadId tid, lib::Sink& out) = 0;

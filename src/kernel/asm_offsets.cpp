@@ -5,13 +5,13 @@
 // (`%define NAME value`), which every .asm includes. A value C++ changes reaches the
 // assembly with the next build; nothing is copied by hand.
 //
-// serial.cpp and gdt.cpp keep their constants in an anonymous namespace, so they are
-// included whole: this translation unit is only turned into assembly text, never linked.
+// gdt.cpp keeps its constants in an anonymous namespace, so it is included whole: this
+// translation unit is only turned into assembly text, never linked.
 #include "arch/cpu.hpp"
 #include "arch/gdt.cpp"  // NOLINT(bugprone-suspicious-include): kCode64, kData, flat()
 #include "arch/pte.hpp"
-#include "arch/serial.cpp"  // NOLINT(bugprone-suspicious-include): kCom1, UART registers
 #include "arch/trap_frame.hpp"
+#include "arch/uart_regs.hpp"
 #include "boot/multiboot2.hpp"
 #include "mm/layout.hpp"
 #include "smp/percpu.hpp"
@@ -87,16 +87,16 @@ extern "C" void asm_offsets() {
   DEFINE(GDT_DATA, arch::kData);
   DEFINE(GDT_CODE32, arch::flat(arch::kTypeCodeExecReadAccessed, false));
 
-  // COM1 (arch/serial.cpp): the one message entry.asm prints before C++ runs.
-  DEFINE(COM1_PORT, arch::serial::kCom1);
-  DEFINE(UART_DATA, arch::serial::kData);
-  DEFINE(UART_IER, arch::serial::kIer);
-  DEFINE(UART_LCR, arch::serial::kLcr);
-  DEFINE(UART_LSR, arch::serial::kLsr);
-  DEFINE(UART_LCR_DLAB, arch::serial::kLcrDlab);
-  DEFINE(UART_LCR_8N1, arch::serial::kLcr8N1);
-  DEFINE(UART_LSR_THR_EMPTY, arch::serial::kLsrThrEmpty);
-  DEFINE(UART_DIVISOR, arch::serial::kDivisor115200);
+  // COM1 (arch/uart_regs.hpp): the one message entry.asm prints before C++ runs.
+  DEFINE(COM1_PORT, arch::uart::kCom1);
+  DEFINE(UART_DATA, arch::uart::kData);
+  DEFINE(UART_IER, arch::uart::kIer);
+  DEFINE(UART_LCR, arch::uart::kLcr);
+  DEFINE(UART_LSR, arch::uart::kLsr);
+  DEFINE(UART_LCR_DLAB, arch::uart::kLcrDlab);
+  DEFINE(UART_LCR_8N1, arch::uart::kLcr8N1);
+  DEFINE(UART_LSR_THR_EMPTY, arch::uart::kLsrThrEmpty);
+  DEFINE(UART_DIVISOR, arch::uart::kDivisor115200);
 
   // Multiboot2.
   DEFINE(MB2_HEADER_MAGIC, kMb2HeaderMagic);
@@ -137,6 +137,7 @@ extern "C" void asm_offsets() {
   DEFINE(VEC_TLB_FLUSH, arch::vec::kTlbFlush);
   DEFINE(VEC_APIC_ERROR, arch::vec::kApicError);
   DEFINE(VEC_SPURIOUS, arch::vec::kSpurious);
+  DEFINE(VEC_WAKE, arch::vec::kWake);
 
   // smp::PerCpu and the APIC ID table ap_entry.asm searches (smp/percpu.hpp).
   OFFSET(PERCPU_SELF, smp::PerCpu, self);

@@ -18,6 +18,8 @@ constinit lib::LogRing g_log(g_log_bytes, sizeof g_log_bytes);
 
 namespace {
 
+bool g_uart_on = true;
+
 class SerialSink final : public lib::Sink {
  public:
   // "\n" becomes "\r\n"; a "\r\n" that the writer already spelled out (the line editor
@@ -28,8 +30,10 @@ class SerialSink final : public lib::Sink {
     usize m = 0;
     for (usize i = 0; i < n; ++i) {
       char c = s[i];
-      if (c == '\n' && last_ != '\r') arch::serial::put_raw('\r');
-      arch::serial::put_raw(c);
+      if (g_uart_on) {
+        if (c == '\n' && last_ != '\r') arch::serial::put_raw('\r');
+        arch::serial::put_raw(c);
+      }
       last_ = c;
       if (cr_pending_) {
         cr_pending_ = false;
@@ -97,6 +101,7 @@ Locked::~Locked() {
 }
 
 void break_lock() { g_lock.force_unlock(); }
+void set_uart_output(bool on) { g_uart_on = on; }
 
 // The holder's token is kept and given back: the interrupted holder's own unlock pairs up.
 u64 g_stolen_from;

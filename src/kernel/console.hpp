@@ -28,6 +28,10 @@ class Locked {
   u64 flags_;  // RFLAGS on entry: interrupts come back on only if they were on
 };
 
+// Whether console output reaches the serial port (it always reaches the log): off while
+// the gdb stub has the console's port (the monitor's `gdb` command).
+void set_uart_output(bool on);
+
 // After a panic has stopped the other CPUs: take over the console even if a stopped
 // CPU held its lock.
 void break_lock();

@@ -215,7 +215,8 @@ int cmd_ipi(const monitor::Args& a) {
     smp::XcallResult r = smp::xcall(i, ping, nullptr, kXcallTimeoutUs);
     // A round trip that spans a debugger stop (a breakpoint in the cross-call path) does
     // not count the time the machine stood still.
-    u64 dt = arch::rdtsc() - t0 - (kernel::stopped_ticks() - stopped0);
+    u64 elapsed = arch::rdtsc() - t0, stopped = kernel::stopped_ticks() - stopped0;
+    u64 dt = elapsed > stopped ? elapsed - stopped : 0;
     if (r == smp::XcallResult::DoneViaNmi)
       return monitor::error(
           "cpu %lu did not take the IPI within %lu ms on ping %lu but answered the NMI: it runs with interrupts "
@@ -281,3 +282,31 @@ int cmd_wedge(const monitor::Args& a) {
 
 MONITOR_COMMAND(wedge, "<n>|release", "make CPU n spin with interrupts off (tests the NMI path)", cmd_wedge,
                 kWedgeKeywords, false);
+
+namespace {
+// Debug aid for gdb's ^C and the NMI path on the monitor's own CPU: it stays busy in this
+// command for a while, with interrupts on (a long command) or off (a wedged CPU 0).
+const char* const kBusyKeywords[] = {nullptr};
+int cmd_busy(const monitor::Args& a) {
+  u64 ms = 0;
+  bool cli = a.argc == 3 && lib::streq(a.argv[2], "cli");
+  if (a.argc < 2 || a.argc > 3 || (a.argc == 3 && !cli) || !monitor::parse_count(a.argv[1], &ms) || ms == 0 ||
+      ms > 60000)
+    return monitor::error("usage: busy <ms 1-60000> [cli]");
+  u64 flags = arch::read_rflags();
+  if (cli) arch::cli();
+  // The TSC alone: spin_until would not count time the machine spends stopped.
+  u64 end = arch::rdtsc() + arch::tsc::us_to_ticks(ms * 1000);
+  while (arch::rdtsc() < end) arch::pause();
+  if (flags & arch::kRflagsIf) arch::sti();
+  lib::format(monitor::out(), "busy for %lu ms%s\n", ms, cli ? " with interrupts off" : "");
+  return 0;
+}
+}  // namespace
+
+MONITOR_COMMAND(busy, "<ms> [cli]", "keep this CPU busy for ms (interrupts off with cli): tests ^C from gdb", cmd_busy,
+                kBusyKeywords, false,
+                "Keeps the monitor's CPU busy in this command for <ms> milliseconds, with interrupts on,\n"
+                "or off with `cli` (a wedged CPU 0): gdb's ^C must still stop the machine (another CPU\n"
+                "polls the stub's port), and cross-CPU calls to this CPU are answered by NMI.\n"
+                "  busy 3000     busy 3000 cli");

@@ -178,14 +178,14 @@ int cmd_delete(const monitor::Args& a) {
 int cmd_continue(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: continue");
   if (!monitor::in_stop_shell()) return monitor::error("the machine is not stopped at a breakpoint");
-  monitor::leave_stop_shell(debug::StopAction::Continue);
+  monitor::leave_stop_shell(debug::ResumePlan{});
   return 0;
 }
 
 int cmd_step(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: step");
   if (!monitor::in_stop_shell()) return monitor::error("the machine is not stopped at a breakpoint");
-  monitor::leave_stop_shell(debug::StopAction::Step);
+  monitor::leave_stop_shell(debug::ResumePlan{smp::this_cpu()->index, false});
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // same for physical addresses, through the direct map, RAM only), and sym (addresses to
 // symbols and back). Formats: monitor/examine.
 #include "boot/timeline.hpp"
+#include "debug/gdb_stub.hpp"
 #include "debug/insn.hpp"
 #include "kernel/ksyms.hpp"
 #include "lib/string.hpp"
@@ -49,6 +50,7 @@ class PhysReader final : public monitor::ExMemory {
       __builtin_memcpy(buf + got, p, chunk);
       got += chunk;
     }
+    debug::gdb::unshadow_physical(pa, buf, got);  // the code, not gdb's int3s
     return got;
   }
 };

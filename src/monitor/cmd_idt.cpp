@@ -19,6 +19,7 @@ const char* vector_name(unsigned v) {
     case arch::vec::kCrossCall: return "cross-call";
     case arch::vec::kApicTimer: return "apic-timer";
     case arch::vec::kTlbFlush: return "tlb-flush";
+    case arch::vec::kWake: return "debug-wake";
     case arch::vec::kApicError: return "apic-error";
     case arch::vec::kSpurious: return "spurious";
     default: return "-";

@@ -9,6 +9,9 @@
 namespace monitor {
 
 lib::Sink& out();
+// Runs one command line with every line of its output going to `to` (gdb's `monitor`):
+// false if it printed an error. In the stop and panic shells only read-only commands run.
+bool run_command(const char* line, lib::Sink& to);
 // Prints "error: <message>\n".
 __attribute__((format(printf, 1, 2))) int error(const char* fmt, ...);
 // True in the panic shell and in the debugger's stop shell: the other CPUs are stopped,
@@ -20,8 +23,9 @@ bool in_stop_shell();
 // error line, ending "only this cpu, <i>, <what>" in the stopped case.
 [[nodiscard]] bool parse_running_cpu(const char* s, u64* index, const char* what);
 // The debugger's stop shell (kstop>): runs until `continue` or `step`.
-debug::StopAction stop_shell();
-void leave_stop_shell(debug::StopAction a);
+debug::ResumePlan stop_shell(const debug::StopInfo& why);
+// `continue` / `step` at kstop>: the shell returns this plan.
+void leave_stop_shell(const debug::ResumePlan& plan);
 const Command* commands_begin();
 const Command* commands_end();
 

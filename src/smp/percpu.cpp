@@ -41,6 +41,7 @@ const char* stop_source_text(StopSource s) {
     case StopSource::PanicNmi: return "saved when stopped by the panic NMI";
     case StopSource::Breakpoint: return "saved by this cpu at the debug exception";
     case StopSource::DebuggerNmi: return "saved when stopped by the debugger's NMI";
+    case StopSource::HeldStep: return "saved by this cpu after a single step";
   }
   return "?";
 }

@@ -35,6 +35,7 @@ enum class StopSource : u32 {
   PanicNmi,     // stopped by the panicking CPU's NMI
   Breakpoint,   // this CPU hit the breakpoint, watchpoint or step that stopped the machine
   DebuggerNmi,  // stopped by the debugger's NMI while another CPU hit a breakpoint
+  HeldStep,     // held again after one instruction it ran while the others stayed held
 };
 const char* stop_source_text(StopSource s);
 
@@ -75,8 +76,17 @@ struct alignas(64) PerCpu {
   arch::TrapFrame stopped_copy;
   struct {
     u64 cr0, cr2, cr3, cr4, efer, gs_base;
+    u64 fs_base, kernel_gs_base, cr8;  // for gdb's target description (gdbstub/regs.hpp)
+    u16 ds, es, fs, gs;
   } stopped_sys;
   StopSource stopped_how;
+  // While held by the debugger (debug/stop.cpp): what the CPU is told to do next (HoldCmd),
+  // how a single step it takes ends (StepMode), its TPR while stepping, and the held steps
+  // it completed.
+  lib::Atomic<u32> hold_cmd;
+  u32 step_mode;
+  u32 saved_tpr;
+  lib::Atomic<u64> held_steps;
 
   // Monitor command guard (guarded_call/guard_resume in isr.asm).
   u64 guard_buf[8];

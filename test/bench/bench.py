@@ -558,6 +558,7 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
     ap.add_argument("--no-linux", action="store_true", help="skip Linux")
     ap.add_argument("--no-uefi", action="store_true", help="skip the UEFI boots")
     ap.add_argument("--no-mem", action="store_true", help="skip the -m 128M/8G/64G page-table boots")
+    ap.add_argument("--no-stub", action="store_true", help="skip the gdb stub's wire figures (test/bench/stub_bench.py)")
     ap.add_argument("--linux", metavar="VMLINUZ", action="append",
                     help="a Linux kernel image to compare with (repeatable; default /boot/vmlinuz-6.1* and -6.12*)")
     ap.add_argument("--kvm", action="store_true", help="also measure under KVM where /dev/kvm works (off by default: "
@@ -605,7 +606,7 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
         linux_plain, linux_lpj = [], []
     mem_sizes = [] if (a.no_mem or a.quick) else MEM_SIZES
     overrides = any(x is not None for x in (a.smp, a.linux_smp, a.linux_lpj_smp, a.linux, a.runs)) \
-        or a.no_linux or a.no_uefi or a.no_mem or a.kvm
+        or a.no_linux or a.no_uefi or a.no_mem or a.no_stub or a.kvm
     do_publish = not a.no_publish and (a.publish or (not a.quick and not overrides))
 
     t_start = time.monotonic()
@@ -748,6 +749,16 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
             continue
         for n in sorted(set(linux_lpj)):
             L["with_lpj"][str(n)] = [x for x in (run_linux("with_lpj", n, r, runs, iso_lpj) for r in range(runs)) if x]
+
+    # -- the gdb stub on the wire, ours against QEMU's (test/bench/stub_bench.py)
+    if not a.no_stub:
+        import stub_bench
+        try:
+            results["stub"] = stub_bench.run(stub_bench.QUICK_SMP if a.quick else stub_bench.DEFAULT_SMP)
+            prog.line("stub: " + (stub_bench.verdict(results["stub"]) or "measured"))
+        except (BenchError, stub_bench.bench.BenchError, pexpect.ExceptionPexpect, OSError) as e:
+            failures.append(f"stub: {e}")
+            prog.line(f"stub: FAILED: {e}")
 
     results["meta"]["load"] = sampler.stop()
     results["meta"]["load_avg_end"] = os.getloadavg()
@@ -1070,6 +1081,10 @@ def readme_block(res) -> str:
     if s.get("mem_by_m"):
         parts = [f"{v.get('page-tables', '?')} KiB at `-m {k}`" for k, v in s["mem_by_m"].items()]
         L.append("- Page tables: " + ", ".join(parts) + ".")
+    if res.get("stub"):
+        import stub_bench
+        L.append("")
+        L += stub_bench.readme_lines(res["stub"])
     if res.get("failures"):
         L.append(f"- {len(res['failures'])} run(s) failed and are left out (listed in results.json).")
     return "\n".join(L).rstrip() + "\n"
@@ -1153,6 +1168,12 @@ def report(res, s, png, outdir):
         log("\nPage-table memory against -m (-smp 1, physmap), KiB:")
         rows = [[k, v.get("page-tables", "-"), v.get("allocated", "-"), v.get("usable", "-")] for k, v in s["mem_by_m"].items()]
         log(table(rows, ["-m", "page-tables", "allocated", "usable"]))
+    if res.get("stub"):
+        import stub_bench
+        log("\nThe gdb stub on the wire (gdb/kernel.gdb; 115200 baud through a pacing proxy):")
+        log(stub_bench.tables(res["stub"]))
+        for line in stub_bench.summary_lines(res["stub"]):
+            log("  " + line)
     log("\nTargets (informational):")
     for t in s["targets"]:
         st = "PASS" if t["pass"] else ("MISS" if t["pass"] is False else "n/a ")

@@ -19,3 +19,17 @@ def pytest_generate_tests(metafunc):
         topos = TOPOLOGIES + (FULL_TOPOLOGIES if is_full(metafunc.config) else [])
         metafunc.parametrize("topology", topos, scope="module",
                              ids=["smp" + s.replace(",", "_").replace("=", "") for s in topos])
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full: only with --full")
+
+
+def pytest_collection_modifyitems(config, items):
+    if is_full(config):
+        return
+    # As in test/qemu: left out, not skipped, so the default run reports only what it ran.
+    dropped = [item for item in items if "full" in item.keywords]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if "full" not in item.keywords]

@@ -76,11 +76,14 @@ def elf_symbol(elf, name):
 class Gdb:
     """gdb driven interactively (so the running guest can be interrupted with ^C)."""
 
-    def __init__(self, port, elf, log):
+    def __init__(self, port, elf, log, machine_text=True):
         env = dict(os.environ, QEMU_GDB_PORT=str(port), KMON_ELF=str(elf), TERM="dumb")
+        # kernel.gdb reads .text from the ELF (trust-readonly-sections); the tests compare
+        # what the machine holds, so they read it from the machine unless told otherwise.
+        after = ["-ex", "set trust-readonly-sections off"] if machine_text else []
         self.child = pexpect.spawn(
             GDB, ["-q", "-nx", "-iex", f"set prompt {GDB_PROMPT}", "-iex", "set style enabled off",
-                  "-iex", "set width 0", "-iex", "set height 0", "-x", "gdb/kernel.gdb"],
+                  "-iex", "set width 0", "-iex", "set height 0", "-x", "gdb/kernel.gdb", *after],
             cwd=str(ROOT), env=env, encoding="utf-8", codec_errors="replace", timeout=30,
             dimensions=(500, 1000))
         self.child.logfile_read = log

@@ -65,3 +65,30 @@ def test_k_commands_without_a_target_say_so():
         child.sendline("quit")
         child.expect(pexpect.EOF, timeout=10)
         child.close()
+
+
+def test_scripts_debug_stub_attaches_through_the_kernels_own_stub():
+    """scripts/debug --stub: the guest boots normally with COM2 on a socket and gdb (with
+    gdb/kernel.gdb) attaches to the kernel's stub there; the threads are the kernel's own
+    (qThreadExtraInfo names the CPU), and the k-commands work over it."""
+    env = dict(os.environ, KMON_STUB_PORT=str(free_port()), QEMU_GDB_PORT=str(free_port()), TERM="dumb",
+               KMON_DEBUG_CONSOLE="background")
+    env.pop("TMUX", None)
+    child = pexpect.spawn(str(ROOT / "scripts" / "debug"), ["--stub", "--no-build", "--smp", "2", "--mem", "256M",
+                                                           "--ex", "set pagination off"],
+                          cwd=str(ROOT), env=env, encoding="utf-8", codec_errors="replace", timeout=120 * SCALE,
+                          dimensions=(200, 300))
+    try:
+        child.expect_exact(PROMPT)
+        child.sendline("info threads")
+        child.expect_exact(PROMPT)
+        assert re.search(r"Thread 2 \(cpu 1 apic 1 stopped\)", child.before), child.before
+        child.sendline("kcpus")
+        child.expect_exact(PROMPT)
+        rows = [ln for ln in child.before.splitlines() if re.match(r"\d+\s+\d+\s+(kstop|stopped)", ln)]
+        assert len(rows) == 2, child.before
+    finally:
+        child.sendline("detach")
+        child.sendline("quit")
+        child.expect(pexpect.EOF, timeout=30)
+        child.close()

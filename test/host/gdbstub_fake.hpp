@@ -91,8 +91,16 @@ class FakeTarget final : public gdbstub::Target {
   }
 
   // --- gdbstub::Target -----------------------------------------------------------------
-  u32 thread_count() override { return static_cast<u32>(tids.size()); }
-  ThreadId thread_at(u32 n) override { return n < tids.size() ? tids[n] : 0; }
+  ThreadId next_thread(ThreadId after) override {
+    for (ThreadId t : tids)  // ascending
+      if (t > after) return t;
+    return 0;
+  }
+  bool has_thread(ThreadId tid) override {
+    for (ThreadId t : tids)
+      if (t == tid) return true;
+    return false;
+  }
   void thread_extra_info(ThreadId tid, lib::Sink& out) override {
     ++calls;
     lib::format(out, "cpu %u apic %u online", tid - 1, 2 * (tid - 1));

@@ -119,9 +119,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // What the glue asks of a Resume: every thread's action, each one of the three.
       const gdbstub::Resume& r = s.resume();
       check(r.count >= 1 && r.count <= gdbstub::kMaxResumeActions);
-      for (u32 k = 0; k < target.thread_count(); ++k) {
-        gdbstub::ThreadAction a = r.action_for(target.thread_at(k));
-        check(a.tid == target.thread_at(k) && static_cast<unsigned>(a.mode) <= 2);
+      for (gdbstub::ThreadId t = target.next_thread(0); t != 0; t = target.next_thread(t)) {
+        gdbstub::ThreadAction a = r.action_for(t);
+        check(a.tid == t && static_cast<unsigned>(a.mode) <= 2);
       }
     }
     if (ev == gdbstub::Event::Attach) check(s.state() == gdbstub::State::AttachPending);

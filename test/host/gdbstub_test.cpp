@@ -343,11 +343,13 @@ TEST(GdbRegs, UnavailableRegistersAreSentAsXx) {
   out.start(gdbstub::kMaxPacketSize);
   gdbstub::put_registers(f, out);
   std::string s(reinterpret_cast<const char*>(out.data()), out.size());
-  ASSERT_EQ(s.size(), 2 * gdbstub::kRegFileBytes);
+  // 'g' stops after gs (164 bytes); the rest is gdb's to read with 'p'.
+  ASSERT_EQ(s.size(), 2 * gdbstub::kGBytes);
+  EXPECT_EQ(gdbstub::kGBytes, 164u);
   EXPECT_EQ(s.substr(0, 16), "8877665544332211");
   EXPECT_EQ(s.substr(16, 16), std::string(16, 'x'));
   EXPECT_EQ(s.substr(2 * 136, 8), "46020000");
-  EXPECT_EQ(s.substr(2 * 604, 8), "xxxxxxxx");
+  EXPECT_EQ(s.substr(2 * 160, 8), "xxxxxxxx");  // gs
   // Back again: the x registers stay unavailable.
   RegFile g;
   ASSERT_TRUE(gdbstub::parse_registers(out.data(), out.size(), g));
@@ -359,9 +361,23 @@ TEST(GdbRegs, UnavailableRegistersAreSentAsXx) {
   s[0] = 'x';
   EXPECT_FALSE(gdbstub::parse_registers(reinterpret_cast<const u8*>(s.data()), s.size(), g));
   EXPECT_FALSE(gdbstub::parse_registers(out.data(), out.size() - 2, g));
+  EXPECT_FALSE(gdbstub::parse_registers(out.data(), 0, g));
   std::string t(reinterpret_cast<const char*>(out.data()), out.size());
   t[5] = 'g';
   EXPECT_FALSE(gdbstub::parse_registers(reinterpret_cast<const u8*>(t.data()), t.size(), g));
+  // G as long as gdb likes, ending on a register: rax alone; everything (608 bytes) with
+  // mxcsr last; past the end or inside mxcsr refused.
+  ASSERT_TRUE(gdbstub::parse_registers(out.data(), 16, g));
+  EXPECT_TRUE(g.available(Reg::Rax));
+  EXPECT_FALSE(g.available(Reg::Eflags));
+  std::string all = std::string(out.data(), out.data() + out.size()) + std::string(2 * (604 - 164), 'x') + "801f0000";
+  ASSERT_EQ(all.size(), 2 * gdbstub::kRegFileBytes);
+  ASSERT_TRUE(gdbstub::parse_registers(reinterpret_cast<const u8*>(all.data()), all.size(), g));
+  EXPECT_EQ(g.get_u64(Reg::Mxcsr), 0x1f80u);
+  EXPECT_FALSE(g.available(Reg::Cr0));
+  std::string longer = all + "00";
+  EXPECT_FALSE(gdbstub::parse_registers(reinterpret_cast<const u8*>(longer.data()), longer.size(), g));
+  EXPECT_FALSE(gdbstub::parse_registers(reinterpret_cast<const u8*>(all.data()), all.size() - 2, g));
   EXPECT_TRUE(gdbstub::parse_register(Reg::St0, reinterpret_cast<const u8*>("0000000000000080ff3f"), 20, g));
   EXPECT_EQ(g.bytes(Reg::St0)[9], 0x3f);
   EXPECT_FALSE(gdbstub::parse_register(Reg::St0, reinterpret_cast<const u8*>("0000000000000080ff3"), 19, g));
@@ -472,7 +488,7 @@ TEST(GdbSession, NoThreadsAtAll) {
   h.target.set_threads(0);
   h.attach();
   EXPECT_EQ(h.ask("qfThreadInfo"), "l");
-  EXPECT_EQ(h.ask("g"), std::string(2 * gdbstub::kRegFileBytes, 'x'));
+  EXPECT_EQ(h.ask("g"), std::string(2 * gdbstub::kGBytes, 'x'));
   EXPECT_EQ(h.ask("qC"), "QC1");
   EXPECT_EQ(h.ask("Hg1"), "E22");
   EXPECT_EQ(h.ask("vCont;s:1"), "E22");
@@ -590,7 +606,7 @@ TEST(GdbSession, SelectThreadsAndAskAboutThem) {
   Harness h(4);
   h.attach();
   EXPECT_EQ(h.ask("Hg2"), "OK");
-  EXPECT_EQ(h.ask("g").size(), 2 * gdbstub::kRegFileBytes);
+  EXPECT_EQ(h.ask("g").size(), 2 * gdbstub::kGBytes);
   EXPECT_EQ(h.target.last_reg_tid, 2u);
   EXPECT_EQ(h.ask("m" + hexnum(gdbfake::kDataBase) + ",1"), "00");
   EXPECT_EQ(h.target.last_mem_tid, 2u);
@@ -702,7 +718,7 @@ TEST(GdbSession, TargetXmlInChunks) {
   EXPECT_EQ(h.ask("qXfer:features:read:target.xml:ffffffffffffffff,ffffffffffffffff"), "l");
   EXPECT_EQ(h.ask("qXfer:features:read:other.xml:0,100"), "E00");
   EXPECT_EQ(h.ask("qXfer:features:read:target.xml:0"), "E00");
-  EXPECT_EQ(h.ask("qXfer:threads:read::0,100"), "");  // not offered
+  EXPECT_EQ(h.ask("qXfer:threads:read::0,100"), "");  // not offered (see supported())
 }
 
 // --- registers through g/G/p/P -------------------------------------------------------------
@@ -712,13 +728,12 @@ TEST(GdbSession, ReadRegisters) {
   h.attach();
   EXPECT_EQ(h.ask("Hg3"), "OK");
   std::string g = h.ask("g");
-  ASSERT_EQ(g.size(), 2 * gdbstub::kRegFileBytes);
+  ASSERT_EQ(g.size(), 2 * gdbstub::kGBytes);
   RegFile want = FakeTarget::initial_regs(3);
   gdbstub::Reply r;
   r.start(gdbstub::kMaxPacketSize);
   gdbstub::put_registers(want, r);
   EXPECT_EQ(g, std::string(reinterpret_cast<const char*>(r.data()), r.size()));
-  EXPECT_EQ(g.substr(2 * gdbstub::reg_offset(Reg::KernelGsBase), 16), std::string(16, 'x'));
   EXPECT_EQ(h.ask("p10"), "00032080ffffffff");  // rip = 0xffffffff80200300
   EXPECT_EQ(h.ask("p11"), "46020000");
   EXPECT_EQ(h.ask("p21"), "0000000000000080ff3f");  // st0
@@ -946,6 +961,22 @@ TEST(GdbSession, InterruptWhileResumed) {
   EXPECT_EQ(h.ask("?"), "T02thread:1;");
 }
 
+TEST(GdbSession, NotifyOnlyWhileGdbWaitsForAStop) {
+  Harness h;
+  h.attach();
+  h.no_ack();
+  h.tx.take();
+  EXPECT_FALSE(h.s.notify("stopped: no\n"));  // gdb would take it for the reply to its next packet
+  EXPECT_TRUE(h.tx.take().empty());
+  EXPECT_EQ(h.send("vCont;c"), Event::Resume);
+  h.tx.take();
+  EXPECT_TRUE(h.s.notify("the machine panicked\n"));
+  std::vector<std::string> p = h.packets();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "O" + hex("the machine panicked\n"));
+  EXPECT_EQ(h.s.state(), gdbstub::State::Resumed);  // still waiting for the stop reply
+}
+
 TEST(GdbSession, PacketWhileResumedIsANewGdb) {
   Harness h;
   h.attach();
@@ -1128,5 +1159,5 @@ TEST(GdbSession, TypicalAttachConversation) {
   EXPECT_EQ(h.ask("qAttached"), "1");
   EXPECT_EQ(h.ask("Hc-1"), "OK");
   EXPECT_EQ(h.ask("qOffsets"), "");
-  EXPECT_EQ(h.ask("g").size(), 2 * gdbstub::kRegFileBytes);
+  EXPECT_EQ(h.ask("g").size(), 2 * gdbstub::kGBytes);
 }

@@ -79,6 +79,11 @@ class Config:
     smp: str = "4"  # N or a topology string like 6,sockets=2,cores=3
     uefi: bool = False
     extra: Tuple[str, ...] = ()
+    # COM2 as a TCP server on 127.0.0.1 (Machine.com2_port): the kernel's gdb stub port.
+    com2: bool = False
+    # The console on COM2: COM2 is this pexpect session, COM1 a UART with nothing behind it
+    # (boot with console=com2).
+    console_com2: bool = False
 
     @property
     def id(self) -> str:
@@ -87,6 +92,10 @@ class Config:
         s = f"{self.machine}-{self.cpu}-{fw}-{self.mem}-smp{smp}"
         if self.extra:
             s += "-" + re.sub(r"[^A-Za-z0-9_.]+", "_", "_".join(self.extra))[:40]
+        if self.com2:
+            s += "-com2"
+        if self.console_com2:
+            s += "-console2"
         return s
 
     @property
@@ -181,6 +190,13 @@ class Hmp:
 # The machine
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class BootError(RuntimeError):
     pass
 
@@ -219,6 +235,7 @@ class Machine:
         self.last_raw = ""  # raw serial text of the last cmd(), echo and prompt excluded
         self.panicked = False
         self.broken = False
+        self.com2_port = free_port() if config.com2 else None
 
     # -- process ------------------------------------------------------------------------
     def argv(self) -> List[str]:
@@ -233,10 +250,14 @@ class Machine:
             # -nodefaults, as scripts/run: no NIC option ROM, no VGA (0.3 s a boot).
             QEMU, "-nodefaults", "-machine", machine, "-accel", "tcg", "-cpu", c.cpu,
             "-smp", str(c.smp), "-m", c.mem,
+            *(("-chardev", "null,id=n1", "-serial", "chardev:n1") if c.console_com2 else ()),
             "-chardev", "stdio,id=s0,signal=off", "-serial", "chardev:s0",
             "-display", "none", "-no-reboot",
             "-monitor", f"unix:{self.hmp_path},server=on,wait=off",
         ]
+        if self.com2_port is not None:
+            args += ["-chardev", f"socket,id=s1,host=127.0.0.1,port={self.com2_port},server=on,wait=off,nodelay=on",
+                     "-serial", "chardev:s1"]
         if c.uefi:
             vars_copy = os.path.join(self.tmp, "OVMF_VARS.fd")
             shutil.copyfile(OVMF_VARS, vars_copy)

@@ -13,7 +13,8 @@ import pytest
 
 from machine import ELF, Config, Machine
 
-KERNEL_VECTORS = {0xF0: "cross-call", 0xF1: "apic-timer", 0xF2: "tlb-flush", 0xFE: "apic-error", 0xFF: "spurious"}
+KERNEL_VECTORS = {0xF0: "cross-call", 0xF1: "apic-timer", 0xF2: "tlb-flush", 0xF3: "debug-wake", 0xFE: "apic-error",
+                  0xFF: "spurious"}
 
 
 @pytest.fixture(scope="module")

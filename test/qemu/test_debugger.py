@@ -97,10 +97,10 @@ def test_breakpoint_on_the_cross_call_handler_stops_cpu3_then_step_and_continue(
         assert int(mm.group(1)) == 3 and int(mm.group(2), 16) == handler
         assert saved_rip(m, 3) == handler
         # Every other CPU is held in the NMI handler's stop loop (QEMU's RIP of each vCPU:
-        # the loop or the panicking() check it calls).
+        # the hold loop or the panicking() check it calls).
         for i in (0, 1, 2):
             where = symbol_at(reg(vcpu_regs(m, i), "RIP"))
-            assert where is not None and ("serve_stop_nmi" in where or "debug::panicking" in where), (i, where)
+            assert where is not None and ("::hold(" in where or "debug::panicking" in where), (i, where)
         # A read-only view works while stopped; a command that needs the others is refused.
         assert "cpu 1 apic 1 (saved when stopped by the debugger's NMI)" in kstop(m, "bt 1")
         assert "error: " in kstop(m, "ipi 1")
