@@ -5,12 +5,14 @@ list(APPEND PORTABLE_SOURCES
   src/lib/string.cpp
   src/lib/assert.cpp
   src/lib/log_ring.cpp
+  src/lib/calibration.cpp
   src/boot/multiboot2.cpp
   src/mm/memmap.cpp
   src/mm/frame_alloc.cpp
   src/mm/pt_build.cpp
   src/mm/pt_walk.cpp
   src/acpi/tables.cpp
+  src/acpi/mptable.cpp
   src/smp/slot_plan.cpp
   src/arch/cache_config.cpp
   src/monitor/line_editor.cpp

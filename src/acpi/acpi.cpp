@@ -8,6 +8,10 @@ namespace acpi {
 
 Info g_info;
 const char* g_rsdp_source = "none";
+bool g_ignored;
+MpTable g_mp;
+MpError g_mp_error = MpError::NotFound;
+bool g_mp_read;
 
 BOOT_CODE void load(const u8* rsdp, usize rsdp_len, bool rsdp_v2, lib::PhysMem& mem) {
   // The multiboot2 ACPI tags carry a copy of the RSDP, not its address. The legacy BIOS
@@ -25,9 +29,28 @@ BOOT_CODE void load(const u8* rsdp, usize rsdp_len, bool rsdp_v2, lib::PhysMem& 
   } else if (scanned != 0) {
     g_rsdp_source = "BIOS area scan";
     e = parse_acpi_at(mem, scanned, &g_info);
+  } else {
+    g_info.error = e;  // nothing to parse: no tag, nothing in the BIOS areas
   }
   if (e != Error::None) kernel::console::printf("error: acpi: %s\n", error_text(e));
-  if (!g_info.madt_found) kernel::console::puts("acpi: no usable MADT; running on the bootstrap CPU alone\n");
+  if (!g_info.madt_found) kernel::console::puts("acpi: no usable MADT; looking for an MP table\n");
+}
+
+BOOT_CODE void ignore() {
+  g_ignored = true;
+  g_rsdp_source = "nowhere (acpi=off on the command line)";
+  kernel::console::puts("acpi: ignored (acpi=off on the command line); looking for an MP table\n");
+}
+
+BOOT_CODE bool load_mp(lib::PhysMem& mem) {
+  g_mp_read = true;
+  g_mp_error = parse_mp(mem, &g_mp);
+  if (g_mp_error == MpError::NotFound) {
+    kernel::console::puts("mptable: none; running on the bootstrap CPU alone\n");
+  } else if (g_mp_error != MpError::None) {
+    kernel::console::printf("error: mptable: %s; running on the bootstrap CPU alone\n", mp_error_text(g_mp_error));
+  }
+  return g_mp_error == MpError::None;
 }
 
 }  // namespace acpi

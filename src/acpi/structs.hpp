@@ -34,11 +34,44 @@ struct __attribute__((packed)) SdtHeader {
 };
 static_assert(sizeof(SdtHeader) == 36);
 
-// 5.2.9 FADT, Table 5.9: only the fields this kernel reads, at their offsets.
+// 5.2.3.2 Generic Address Structure (GAS), Table 5.1: a register in some address space.
+struct __attribute__((packed)) GenericAddress {
+  u8 space_id;     // Table 5.1 Address Space ID: 0 system memory, 1 system I/O, ...
+  u8 bit_width;    // register width in bits (0: not given, for non-register structures)
+  u8 bit_offset;   // offset of the register within the address
+  u8 access_size;  // 0 undefined (legacy), 1 byte, 2 word, 3 dword, 4 qword
+  u64 address;
+};
+static_assert(sizeof(GenericAddress) == 12);
+constexpr u8 kGasSystemMemory = 0;
+constexpr u8 kGasSystemIo = 1;
+
+// 5.2.9 FADT, Table 5.9: only the fields this kernel reads, at their offsets. An ACPI 1.0
+// FADT (revision 1, 116 bytes on QEMU "pc" and on SeaBIOS's own tables) ends after Flags.
 constexpr usize kFadtFirmwareCtrl = 36;    // u32 FIRMWARE_CTRL: the FACS
 constexpr usize kFadtDsdt = 40;            // u32 DSDT
+constexpr usize kFadtPmTmrBlk = 76;        // u32 PM_TMR_BLK: the PM timer's system I/O port
+constexpr usize kFadtPmTmrLen = 91;        // u8 PM_TMR_LEN: 4 if the PM timer is supported, else 0
+constexpr usize kFadtFlags = 112;          // u32 Flags, Table 5.10
 constexpr usize kFadtXFirmwareCtrl = 132;  // u64 X_FIRMWARE_CTRL (ACPI 2.0+)
 constexpr usize kFadtXDsdt = 140;          // u64 X_DSDT (ACPI 2.0+)
+constexpr usize kFadtXPmTmrBlk = 208;      // GAS X_PM_TMR_BLK (ACPI 2.0+): supersedes PM_TMR_BLK when non-zero
+constexpr u8 kFadtPmTmrLenSupported = 4;   // Table 5.9, PM_TMR_LEN: "must be 4"
+// Table 5.10 Fixed ACPI Description Table Fixed Feature Flags.
+constexpr u32 kFadtFlagTmrValExt = 1u << 8;       // TMR_VAL_EXT: the PM timer is 32 bits wide, else 24
+constexpr u32 kFadtFlagHwReducedAcpi = 1u << 20;  // HW_REDUCED_ACPI: no fixed hardware, no PM timer
+
+// IA-PC HPET Specification 1.0a, 3.2.4 "The ACPI 2.0 HPET Description Table (HPET)",
+// Table 3 (the signature is "HPET"; 56 bytes).
+struct __attribute__((packed)) HpetTable {
+  SdtHeader sdt;
+  u32 event_timer_block_id;  // a copy of the block's General Capabilities bits 31:0 (2.3.4)
+  GenericAddress base;       // the 1 KiB register block; must be in system memory
+  u8 hpet_number;            // sequence number of this block (0: the first)
+  u16 min_clock_tick;        // main counter minimum clock tick in periodic mode
+  u8 page_protection;        // bits 0-3: page protection guarantee; 4-7 OEM attributes
+};
+static_assert(sizeof(HpetTable) == 56);
 
 // 5.2.10 FACS, Table 5.14: no checksum; Version at 32.
 struct __attribute__((packed)) FacsHead {

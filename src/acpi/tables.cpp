@@ -1,6 +1,7 @@
 // ACPI table walk and MADT parser; see tables.hpp. Section numbers are ACPI 6.5.
 #include "acpi/tables.hpp"
 
+#include "acpi/firmware_bytes.hpp"
 #include "acpi/structs.hpp"
 #include "lib/bytes.hpp"
 #include "lib/string.hpp"
@@ -13,32 +14,6 @@ constexpr usize kSdtHeader = sizeof(SdtHeader);
 constexpr usize kMadtHeader = sizeof(MadtHeader);
 constexpr usize kRsdpV1 = kRsdpV1Size;
 constexpr usize kRsdpV2 = sizeof(Rsdp);
-
-// ACPI checksums: all bytes of the structure sum to 0 modulo 256 (5.2.5.3, 5.2.6).
-bool sum_ok(const u8* p, usize n) {
-  u8 s = 0;
-  for (usize i = 0; i < n; ++i) s = static_cast<u8>(s + p[i]);
-  return s == 0;
-}
-
-// Copies n raw bytes as a printable, NUL-terminated string: firmware strings are not
-// NUL-terminated and a corrupt table must not put control characters on the console.
-void copy_printable(char* dst, const u8* src, usize n) {
-  for (usize i = 0; i < n; ++i) {
-    const u8 c = src[i];
-    dst[i] = (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  }
-  dst[n] = '\0';
-}
-
-// PhysMem::map with the wrap-around check done here, so a hostile 64-bit address
-// cannot make [pa, pa + len) wrap even if a map() implementation forgets to check.
-const u8* map_range(lib::PhysMem& mem, u64 pa, u64 len) {
-  if (len == 0) len = 1;
-  if (pa > ~u64{0} - len) return nullptr;
-  if (len > ~usize{0}) return nullptr;
-  return mem.map(pa, static_cast<usize>(len));
-}
 
 bool add_cpu(Madt* m, u32 apic_id, u32 uid, u32 flags, bool x2apic) {
   // 0xff is the xAPIC broadcast ID and 0xffffffff the x2APIC one: neither can name a
@@ -188,6 +163,88 @@ Error parse_madt(const u8* table, usize len, Madt* out) {
   return Error::None;
 }
 
+const char* timer_table_text(TimerTable t) {
+  switch (t) {
+    case TimerTable::Missing: return "no table";
+    case TimerTable::Ok: return "ok";
+    case TimerTable::Truncated: return "table truncated";
+    case TimerTable::BadSignature: return "wrong signature";
+    case TimerTable::BadChecksum: return "bad checksum";
+    case TimerTable::NotSupported: return "not supported by the platform";
+    case TimerTable::AddressSpace: return "register in an address space other than system memory or I/O";
+    case TimerTable::NoAddress: return "no usable register address";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// A whole table checked the way every SDT is (5.2.6): signature, a header length that
+// covers `min_len` bytes of fields and lies inside the `len` readable bytes, checksum.
+// On success *sdt is the view [0, header length).
+TimerTable check_sdt(const u8* table, usize len, const char* sig, usize min_len, lib::ByteReader* sdt) {
+  const lib::ByteReader bytes(table, len);
+  SdtHeader h;
+  if (!bytes.read(0, &h)) return TimerTable::Truncated;
+  if (memcmp(h.signature, sig, 4) != 0) return TimerTable::BadSignature;
+  if (h.length < min_len || !bytes.has(0, h.length)) return TimerTable::Truncated;
+  if (!sum_ok(table, h.length)) return TimerTable::BadChecksum;
+  *sdt = bytes.sub(0, h.length);
+  return TimerTable::Ok;
+}
+
+}  // namespace
+
+TimerTable parse_hpet(const u8* table, usize len, HpetInfo* out) {
+  memset(out, 0, sizeof *out);
+  lib::ByteReader t;
+  const TimerTable r = check_sdt(table, len, "HPET", sizeof(HpetTable), &t);
+  if (r != TimerTable::Ok) return r;
+  HpetTable h;
+  if (!t.read(0, &h)) return TimerTable::Truncated;
+  // HPET 1.0a 3.2.4 Note 2: the block is memory-mapped (2.1.1); a GAS naming any other
+  // space cannot describe it.
+  if (h.base.space_id != kGasSystemMemory) return TimerTable::AddressSpace;
+  if (h.base.address == 0) return TimerTable::NoAddress;
+  out->base = h.base.address;
+  out->block_id = h.event_timer_block_id;
+  out->number = h.hpet_number;
+  out->min_clock_tick = h.min_clock_tick;
+  out->page_protection = h.page_protection;
+  return TimerTable::Ok;
+}
+
+TimerTable parse_fadt_pm_timer(const u8* table, usize len, PmTimerInfo* out) {
+  memset(out, 0, sizeof *out);
+  lib::ByteReader t;
+  // PM_TMR_BLK, PM_TMR_LEN and Flags are all in the ACPI 1.0 part (up to offset 116).
+  const TimerTable r = check_sdt(table, len, "FACP", kFadtFlags + sizeof(u32), &t);
+  if (r != TimerTable::Ok) return r;
+  const u32 flags = t.get<u32>(kFadtFlags);
+  // Table 5.10: a hardware-reduced platform has no fixed hardware, so no PM timer
+  // (4.1); Table 5.9: PM_TMR_LEN is 4 when the PM timer is supported, else 0.
+  if ((flags & kFadtFlagHwReducedAcpi) != 0 || t.get<u8>(kFadtPmTmrLen) != kFadtPmTmrLenSupported)
+    return TimerTable::NotSupported;
+  out->ext32 = (flags & kFadtFlagTmrValExt) != 0;
+  GenericAddress x{};
+  if (t.read(kFadtXPmTmrBlk, &x) && x.address != 0) {
+    // Table 5.9: a non-zero X_PM_TMR_BLK supersedes PM_TMR_BLK.
+    if (x.space_id != kGasSystemIo && x.space_id != kGasSystemMemory) return TimerTable::AddressSpace;
+    out->io = x.space_id == kGasSystemIo;
+    out->address = x.address;
+    out->from_x = true;
+  } else {
+    out->io = true;  // PM_TMR_BLK is a system I/O port address
+    out->address = t.get<u32>(kFadtPmTmrBlk);
+  }
+  // x86 I/O ports are 16 bits (SDM Vol. 1 19.3 "I/O Address Space").
+  if (out->address == 0 || (out->io && out->address > 0xffff)) {
+    memset(out, 0, sizeof *out);
+    return TimerTable::NoAddress;
+  }
+  return TimerTable::Ok;
+}
+
 Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision, char oem_id[7]) {
   *root_phys = 0;
   *use_xsdt = false;
@@ -329,8 +386,15 @@ Error parse_acpi(lib::PhysMem& mem, const u8* rsdp, usize rsdp_len, u64 rsdp_phy
       }
     }
 
+    if (memcmp(ti.signature, "HPET", 4) == 0 && t != nullptr && ti.checksum_ok && out->hpet_status != TimerTable::Ok) {
+      // HPET 1.0a 3.2.4: one table describes the block that boots the OS; take the first
+      // usable one.
+      out->hpet_status = parse_hpet(t, ti.length, &out->hpet);
+    }
+
     if (memcmp(ti.signature, "FACP", 4) == 0 && !fadt_seen && t != nullptr && ti.checksum_ok) {
       fadt_seen = true;
+      out->pm_timer_status = parse_fadt_pm_timer(t, ti.length, &out->pm_timer);
       // FADT (5.2.9, Table 5.9): a non-zero X_ field supersedes the 32-bit one. ACPI 1.0
       // FADTs (116 bytes on QEMU "pc") end before the X_ fields: a read that does not fit
       // leaves the value as it was.
@@ -456,6 +520,22 @@ void format_tables(lib::Sink& out, const Info& info) {
     lib::format(out, "tables not listed: %zu (more than %zu)\n", info.tables_dropped, kMaxTables);
   }
   if (info.error != Error::None) lib::format(out, "error: %s\n", error_text(info.error));
+  // The platform's clocks as the tables describe them ("hpet:" / "pm-timer:", never a
+  // table signature followed by an address).
+  if (info.hpet_status == TimerTable::Ok) {
+    const HpetInfo& h = info.hpet;
+    lib::format(out, "hpet: base 0x%lx block-id 0x%08x number %u min-tick %u page-protection 0x%x\n", h.base,
+                h.block_id, h.number, h.min_clock_tick, h.page_protection);
+  } else {
+    lib::format(out, "hpet: none (%s)\n", timer_table_text(info.hpet_status));
+  }
+  if (info.pm_timer_status == TimerTable::Ok) {
+    const PmTimerInfo& p = info.pm_timer;
+    lib::format(out, "pm-timer: %s 0x%lx %u-bit (FADT %s)\n", p.io ? "port" : "mmio", p.address, p.ext32 ? 32 : 24,
+                p.from_x ? "X_PM_TMR_BLK" : "PM_TMR_BLK");
+  } else {
+    lib::format(out, "pm-timer: none (%s)\n", timer_table_text(info.pm_timer_status));
+  }
   if (!info.madt_found) {
     lib::format(out, "MADT: not parsed\n");
     return;

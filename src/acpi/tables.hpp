@@ -117,6 +117,46 @@ const char* error_text(Error e);
 // Unknown entry types are skipped by their length.
 [[nodiscard]] Error parse_madt(const u8* table, usize len, Madt* out);
 
+// What the HPET and FADT say about the platform's clocks (the TSC is calibrated against
+// them). A structure is filled only when its parser returned TimerTable::Ok.
+enum class TimerTable {
+  Missing,  // no such table (or, for the PM timer, no FADT)
+  Ok,
+  Truncated,     // shorter than its fields, or its length field runs past what was readable
+  BadSignature,  // not "HPET" / "FACP"
+  BadChecksum,
+  NotSupported,  // FADT: PM_TMR_LEN is not 4, or a hardware-reduced ACPI platform
+  AddressSpace,  // the register is in an address space this kernel does not read
+  NoAddress,     // address 0, or an I/O port beyond 0xffff
+};
+const char* timer_table_text(TimerTable t);
+
+// HPET Description Table (IA-PC HPET 1.0a 3.2.4): the first event timer block.
+struct HpetInfo {
+  u64 base;            // physical address of its 1 KiB register block (system memory)
+  u32 block_id;        // Event Timer Block ID: General Capabilities bits 31:0
+  u8 number;           // HPET Number
+  u16 min_clock_tick;  // Main Counter Minimum Clock_tick in Periodic Mode
+  u8 page_protection;
+};
+
+// ACPI PM timer (ACPI 6.5 4.8.2.1, 4.8.3.3), from the FADT (5.2.9).
+struct PmTimerInfo {
+  bool io;      // system I/O port (else system memory)
+  u64 address;  // the port or the physical address of the 32-bit register
+  bool ext32;   // TMR_VAL_EXT: 32-bit counter, else 24-bit
+  bool from_x;  // from X_PM_TMR_BLK (else PM_TMR_BLK)
+};
+
+// The HPET table's fields (3.2.4) from `len` readable bytes: signature, the header's
+// length within `len`, the checksum, and a base address in system memory.
+[[nodiscard]] TimerTable parse_hpet(const u8* table, usize len, HpetInfo* out);
+// The PM timer from a FADT of `len` readable bytes: signature, length, checksum;
+// PM_TMR_LEN must be 4 and the platform not hardware-reduced; X_PM_TMR_BLK (ACPI 2.0+,
+// when the table is long enough and its address non-zero) supersedes PM_TMR_BLK; the
+// register must be in system I/O (a port below 0x10000) or system memory.
+[[nodiscard]] TimerTable parse_fadt_pm_timer(const u8* table, usize len, PmTimerInfo* out);
+
 struct Info {
   u64 rsdp_phys;  // 0 if unknown (e.g. multiboot handed over only a copy)
   u8 rsdp_revision;
@@ -129,6 +169,10 @@ struct Info {
   Madt madt;
   bool madt_found;  // madt holds a fully parsed MADT
   Error error;
+  HpetInfo hpet;  // from the first HPET table with a good checksum
+  TimerTable hpet_status;
+  PmTimerInfo pm_timer;  // from the FADT
+  TimerTable pm_timer_status;
 };
 
 // Validates an RSDP (ACPI 6.5 5.2.5.3) of `len` readable bytes. Revision < 2: the
@@ -137,8 +181,9 @@ struct Info {
 // non-zero, else the RSDT. oem_id gets the sanitized, NUL-terminated OEM ID.
 [[nodiscard]] Error parse_rsdp(const u8* p, usize len, u64* root_phys, bool* use_xsdt, u8* revision, char oem_id[7]);
 
-// The whole walk: RSDP -> RSDT/XSDT -> every table, the FACS/DSDT from the FADT, and
-// the MADT (the first "APIC" table with a good checksum). `rsdp` is a readable copy of
+// The whole walk: RSDP -> RSDT/XSDT -> every table, the FACS/DSDT and the PM timer from
+// the FADT, the first HPET table, and the MADT (the first "APIC" table with a good
+// checksum). `rsdp` is a readable copy of
 // the RSDP (`rsdp_len` bytes), `rsdp_phys` its address or 0. Fills *out completely
 // (it is cleared first) and returns out->error. An RSDP/RSDT/XSDT error ends the walk;
 // a MADT error still leaves the table list complete.

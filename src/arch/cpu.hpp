@@ -2,6 +2,7 @@
 // each named once with its Intel SDM section (SDM = Intel 64 and IA-32 Architectures
 // Software Developer's Manual, order no. 325462).
 #pragma once
+#include "lib/bits.hpp"
 #include "lib/types.hpp"
 
 namespace arch {
@@ -57,6 +58,37 @@ namespace apic_base {
 constexpr u64 kBsp = 1ULL << 8;  // this processor is the bootstrap processor
 // EXTD and EN, the mode bits: arch::lapic::kApicBaseX2Apic / kApicBaseEnable (lapic_regs.hpp).
 }  // namespace apic_base
+
+// CPUID leaves (SDM Vol. 2A, CPUID instruction, Table 3-8 "Information Returned by CPUID
+// Instruction").
+namespace cpuid_leaf {
+constexpr u32 kVendor = 0x0;              // EAX: highest basic leaf; EBX, EDX, ECX: vendor string
+constexpr u32 kVersion = 0x1;             // EAX: version information; ECX, EDX: features
+constexpr u32 kExtMax = 0x80000000;       // EAX: highest extended leaf
+constexpr u32 kExtFeatures = 0x80000001;  // EDX: NX, 1 GiB pages, long mode
+constexpr u32 kExtPower = 0x80000007;     // EDX: invariant TSC
+}  // namespace cpuid_leaf
+
+// CPUID.1:EAX version information (SDM Vol. 2A, CPUID, Figure 3-6 "Version Information
+// Returned by CPUID in EAX"): the displayed family adds the extended family when the
+// family is 0xF; the displayed model adds the extended model for families 6 and 0xF.
+using VersionStepping = lib::BitField<u32, 0, 4>;
+using VersionModel = lib::BitField<u32, 4, 4>;
+using VersionFamily = lib::BitField<u32, 8, 4>;
+using VersionExtModel = lib::BitField<u32, 16, 4>;
+using VersionExtFamily = lib::BitField<u32, 20, 8>;
+struct CpuVersion {
+  u32 family, model, stepping;
+};
+constexpr CpuVersion decode_version(u32 eax) {
+  const u32 family = VersionFamily::get(eax);
+  const u32 model = VersionModel::get(eax);
+  return CpuVersion{family == 0xf ? family + VersionExtFamily::get(eax) : family,
+                    family == 0x6 || family == 0xf ? (VersionExtModel::get(eax) << 4) + model : model,
+                    VersionStepping::get(eax)};
+}
+static_assert(decode_version(0x00050654).family == 6 && decode_version(0x00050654).model == 85);  // Skylake-SP
+static_assert(decode_version(0x00800f12).family == 23 && decode_version(0x00800f12).model == 1);  // EPYC
 
 // CPUID feature bits (SDM Vol. 2A, CPUID instruction, Tables 3-8 ... 3-11).
 namespace cpuid_bit {
@@ -135,6 +167,12 @@ inline void outb(u16 port, u8 v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(p
 inline u8 inb(u16 port) {
   u8 v;
   asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+inline u32 inl(u16 port) {
+  u32 v;
+  asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
   return v;
 }
 

@@ -1,4 +1,5 @@
-// The I/O APICs the MADT lists (82093AA datasheet; ACPI 6.5 5.2.12.3): mapped into the
+// The I/O APICs the firmware lists (82093AA datasheet; ACPI 6.5 5.2.12.3, or MP spec 1.4
+// 4.3.3 without ACPI): mapped into the
 // device window at boot, read by the monitor's `ioapic`. Nothing is routed through them
 // (this kernel takes no device interrupts), so reading is all there is.
 #pragma once
@@ -15,10 +16,11 @@ enum class Reg : u32 {
 };
 
 struct Chip {
-  u32 id;        // from the MADT
+  u32 id;        // as listed
   u32 gsi_base;  // first global system interrupt
   u64 phys;
-  u64 va;  // in the device window; 0 if it could not be mapped
+  u64 va;              // in the device window; 0 if it could not be mapped
+  const char* listed;  // where it was listed: "madt", "mptable"
 };
 
 constexpr usize kMaxChips = 16;

@@ -149,7 +149,7 @@ void timer_off() {
 }
 
 BOOT_CODE void timer_calibrate() {
-  if (g_timer_hz != 0) return;  // done in the PIT window already
+  if (g_timer_hz != 0) return;  // done in the TSC's calibration window already
   // One-shot from the maximum count for 10 ms of TSC time; the TSC is calibrated first.
   u32 start = timer_start_free_running();
   u64 t0 = arch::rdtsc();

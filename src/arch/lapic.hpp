@@ -32,8 +32,9 @@ void eoi();
 [[nodiscard]] bool send_nmi(u32 apic_id);
 [[nodiscard]] bool send_nmi_all_but_self();
 
-// APIC timer (divide-by-16), calibrated on the BSP in the same PIT window as the TSC,
-// or against the TSC when the TSC's frequency came from CPUID.
+// APIC timer (divide-by-16), calibrated on the BSP in the same window as the TSC (against
+// the HPET, the PM timer or the PIT: arch/tsc.cpp), or against the TSC when the TSC's
+// frequency came from CPUID.
 u32 timer_start_free_running();  // masked one-shot from 0xffffffff; returns the start count
 u32 timer_stop();                // returns the current count and stops the timer
 void timer_set_hz(u64 hz);

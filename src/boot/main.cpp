@@ -1,12 +1,15 @@
 // kernel_main: from the multiboot2 handoff to the monitor prompt, in order:
 //   serial -> boot information -> physical memory -> final address space -> IDT ->
-//   LAPIC -> per-CPU slot 0 (the BSP moves onto its own stack) -> TSC -> ACPI ->
-//   AP bring-up -> boot report -> monitor.
+//   LAPIC -> per-CPU slot 0 (the BSP moves onto its own stack) -> ACPI -> TSC (against
+//   the best reference clock the tables name) -> CPU list (MADT, else MP table) -> AP
+//   bring-up -> boot report -> monitor.
 #include "acpi/acpi.hpp"
 #include "arch/cpu.hpp"
+#include "arch/hpet.hpp"
 #include "arch/idt.hpp"
 #include "arch/ioapic.hpp"
 #include "arch/lapic.hpp"
+#include "arch/pmtimer.hpp"
 #include "arch/serial.hpp"
 #include "arch/tsc.hpp"
 #include "arch/uart_regs.hpp"
@@ -97,17 +100,65 @@ BOOT_CODE void debug_options() {
   if (boot::cmdline_option(g_boot.cmdline, "debug.gdb.wait", val, sizeof val)) debug::gdb::wait_for_gdb();
 }
 
-// Every I/O APIC of the MADT, into the device window for `ioapic` (nothing is routed).
-BOOT_CODE void map_ioapics(const acpi::Madt& madt) {
-  for (usize i = 0; i < madt.ioapic_count; ++i) {
-    const acpi::IoApic& io = madt.ioapics[i];
-    arch::ioapic::Chip c{io.id, io.gsi_base, io.address, mm::kvm::map_device(io.address, 0x1000, "ioapic")};
+// Every I/O APIC the firmware lists, into the device window for `ioapic` (nothing is
+// routed). The MP table gives no GSI bases (its interrupt entries name an I/O APIC and an
+// INTIN): number_gsis numbers them in table order, each chip after the previous one's
+// redirection entries, as the MADT would.
+BOOT_CODE void map_ioapics(const acpi::IoApic* list, usize count, bool number_gsis, const char* listed) {
+  u32 next_gsi = 0;
+  for (usize i = 0; i < count; ++i) {
+    const acpi::IoApic& io = list[i];
+    arch::ioapic::Chip c{io.id, io.gsi_base, io.address, mm::kvm::map_device(io.address, 0x1000, "ioapic"), listed};
     if (c.va == 0) kernel::console::printf("ioapic: cannot map the I/O APIC at 0x%x; not shown\n", io.address);
+    if (number_gsis) {
+      c.gsi_base = next_gsi;
+      if (c.va != 0) next_gsi += arch::ioapic::entries(c);
+    }
     if (!arch::ioapic::add(c)) {
       kernel::console::printf("ioapic: more than %lu I/O APICs (arch::ioapic::kMaxChips); the rest not shown\n",
                               static_cast<u64>(arch::ioapic::kMaxChips));
       return;
     }
+  }
+}
+
+// The reference clocks the tables name, handed to arch/ before the TSC is calibrated:
+// the HPET's register block mapped uncached, the PM timer's port (or mapped register).
+BOOT_CODE void set_up_clocks() {
+  const acpi::Info& info = acpi::g_info;
+  if (info.hpet_status == acpi::TimerTable::Ok) {
+    const u64 va = mm::kvm::map_device(info.hpet.base, arch::hpet::kBlockBytes, "hpet");
+    if (va == 0) kernel::console::printf("hpet: cannot map the register block at 0x%lx\n", info.hpet.base);
+    (void)arch::hpet::init(va);  // its status is what `timing sources` and calibrate() read
+  }
+  if (info.pm_timer_status == acpi::TimerTable::Ok) {
+    const acpi::PmTimerInfo& pm = info.pm_timer;
+    if (pm.io) {
+      arch::pmtimer::init_port(static_cast<u16>(pm.address), pm.ext32);
+    } else {
+      const u64 va = mm::kvm::map_device(pm.address, sizeof(u32), "pm-timer");
+      if (va == 0) kernel::console::printf("pm-timer: cannot map its register at 0x%lx\n", pm.address);
+      arch::pmtimer::init_mmio(va, pm.ext32);
+    }
+  }
+}
+
+// The CPU list: the MADT, else the MP table, else the bootstrap CPU alone.
+BOOT_CODE void register_cpus() {
+  const u32 bsp = arch::lapic::id();
+  if (acpi::g_info.madt_found) {
+    const acpi::Madt& madt = acpi::g_info.madt;
+    smp::register_cpus(madt.cpus, madt.cpu_count, madt.cpus_dropped, bsp, "the MADT");
+    map_ioapics(madt.ioapics, madt.ioapic_count, false, "madt");
+    return;
+  }
+  if (acpi::load_mp(mm::kvm::phys())) {
+    const acpi::MpTable& mp = acpi::g_mp;
+    if (mp.bsp_listed && mp.bsp_apic_id != bsp)
+      kernel::console::printf("mptable: warning: it names apic %u the bootstrap CPU; this is apic %u\n", mp.bsp_apic_id,
+                              bsp);
+    smp::register_cpus(mp.cpus, mp.cpu_count, mp.cpus_dropped, bsp, "the MP table");
+    map_ioapics(mp.ioapics, mp.ioapic_count, true, "mptable");
   }
 }
 
@@ -147,7 +198,7 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   g_frames.init(g_map);
   smp::set_trampoline_page(tramp);
 
-  bool huge = (arch::cpuid(0x80000001).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) != 0;
+  bool huge = (arch::cpuid(arch::cpuid_leaf::kExtFeatures).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) != 0;
   mm::kvm::build_and_switch(g_map, g_frames, huge);
   boot::timeline_mark(boot::Phase::Paging, arch::rdtsc());
 
@@ -214,6 +265,25 @@ BOOT_CODE void print_cache_line(lib::Sink& out) {
   lib::format(out, "\n");
 }
 
+// What the processor is and which of its features the kernel relies on: 1 GiB pages (the
+// direct map), NX (EFER.NXE: every non-code mapping), x2APIC, and whether the TSC is
+// invariant (CPUID 0x80000007 EDX[8]: it then runs at a constant rate in every state).
+BOOT_CODE void print_cpu_line(lib::Sink& out, bool huge_pages) {
+  const auto v = arch::cpuid(arch::cpuid_leaf::kVendor);
+  char vendor[13];
+  memcpy(vendor, &v.ebx, 4);
+  memcpy(vendor + 4, &v.edx, 4);
+  memcpy(vendor + 8, &v.ecx, 4);
+  vendor[12] = '\0';
+  const arch::CpuVersion ver = arch::decode_version(arch::cpuid(arch::cpuid_leaf::kVersion).eax);
+  const bool nx = (arch::rdmsr(arch::msr::kEfer) & arch::efer::kNXE) != 0;
+  const bool invariant = arch::cpuid(arch::cpuid_leaf::kExtMax).eax >= arch::cpuid_leaf::kExtPower &&
+                         (arch::cpuid(arch::cpuid_leaf::kExtPower).edx & arch::cpuid_bit::kExt7EdxInvariantTsc) != 0;
+  lib::format(out, "cpu: %s family %u model %u stepping %u; 1g-pages %s, nx %s, x2apic %s, invariant-tsc %s\n", vendor,
+              ver.family, ver.model, ver.stepping, huge_pages ? "yes" : "no", nx ? "yes" : "no",
+              arch::lapic::x2apic() ? "yes" : "no", invariant ? "yes" : "no");
+}
+
 BOOT_CODE void print_boot_report() {
   const auto& st = mm::kvm::stats();
   kernel::console::Locked lock;
@@ -227,6 +297,7 @@ BOOT_CODE void print_boot_report() {
       out,
       "image: text %lu KiB r-x (%lu KiB boot-only, NX from the prompt on), rodata %lu KiB r--, data+bss %lu KiB rw-\n",
       st.image_text / KiB, mm::kvm::boot_code_bytes() / KiB, st.image_rodata / KiB, st.image_data / KiB);
+  print_cpu_line(out, st.huge_pages);
   arch::lapic::Mode mode = arch::lapic::bsp_mode();
   lib::format(out, "tsc: %lu.%03lu MHz (%s); lapic: %s (%s), timer %lu kHz\n", arch::tsc::hz() / 1000000,
               (arch::tsc::hz() / 1000) % 1000, arch::tsc::source_name(), arch::lapic::x2apic() ? "x2apic" : "xapic",
@@ -238,8 +309,23 @@ BOOT_CODE void print_boot_report() {
   u64 enabled = smp::g_noslot_enabled;
   for (u64 i = 0; i < smp::g_cpu_count; ++i)
     if (smp::g_cpus[i].state != smp::CpuState::Offline) ++enabled;
-  lib::format(out, "smp: %lu of %lu enabled CPUs online (%lu failed), %lu listed in the MADT", smp::g_online_count,
-              enabled, b.failed, smp::g_madt_listed);
+  lib::format(out, "smp: %lu of %lu enabled CPUs online (%lu failed), ", smp::g_online_count, enabled, b.failed);
+  if (smp::g_cpu_list_source != nullptr) {
+    lib::format(out, "%lu listed in %s", smp::g_cpus_listed, smp::g_cpu_list_source);
+  } else {
+    // Why there is no list, in the order it was looked for.
+    lib::format(out, "the bootstrap CPU alone (");
+    if (acpi::g_ignored)
+      lib::format(out, "ACPI ignored: acpi=off");
+    else if (acpi::g_info.error == acpi::Error::NoRsdp)
+      lib::format(out, "no ACPI tables");
+    else if (acpi::g_info.error == acpi::Error::MadtMissing)
+      lib::format(out, "no ACPI MADT");
+    else
+      lib::format(out, "no usable ACPI MADT: %s", acpi::error_text(acpi::g_info.error));
+    lib::format(out, "; %s)",
+                acpi::g_mp_error == acpi::MpError::NotFound ? "no MP table" : acpi::mp_error_text(acpi::g_mp_error));
+  }
   if (smp::g_noslot_enabled != 0)
     lib::format(out, ", %lu without a slot (KCONFIG_MAX_CPUS=%lu)", smp::g_noslot_enabled, config::kMaxCpus);
   lib::format(out, "\n");
@@ -255,21 +341,52 @@ BOOT_CODE void print_boot_report() {
               arch::tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
 }
 
+// A reference clock the tables name but which gave no figure is worth a line; the source
+// that was used is in the boot report.
+BOOT_CODE void report_clock_fallbacks() {
+  for (int i = 0; i < static_cast<int>(arch::tsc::Source::Uncalibrated); ++i) {
+    const auto s = static_cast<arch::tsc::Source>(i);
+    const arch::tsc::Measurement& m = arch::tsc::boot_attempt(s);
+    if (m.ok || m.why == nullptr) continue;
+    const bool named = (s == arch::tsc::Source::Hpet && acpi::g_info.hpet_status == acpi::TimerTable::Ok) ||
+                       (s == arch::tsc::Source::PmTimer && acpi::g_info.pm_timer_status == acpi::TimerTable::Ok) ||
+                       s == arch::tsc::Source::Pit;
+    if (named) kernel::console::printf("tsc: %s unusable: %s\n", arch::tsc::source_name(s), m.why);
+  }
+  const arch::tsc::CpuidCheck& c = arch::tsc::cpuid_check();
+  if (c.rejected) {
+    const u64 got = c.against.tsc_hz, ppm = static_cast<u64>(c.ppm < 0 ? -c.ppm : c.ppm);
+    kernel::console::printf(
+        "tsc: cpuid says %lu.%03lu MHz but %s measures %lu.%03lu MHz (%lu.%lu%% apart): cpuid's figure not used\n",
+        c.cpuid_hz / 1000000, (c.cpuid_hz / 1000) % 1000, arch::tsc::source_name(c.against.source), got / 1000000,
+        (got / 1000) % 1000, ppm / 10000, (ppm / 1000) % 10);
+  } else if (c.cpuid_hz != 0 && !c.against.ok) {
+    kernel::console::printf("tsc: cpuid's %lu.%03lu MHz unchecked: no clock to measure it against\n",
+                            c.cpuid_hz / 1000000, (c.cpuid_hz / 1000) % 1000);
+  }
+}
+
 [[noreturn]] BOOT_CODE void continue_on_own_stack() {
   // init_bsp already switched the BSP's mode, so what enable_this_cpu finds now is the
   // kernel's own doing; init_bsp's finding is the one to report.
   arch::lapic::Mode found = arch::lapic::enable_this_cpu();
   smp::this_cpu()->apic_mode = arch::lapic::is_x2apic(found) ? arch::lapic::bsp_mode() : found;
+  char val[32];
+  u64 v;
+  // The firmware tables first: they name the reference clocks the TSC is calibrated
+  // against. `acpi=off` ignores them all (CPU list from the MP table, PIT only).
+  if (boot::cmdline_option(g_boot.cmdline, "acpi", val, sizeof val) && lib::streq(val, "off"))
+    acpi::ignore();
+  else
+    acpi::load(g_boot.rsdp, g_boot.rsdp_len, g_boot.rsdp_v2, mm::kvm::phys());
+  boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
+  set_up_clocks();
   arch::tsc::calibrate();
   arch::lapic::timer_calibrate();
   boot::timeline_mark(boot::Phase::Timers, arch::rdtsc());
-  acpi::load(g_boot.rsdp, g_boot.rsdp_len, g_boot.rsdp_v2, mm::kvm::phys());
-  smp::register_cpus(acpi::g_info.madt_found ? &acpi::g_info.madt : nullptr, arch::lapic::id());
-  if (acpi::g_info.madt_found) map_ioapics(acpi::g_info.madt);
-  boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
+  report_clock_fallbacks();
+  register_cpus();
   smp::BringupOptions opt{};
-  char val[32];
-  u64 v;
   if (boot::cmdline_option(g_boot.cmdline, "smp.skip_apic", val, sizeof val) && lib::parse_u64(val, &v)) {
     opt.skip_apic_set = true;
     opt.skip_apic = static_cast<u32>(v);

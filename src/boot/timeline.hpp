@@ -4,7 +4,7 @@
 #include "mm/memmap.hpp"
 
 namespace boot {
-enum class Phase { Handoff, KernelEntry, Paging, Timers, Acpi, Smp, Prompt, Count };
+enum class Phase { Handoff, KernelEntry, Paging, Acpi, Timers, Smp, Prompt, Count };
 const char* phase_name(Phase p);
 void timeline_mark(Phase p, u64 tsc);
 u64 timeline_tsc(Phase p);

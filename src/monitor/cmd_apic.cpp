@@ -117,7 +117,7 @@ int cmd_ioapic(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: ioapic");
   auto& out = monitor::out();
   if (arch::ioapic::count() == 0) {
-    lib::format(out, "no I/O APIC in the MADT\n");
+    lib::format(out, "no I/O APIC listed by the firmware\n");
     return 0;
   }
   for (usize k = 0; k < arch::ioapic::count(); ++k) {
@@ -130,8 +130,8 @@ int cmd_ioapic(const monitor::Args& a) {
     u32 id = (arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Id)) >> 24) & 0xf;
     u32 ver = arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Version));
     unsigned n = arch::ioapic::entries(c);
-    lib::format(out, "ioapic %lu id 0x%x (madt 0x%x) address 0x%016lx version 0x%02x entries %u gsi %u-%u\n", k, id,
-                c.id, c.phys, ver & 0xff, n, c.gsi_base, c.gsi_base + n - 1);
+    lib::format(out, "ioapic %lu id 0x%x (%s 0x%x) address 0x%016lx version 0x%02x entries %u gsi %u-%u\n", k, id,
+                c.listed, c.id, c.phys, ver & 0xff, n, c.gsi_base, c.gsi_base + n - 1);
     lib::format(out, "pin gsi  entry              vector delivery dest_mode polarity trigger mask   dest\n");
     for (unsigned i = 0; i < n; ++i) {
       u64 e = arch::ioapic::redirection(c, i);

@@ -34,8 +34,9 @@ bool parse_cpu(const char* s, u64* index) {
     return false;
   }
   if (*index >= smp::g_cpu_count && *index - smp::g_cpu_count < smp::g_noslot_count) {
-    monitor::error("cpu %lu (apic %u) has no slot: the MADT lists more CPUs than KCONFIG_MAX_CPUS=%lu", *index,
-                   smp::g_noslot[*index - smp::g_cpu_count].apic_id, config::kMaxCpus);
+    monitor::error("cpu %lu (apic %u) has no slot: %s lists more CPUs than KCONFIG_MAX_CPUS=%lu", *index,
+                   smp::g_noslot[*index - smp::g_cpu_count].apic_id,
+                   smp::g_cpu_list_source != nullptr ? smp::g_cpu_list_source : "the firmware", config::kMaxCpus);
     return false;
   }
   if (*index >= smp::g_cpu_count) {
@@ -65,7 +66,7 @@ int cmd_cpus(const monitor::Args& a) {
                 mm::layout::percpu_slot(i), i == 0 ? 0 : arrival_us(e), lapic_column(e, st), e.acpi_uid,
                 i == 0 ? " (bootstrap)" : "");
   }
-  // Listed in the MADT beyond the slots: indices go on so every line has one.
+  // Listed by the firmware beyond the slots: indices go on so every line has one.
   for (u64 k = 0; k < smp::g_noslot_count; ++k) {
     const smp::NoSlotCpu& n = smp::g_noslot[k];
     lib::format(out, "%-5lu %-4u %-7s %-18s %-11s %-10s %u\n", smp::g_cpu_count + k, n.apic_id,

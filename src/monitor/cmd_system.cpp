@@ -1,4 +1,4 @@
-// System commands: acpi, timing, crash, reboot, halt.
+// System commands: acpi, mptable, timing, crash, reboot, halt.
 #include "acpi/acpi.hpp"
 #include "arch/cpu.hpp"
 #include "arch/lapic.hpp"
@@ -6,6 +6,7 @@
 #include "arch/tsc.hpp"
 #include "boot/timeline.hpp"
 #include "debug/panic.hpp"
+#include "lib/calibration.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -18,8 +19,60 @@ const char* const kNoKeywords[] = {nullptr};
 
 int cmd_acpi(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: acpi");
+  if (acpi::g_ignored) {
+    lib::format(monitor::out(), "ACPI ignored (acpi=off on the kernel command line): no table was read\n");
+    return 0;
+  }
+  if (acpi::g_info.error == acpi::Error::NoRsdp) {
+    // Nothing to list: the firmware gave no ACPI at all (OVMF or SeaBIOS "pc" with
+    // -machine acpi=off).
+    lib::format(monitor::out(), "ACPI: none (%s)\n", acpi::error_text(acpi::g_info.error));
+    return 0;
+  }
   lib::format(monitor::out(), "RSDP from %s\n", acpi::g_rsdp_source);
   acpi::format_tables(monitor::out(), acpi::g_info);
+  return 0;
+}
+
+int cmd_mptable(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: mptable");
+  if (!acpi::g_mp_read) {
+    // The MP table is read only when there is no usable MADT (ACPI's list wins).
+    lib::format(monitor::out(), "MP table: not read (the CPU list came from %s)\n",
+                smp::g_cpu_list_source != nullptr ? smp::g_cpu_list_source : "nowhere");
+    return 0;
+  }
+  acpi::format_mp(monitor::out(), acpi::g_mp, acpi::g_mp_error);
+  return 0;
+}
+
+// `timing sources`: every reference clock measured now, one 10 ms window each, against the
+// TSC and this CPU's APIC timer; the figures are compared with the boot calibration.
+int timing_sources(lib::Sink& out) {
+  if (monitor::in_panic_shell() || monitor::in_stop_shell())
+    return monitor::error("timing sources runs the clocks; not while the other CPUs are stopped");
+  lib::format(out, "source   state   tsc_hz       lapic_hz    ref_hz      window_us  vs_boot_ppm  note\n");
+  for (int i = 0; i < static_cast<int>(arch::tsc::Source::Uncalibrated); ++i) {
+    const auto s = static_cast<arch::tsc::Source>(i);
+    const arch::tsc::Measurement m = arch::tsc::measure(s);
+    const char* note = s == arch::tsc::source() ? "calibrated the TSC at boot" : "";
+    if (!m.ok) {
+      lib::format(out, "%-8s %-7s %-12s %-11s %-11s %-10s %-12s %s\n", arch::tsc::source_name(s), "absent", "-", "-",
+                  "-", "-", "-", m.why != nullptr ? m.why : "");
+      continue;
+    }
+    char ref[24], win[24], lapic[24];
+    lib::snformat(ref, sizeof ref, "%lu", m.ref_hz);
+    lib::snformat(win, sizeof win, "%lu", m.window_us);
+    lib::snformat(lapic, sizeof lapic, "%lu", m.lapic_hz);
+    const bool windowed = s != arch::tsc::Source::Cpuid;
+    const i64 ppm = lib::ppm_diff(m.tsc_hz, arch::tsc::hz());
+    lib::format(out, "%-8s %-7s %-12lu %-11s %-11s %-10s %c%-11ld %s\n", arch::tsc::source_name(s), "ok", m.tsc_hz,
+                windowed ? lapic : "-", windowed ? ref : "-", windowed ? win : "-", ppm < 0 ? '-' : '+',
+                ppm < 0 ? -ppm : ppm, note);
+  }
+  lib::format(out, "boot: tsc %lu Hz from %s, lapic timer %lu Hz\n", arch::tsc::hz(), arch::tsc::source_name(),
+              arch::lapic::timer_hz());
   return 0;
 }
 
@@ -29,9 +82,18 @@ void print_us(lib::Sink& out, const char* what, u64 from, u64 to) {
 }
 
 int cmd_timing(const monitor::Args& a) {
-  if (a.argc != 1) return monitor::error("usage: timing");
   auto& out = monitor::out();
+  if (a.argc == 2 && lib::streq(a.argv[1], "sources")) return timing_sources(out);
+  if (a.argc != 1) return monitor::error("usage: timing [sources]");
   u64 t0 = boot::timeline_tsc(boot::Phase::Handoff);
+  const arch::tsc::Measurement& cal = arch::tsc::boot_measurement();
+  if (arch::tsc::source() == arch::tsc::Source::Uncalibrated)
+    lib::format(out, "clock: TSC assumed %lu Hz, uncalibrated (%s)", arch::tsc::hz(), cal.why);
+  else
+    lib::format(out, "clock: TSC %lu Hz calibrated against %s", arch::tsc::hz(), arch::tsc::source_name());
+  if (cal.ok && cal.ref_ticks != 0)
+    lib::format(out, " (%lu ticks at %lu Hz, %lu us)", cal.ref_ticks, cal.ref_hz, cal.window_us);
+  lib::format(out, "; APIC timer %lu Hz; 'timing sources' measures every clock\n", arch::lapic::timer_hz());
   lib::format(out, "boot timeline (TSC %lu Hz, %s), from the multiboot2 handoff:\n", arch::tsc::hz(),
               arch::tsc::source_name());
   for (int p = 0; p < static_cast<int>(boot::Phase::Count); ++p) {
@@ -161,7 +223,22 @@ int cmd_reboot(const monitor::Args& a) {
 }  // namespace
 
 MONITOR_COMMAND(acpi, "", "ACPI tables: address, length, checksum; MADT summary", cmd_acpi, kNoKeywords, true);
-MONITOR_COMMAND(timing, "", "boot timeline: phases and each AP's arrival", cmd_timing, kNoKeywords, true);
+const char* const kTimingKeywords[] = {"sources", nullptr};
+const char kTimingHelp[] =
+    "timing: the clock (the TSC's rate and what it was calibrated against), the boot\n"
+    "  phases from the multiboot2 handoff, INIT/SIPI and each AP's arrival.\n"
+    "timing sources: measures the TSC and this CPU's APIC timer now against every\n"
+    "  reference clock the machine has (cpuid, hpet, pmtimer, pit; one 10 ms window\n"
+    "  each), with each one's deviation from the boot calibration in ppm.\n"
+    "examples: timing    timing sources";
+const char kMptableHelp[] =
+    "mptable: the Intel MultiProcessor Specification 1.4 table (floating pointer, header,\n"
+    "  processors, buses, I/O APICs), read when there is no usable ACPI MADT.\n"
+    "examples: mptable";
+MONITOR_COMMAND(timing, "[sources]", "boot timeline; 'sources': every clock measured against the TSC", cmd_timing,
+                kTimingKeywords, true, kTimingHelp);
+MONITOR_COMMAND(mptable, "", "MP table (MP spec 1.4): processors, I/O APICs", cmd_mptable, kNoKeywords, true,
+                kMptableHelp);
 MONITOR_COMMAND(crash, "<kind> [cpu|guarded]",
                 "raise a fault on purpose: pf gp ud de stack bp; 'guarded': caught, back to the prompt", cmd_crash,
                 kCrashKeywords, false);

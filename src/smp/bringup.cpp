@@ -74,15 +74,15 @@ BOOT_CODE u64 init_delay_us(const BringupOptions& opt) {
   start_on_stack(p->stack_hi, next);
 }
 
-BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
-  if (madt == nullptr) return;  // no MADT: the bootstrap CPU alone
-  g_madt_listed = madt->cpu_count + madt->cpus_dropped;
+BOOT_CODE void register_cpus(const acpi::Cpu* cpus, usize count, usize dropped, u32 bsp_apic_id, const char* source) {
+  g_cpu_list_source = source;
+  g_cpus_listed = count + dropped;
   static u32 slot_of[acpi::kMaxCpus];
-  SlotPlan plan = plan_slots(madt->cpus, madt->cpu_count, bsp_apic_id, config::kMaxCpus, slot_of);
+  SlotPlan plan = plan_slots(cpus, count, bsp_apic_id, config::kMaxCpus, slot_of);
   if (plan.bsp_entry == kNoSlot)
-    kernel::console::printf("smp: warning: the bootstrap CPU (apic %u) is not in the MADT\n", bsp_apic_id);
-  for (usize i = 0; i < madt->cpu_count; ++i) {
-    const acpi::Cpu& c = madt->cpus[i];
+    kernel::console::printf("smp: warning: the bootstrap CPU (apic %u) is not in %s\n", bsp_apic_id, source);
+  for (usize i = 0; i < count; ++i) {
+    const acpi::Cpu& c = cpus[i];
     u32 n = slot_of[i];
     if (n == kNoSlot) {
       // Listed for `cpus`, never sent an IPI: without a slot it would have no stack.
@@ -97,7 +97,8 @@ BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
     if (n == 0) continue;  // the BSP's entry is filled in already
     e.apic_id = c.apic_id;
     // Enabled: start it. Neither enabled nor online-capable: absent, never start it
-    // (ACPI 6.5 5.2.12.2, Table 5.40). Online-capable only: hot-pluggable, not started.
+    // (ACPI 6.5 5.2.12.2, Table 5.40; MP spec 1.4 Table 4-4: EN clear). Online-capable
+    // only: hot-pluggable, not started.
     e.state = c.enabled ? CpuState::Starting : CpuState::Offline;
     g_cpu_apic_ids[n] = c.apic_id;
   }
@@ -105,12 +106,11 @@ BOOT_CODE void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id) {
   g_cpu_apic_count = plan.used;
   g_noslot_enabled = plan.enabled_noslot;
   if (plan.enabled_noslot != 0)
-    kernel::console::printf("smp: %lu enabled CPUs in the MADT have no slot (KCONFIG_MAX_CPUS=%lu); not started\n",
-                            static_cast<u64>(plan.enabled_noslot), config::kMaxCpus);
-  if (madt->cpus_dropped != 0)
-    kernel::console::printf(
-        "smp: %lu more CPUs in the MADT than the parser keeps (KCONFIG_MAX_MADT_CPUS=%lu); not started\n",
-        static_cast<u64>(madt->cpus_dropped), config::kMaxMadtCpus);
+    kernel::console::printf("smp: %lu enabled CPUs in %s have no slot (KCONFIG_MAX_CPUS=%lu); not started\n",
+                            static_cast<u64>(plan.enabled_noslot), source, config::kMaxCpus);
+  if (dropped != 0)
+    kernel::console::printf("smp: %lu more CPUs in %s than the parser keeps (KCONFIG_MAX_MADT_CPUS=%lu); not started\n",
+                            static_cast<u64>(dropped), source, config::kMaxMadtCpus);
 }
 
 void (*g_ap_arrival_hook)();

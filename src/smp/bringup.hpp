@@ -1,5 +1,6 @@
-// Starting the application processors: INIT-SIPI-SIPI to every enabled processor in the
-// MADT but the bootstrap one, all at once, then a bounded wait for each to arrive.
+// Starting the application processors: INIT-SIPI-SIPI to every enabled processor the
+// firmware lists (ACPI MADT or MP table) but the bootstrap one, all at once, then a bounded
+// wait for each to arrive.
 #pragma once
 #include "acpi/tables.hpp"
 #include "arch/cache_config.hpp"
@@ -27,8 +28,10 @@ extern arch::cache::Snapshot g_bsp_cache;
 // Slot 0 for the bootstrap CPU, before ACPI is read. Switches to its kernel stack and
 // continues in `next`.
 [[noreturn]] void bsp_enter_slot(u32 apic_id, void (*next)());
-// Fills the CPU table from the MADT (bootstrap CPU at index 0).
-void register_cpus(const acpi::Madt* madt, u32 bsp_apic_id);
+// Fills the CPU table from the firmware's processor list (bootstrap CPU at index 0):
+// `count` kept entries, `dropped` more the parser counted but did not keep, `source` what
+// listed them ("the MADT", "the MP table"), for messages and the boot report.
+void register_cpus(const acpi::Cpu* cpus, usize count, usize dropped, u32 bsp_apic_id, const char* source);
 // Picks the trampoline page: a usable page below 1 MiB that holds nothing else.
 void set_trampoline_page(u64 phys);
 struct BringupOptions {

@@ -13,7 +13,8 @@ u64 g_cpu_count;
 NoSlotCpu g_noslot[config::kMaxMadtCpus];
 u64 g_noslot_count;
 u64 g_noslot_enabled;
-u64 g_madt_listed = 1;  // the BSP alone until the MADT says otherwise
+u64 g_cpus_listed = 1;  // the BSP alone until a firmware table says otherwise
+const char* g_cpu_list_source;
 u64 g_online_count;
 extern "C" {
 u32 g_cpu_apic_ids[config::kMaxCpus];

@@ -119,8 +119,8 @@ struct CpuEntry {
 extern CpuEntry g_cpus[config::kMaxCpus];
 extern u64 g_cpu_count;
 
-// Processors the MADT lists beyond the slots (or disabled ones beyond them), in MADT
-// order: shown by `cpus` after the slotted ones, never started.
+// Processors the firmware's list (MADT or MP table) names beyond the slots (or disabled
+// ones beyond them), in its order: shown by `cpus` after the slotted ones, never started.
 struct NoSlotCpu {
   u32 apic_id;
   u32 acpi_uid;
@@ -129,7 +129,10 @@ struct NoSlotCpu {
 extern NoSlotCpu g_noslot[config::kMaxMadtCpus];
 extern u64 g_noslot_count;
 extern u64 g_noslot_enabled;  // of which enabled
-extern u64 g_madt_listed;     // processors the MADT lists (kept by the parser or not)
+extern u64 g_cpus_listed;     // processors the firmware's list names (kept by the parser or not)
+// Where the CPU list came from: "the MADT", "the MP table"; nullptr: no list, the
+// bootstrap CPU alone.
+extern const char* g_cpu_list_source;
 extern u64 g_online_count;
 // APIC ID per index, read by ap_entry.asm to find an AP's slot.
 extern "C" u32 g_cpu_apic_ids[config::kMaxCpus];

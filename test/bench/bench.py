@@ -255,17 +255,17 @@ PHASE_KEYS = [
     ("multiboot2 handoff", "handoff"),
     ("kernel_main", "kernel_entry"),
     ("final page tables", "paging"),
-    ("TSC and APIC timer", "timers"),
     ("ACPI", "acpi"),
+    ("TSC and APIC timer", "timers"),
     ("AP bring-up", "smp"),
     ("monitor prompt", "prompt"),
 ]
 PHASE_LABELS = {  # phase = interval ending at that mark
     "kernel_entry": "entry to kernel_main, serial",
     "paging": "memory map, final page tables",
-    "timers": "IDT, LAPIC, TSC+APIC timer calibration",
-    "acpi": "ACPI tables, CPU list",
-    "smp": "AP bring-up",
+    "acpi": "IDT, LAPIC, ACPI tables",
+    "timers": "TSC+APIC timer calibration (one window)",
+    "smp": "CPU list, AP bring-up",
     "prompt": "boot report",
 }
 
@@ -1062,7 +1062,7 @@ def readme_block(res) -> str:
         if b["label"].startswith("TCG SeaBIOS"):
             ph = s.get("phases", {})
             L.append(f"- Kernel handoff to prompt at `-smp {m['prompt_smp']}` (own TSC): {cell(b['kernel_ms'], 'ms')}"
-                     + (f", of which {ph['timers']['median_us'] / 1000:.1f} ms is the PIT window that calibrates the TSC "
+                     + (f", of which {ph['timers']['median_us'] / 1000:.1f} ms is the window (HPET on q35) that calibrates the TSC "
                         f"and the APIC timer" if "timers" in ph else "")
                      + f"; QEMU start to GRUB's handoff {cell(b['handoff_s'], 's')}.")
         elif "OVMF" in b["label"]:

@@ -1,4 +1,4 @@
-// libFuzzer: the ACPI walk (RSDP -> RSDT/XSDT -> tables -> MADT) over fuzzed physical
+// libFuzzer: the ACPI walk (RSDP -> RSDT/XSDT -> tables -> MADT, HPET, FADT) over fuzzed physical
 // memory. The input is split into an RSDP copy and a "physical memory" image starting at
 // address 0; every pointer the tables hold lands somewhere in it or nowhere. The parser
 // must never read outside what PhysMem::map handed out (ASan sees it: each map() returns
@@ -50,5 +50,12 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size) {
   std::memcpy(copy.get(), data, size);
   (void)acpi::parse_madt(copy.get(), size, &madt);
   if (madt.cpu_count > acpi::kMaxCpus) __builtin_trap();
+  // The clock tables' parsers too (HPET 1.0a 3.2.4; the FADT's PM timer fields).
+  acpi::HpetInfo hpet;
+  acpi::PmTimerInfo pm;
+  if (acpi::parse_hpet(copy.get(), size, &hpet) == acpi::TimerTable::Ok && hpet.base == 0) __builtin_trap();
+  if (acpi::parse_fadt_pm_timer(copy.get(), size, &pm) == acpi::TimerTable::Ok &&
+      (pm.address == 0 || (pm.io && pm.address > 0xffff)))
+    __builtin_trap();
   return 0;
 }

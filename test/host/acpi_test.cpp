@@ -416,6 +416,18 @@ TEST_P(AcpiFixture, WalkMatchesTablesJson) {
   }
   ASSERT_TRUE(info->madt_found);
   expect_seabios_common(info->madt);
+  // Every SeaBIOS machine: HPET at 0xfed00000 (QEMU's block, ID 0x8086a201: 3 timers,
+  // 64-bit counter), PM timer on port 0x608, 24 bits; ACPI 1.0 FADTs ("pc") give only
+  // PM_TMR_BLK, the revision-3 ones (q35) X_PM_TMR_BLK as well.
+  ASSERT_EQ(info->hpet_status, acpi::TimerTable::Ok);
+  EXPECT_EQ(info->hpet.base, 0xfed00000u);
+  EXPECT_EQ(info->hpet.block_id, 0x8086a201u);
+  EXPECT_EQ(info->hpet.number, 0u);
+  ASSERT_EQ(info->pm_timer_status, acpi::TimerTable::Ok);
+  EXPECT_TRUE(info->pm_timer.io);
+  EXPECT_EQ(info->pm_timer.address, 0x608u);
+  EXPECT_FALSE(info->pm_timer.ext32);
+  EXPECT_EQ(info->pm_timer.from_x, std::strcmp(l.name, "pc-smp4") != 0);
 
   // The same through the legacy scan and the by-address entry point.
   EXPECT_EQ(acpi::find_rsdp_bios(mem), l.rsdp);
@@ -485,6 +497,8 @@ TEST(AcpiFormat, Q35Smp4Exact) {
             "WAET 0x000000001ffe232b len=40 rev=1 checksum=ok oem=BOCHS\n"
             "FACS 0x000000001ffe0000 len=64 rev=0 checksum=ok oem=\n"
             "DSDT 0x000000001ffe0040 len=8435 rev=1 checksum=ok oem=BOCHS\n"
+            "hpet: base 0xfed00000 block-id 0x8086a201 number 0 min-tick 0 page-protection 0x0\n"
+            "pm-timer: port 0x608 24-bit (FADT X_PM_TMR_BLK)\n"
             "MADT lapic=0xfee00000 flags=0x1 cpus=4 enabled=4 dropped=0 rejected=0\n"
             "cpu 0 apic 0 enabled\n"
             "cpu 1 apic 1 enabled\n"
@@ -1137,4 +1151,148 @@ TEST(AcpiMadt, Qemu10SparseIdsAbove255) {
   bool x2nmi = false;
   for (usize i = 0; i < m->nmi_count; ++i) x2nmi |= m->nmis[i].x2apic;
   EXPECT_TRUE(x2nmi);
+}
+
+// ---------------------------------------------------------------- HPET and FADT (clocks)
+
+namespace {
+
+// A FADT of `len` bytes (116: ACPI 1.0; 244 and 276: later), PM timer fields set.
+Bytes make_fadt(usize len, u32 pm_blk, u8 pm_len, u32 flags, u8 x_space, u64 x_addr) {
+  Bytes body(len - 36, 0);
+  put32(body, 76 - 36, pm_blk);
+  body[91 - 36] = pm_len;
+  put32(body, 112 - 36, flags);
+  if (len >= 220) {
+    body[208 - 36] = x_space;
+    body[209 - 36] = 32;
+    put64(body, 212 - 36, x_addr);
+  }
+  return make_sdt("FACP", len >= 244 ? 3 : 1, body);
+}
+
+Bytes make_hpet_table(u8 space, u64 base) {
+  Bytes body(20, 0);
+  put32(body, 0, 0x8086a201u);
+  body[4] = space;
+  put64(body, 8, base);
+  body[16] = 0;  // HPET number
+  return make_sdt("HPET", 1, body);
+}
+
+acpi::TimerTable pm_of(const Bytes& b, acpi::PmTimerInfo* pm) {
+  std::unique_ptr<u8[]> copy(new u8[b.empty() ? 1 : b.size()]);
+  if (!b.empty()) std::memcpy(copy.get(), b.data(), b.size());
+  return acpi::parse_fadt_pm_timer(copy.get(), b.size(), pm);
+}
+
+acpi::TimerTable hpet_of(const Bytes& b, acpi::HpetInfo* h) {
+  std::unique_ptr<u8[]> copy(new u8[b.empty() ? 1 : b.size()]);
+  if (!b.empty()) std::memcpy(copy.get(), b.data(), b.size());
+  return acpi::parse_hpet(copy.get(), b.size(), h);
+}
+
+}  // namespace
+
+TEST(AcpiClocks, FixtureTables) {
+  for (const char* name : {"q35-smp4", "pc-smp4", "q10-q35-smp4", "q10-q35-smp288"}) {
+    SCOPED_TRACE(name);
+    acpi::HpetInfo h;
+    ASSERT_EQ(hpet_of(load(name, "HPET.dat"), &h), acpi::TimerTable::Ok);
+    EXPECT_EQ(h.base, 0xfed00000u);
+    EXPECT_EQ(h.block_id, 0x8086a201u);
+    acpi::PmTimerInfo pm;
+    ASSERT_EQ(pm_of(load(name, "FACP.dat"), &pm), acpi::TimerTable::Ok);
+    EXPECT_TRUE(pm.io);
+    EXPECT_EQ(pm.address, 0x608u);
+    EXPECT_FALSE(pm.ext32);  // QEMU's PM timer is 24 bits (flags 0x84a5/0x80a5: bit 8 clear)
+  }
+  // Each parser refuses the other's table.
+  acpi::HpetInfo h;
+  acpi::PmTimerInfo pm;
+  EXPECT_EQ(hpet_of(load("q35-smp4", "FACP.dat"), &h), acpi::TimerTable::BadSignature);
+  EXPECT_EQ(pm_of(load("q35-smp4", "HPET.dat"), &pm), acpi::TimerTable::BadSignature);
+}
+
+TEST(AcpiClocks, PmTimerRules) {
+  acpi::PmTimerInfo pm;
+  // ACPI 1.0: PM_TMR_BLK only; TMR_VAL_EXT gives 32 bits.
+  ASSERT_EQ(pm_of(make_fadt(116, 0xb008, 4, 1u << 8, 0, 0), &pm), acpi::TimerTable::Ok);
+  EXPECT_TRUE(pm.io && pm.ext32 && !pm.from_x);
+  EXPECT_EQ(pm.address, 0xb008u);
+  // X_PM_TMR_BLK supersedes PM_TMR_BLK when non-zero, in I/O or memory space.
+  ASSERT_EQ(pm_of(make_fadt(244, 0x608, 4, 0, 1, 0x1808), &pm), acpi::TimerTable::Ok);
+  EXPECT_TRUE(pm.io && pm.from_x);
+  EXPECT_EQ(pm.address, 0x1808u);
+  ASSERT_EQ(pm_of(make_fadt(276, 0x608, 4, 0, 0, 0xfe000008), &pm), acpi::TimerTable::Ok);
+  EXPECT_FALSE(pm.io);
+  EXPECT_EQ(pm.address, 0xfe000008u);
+  // A zero X_PM_TMR_BLK falls back to PM_TMR_BLK.
+  ASSERT_EQ(pm_of(make_fadt(244, 0x608, 4, 0, 1, 0), &pm), acpi::TimerTable::Ok);
+  EXPECT_FALSE(pm.from_x);
+  // Not supported: PM_TMR_LEN 0, or a hardware-reduced platform.
+  EXPECT_EQ(pm_of(make_fadt(244, 0x608, 0, 0, 1, 0x608), &pm), acpi::TimerTable::NotSupported);
+  EXPECT_EQ(pm_of(make_fadt(276, 0x608, 4, 1u << 20, 1, 0x608), &pm), acpi::TimerTable::NotSupported);
+  // PCI configuration space (2) is not a place to read a timer from.
+  EXPECT_EQ(pm_of(make_fadt(244, 0x608, 4, 0, 2, 0x608), &pm), acpi::TimerTable::AddressSpace);
+  // No address at all, or a port beyond the 64 KiB I/O space.
+  EXPECT_EQ(pm_of(make_fadt(244, 0, 4, 0, 1, 0), &pm), acpi::TimerTable::NoAddress);
+  EXPECT_EQ(pm_of(make_fadt(244, 0, 4, 0, 1, 0x10000), &pm), acpi::TimerTable::NoAddress);
+  EXPECT_EQ(pm.address, 0u);  // nothing half-filled
+}
+
+TEST(AcpiClocks, MalformedFadtAndHpet) {
+  acpi::PmTimerInfo pm;
+  acpi::HpetInfo h;
+  Bytes f = make_fadt(244, 0x608, 4, 0, 1, 0x608);
+  Bytes bad = f;
+  bad[100] ^= 1;
+  EXPECT_EQ(pm_of(bad, &pm), acpi::TimerTable::BadChecksum);
+  // Shorter than the ACPI 1.0 fields, or a length beyond the readable bytes.
+  EXPECT_EQ(pm_of(make_sdt("FACP", 1, Bytes(60, 0)), &pm), acpi::TimerTable::Truncated);
+  EXPECT_EQ(pm_of(Bytes(f.begin(), f.begin() + 200), &pm), acpi::TimerTable::Truncated);
+  EXPECT_EQ(pm_of(Bytes(f.begin(), f.begin() + 20), &pm), acpi::TimerTable::Truncated);
+  EXPECT_EQ(pm_of(Bytes(), &pm), acpi::TimerTable::Truncated);
+  // HPET: system memory only, a non-zero base, all 56 bytes.
+  ASSERT_EQ(hpet_of(make_hpet_table(0, 0xfed00000), &h), acpi::TimerTable::Ok);
+  EXPECT_EQ(hpet_of(make_hpet_table(1, 0xfed00000), &h), acpi::TimerTable::AddressSpace);
+  EXPECT_EQ(hpet_of(make_hpet_table(0, 0), &h), acpi::TimerTable::NoAddress);
+  EXPECT_EQ(hpet_of(make_sdt("HPET", 1, Bytes(10, 0)), &h), acpi::TimerTable::Truncated);
+  Bytes hb = make_hpet_table(0, 0xfed00000);
+  hb[45] ^= 0x10;
+  EXPECT_EQ(hpet_of(hb, &h), acpi::TimerTable::BadChecksum);
+  // Every status has text.
+  for (int t = 0; t <= static_cast<int>(acpi::TimerTable::NoAddress); ++t)
+    EXPECT_GT(std::strlen(acpi::timer_table_text(static_cast<acpi::TimerTable>(t))), 1u);
+}
+
+TEST(AcpiClocks, WalkTakesTheFirstGoodHpetAndTheFadt) {
+  // RSDT -> a HPET with a bad checksum, a good one in I/O space (refused), a good one,
+  // and a FADT with a 32-bit PM timer: the walk reports the last HPET and the FADT's timer.
+  FakeMem mem;
+  Bytes h1 = make_hpet_table(0, 0x1000);
+  h1[40] ^= 1;  // checksum now wrong
+  mem.place(0x2000, h1);
+  mem.place(0x3000, make_hpet_table(1, 0x2000));
+  mem.place(0x4000, make_hpet_table(0, 0xfed00000));
+  mem.place(0x5000, make_fadt(244, 0x608, 4, 1u << 8, 1, 0x608));
+  mem.place(0x6000, MadtBuilder().lapic(0, 0, 1).build());
+  mem.place(0x1000, make_root(false, {0x2000, 0x3000, 0x4000, 0x5000, 0x6000}));
+  const Bytes rsdp = make_rsdp(0, 0x1000, 0);
+  auto info = new_info();
+  ASSERT_EQ(acpi::parse_acpi(mem, rsdp.data(), rsdp.size(), 0, info.get()), acpi::Error::None);
+  ASSERT_EQ(info->hpet_status, acpi::TimerTable::Ok);
+  EXPECT_EQ(info->hpet.base, 0xfed00000u);
+  ASSERT_EQ(info->pm_timer_status, acpi::TimerTable::Ok);
+  EXPECT_TRUE(info->pm_timer.ext32);
+  const std::string text = render(*info);
+  EXPECT_NE(text.find("pm-timer: port 0x608 32-bit (FADT X_PM_TMR_BLK)\n"), std::string::npos) << text;
+  // No HPET table and no FADT: both say so.
+  FakeMem bare;
+  bare.place(0x6000, MadtBuilder().lapic(0, 0, 1).build());
+  bare.place(0x1000, make_root(false, {0x6000}));
+  ASSERT_EQ(acpi::parse_acpi(bare, rsdp.data(), rsdp.size(), 0, info.get()), acpi::Error::None);
+  EXPECT_EQ(info->hpet_status, acpi::TimerTable::Missing);
+  EXPECT_EQ(info->pm_timer_status, acpi::TimerTable::Missing);
+  EXPECT_NE(render(*info).find("hpet: none (no table)\npm-timer: none (no table)\n"), std::string::npos);
 }

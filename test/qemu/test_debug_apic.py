@@ -133,7 +133,7 @@ def test_ioapic_against_info_pic(m):
     lines = m.cmd("ioapic")
     ours = []
     for ln in lines:
-        h = re.match(r"ioapic (\d+) id 0x([0-9a-f]+) \(madt 0x([0-9a-f]+)\) address 0x([0-9a-f]{16}) "
+        h = re.match(r"ioapic (\d+) id 0x([0-9a-f]+) \((?:madt|mptable) 0x([0-9a-f]+)\) address 0x([0-9a-f]{16}) "
                      r"version 0x([0-9a-f]+) entries (\d+) gsi (\d+)-(\d+)$", ln)
         if h:
             ours.append(dict(id=int(h.group(2), 16), madt=int(h.group(3), 16), addr=int(h.group(4), 16),

@@ -162,7 +162,7 @@ def test_other_commands_answer(m):
     assert mm and float(mm.group(1)) <= float(mm.group(2)) <= float(mm.group(3)), ipi
     names = [ln.split()[0] for ln in m.cmd("help")]
     for c in ("help", "cpus", "percpu", "pml4", "walk", "maps", "physmap", "layout", "x", "regs", "acpi",
-              "ipi", "timing", "crash", "reboot", "halt"):
+              "mptable", "ipi", "timing", "crash", "reboot", "halt"):
         assert c in names
 
 
@@ -263,7 +263,7 @@ BAD_ARGS = [
     "cpus extra", "percpu", "percpu 99", "percpu x", "percpu all extra", "pml4 zz", "pml4 1 2",
     "walk", "walk 1 2", "walk -1", "maps -q", "physmap now", "layout x", "x", "x 1 2 3",
     "x ffffffff80200000 -1", "regs", "regs 99", "regs a", "acpi x", "ipi", "ipi 0", "ipi 99",
-    "ipi 1 0", "timing now", "crash", "crash nope", "crash pf 99", "help nope", "halt now",
+    "ipi 1 0", "timing now", "timing sources now", "mptable x", "crash", "crash nope", "crash pf 99", "help nope", "halt now",
     "reboot now", "wedge", "wedge 0", "nosuchcommand", '"unterminated', " ".join(["a"] * 20),
 ]
 
