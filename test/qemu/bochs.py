@@ -106,7 +106,7 @@ class BochsConfig:
 
     def boot_timeout(self) -> float:
         """Wall-clock seconds allowed to the prompt, generous: measured 2-6 s at 1-4 CPUs and
-        15-21 s at 15 CPUs at 10 M ips on the 2-core machine (README, Tests); a loaded CI
+        10-21 s at 15 CPUs at 10 M ips on the 2-core machine (README, Tests); a loaded CI
         box is slower, and every delay costs 20 times more at 200 M."""
         t = 90.0 + self.ncpus * 2.0 + 30.0 * self.ips / 100_000_000
         return t * float(os.environ.get("KMON_TIMEOUT_SCALE", "1"))
