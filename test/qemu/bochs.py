@@ -107,8 +107,9 @@ class BochsConfig:
     def boot_timeout(self) -> float:
         """Wall-clock seconds allowed to the prompt, generous: measured 2-6 s at 1-4 CPUs and
         10-21 s at 15 CPUs at 10 M ips on the 2-core machine (README, Tests); a loaded CI
-        box is slower, and every delay costs 20 times more at 200 M."""
-        t = 90.0 + self.ncpus * 2.0 + 30.0 * self.ips / 100_000_000
+        box is slower, and every delay costs 20 times more at 200 M. RAM beyond Bochs's
+        2 GiB of host memory is slow to bring up (8 GiB: 43 s to the prompt)."""
+        t = 90.0 + self.ncpus * 2.0 + 30.0 * self.ips / 100_000_000 + max(0, self.megs - 2048) / 50
         return t * float(os.environ.get("KMON_TIMEOUT_SCALE", "1"))
 
 
