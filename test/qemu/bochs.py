@@ -632,8 +632,9 @@ def console(m: BochsMachine) -> int:
         if is_tty:
             tty.setraw(stdin)
         prefix = False
+        stdin_open = True  # at end of input keep showing COM1 until Bochs ends, as QEMU does
         while m.bochs_alive():
-            r, _, _ = select.select([stdin, m._com1], [], [], 0.2)
+            r, _, _ = select.select([stdin, m._com1] if stdin_open else [m._com1], [], [], 0.2)
             if m._com1 in r:
                 try:
                     data = os.read(m._com1, 1 << 16)
@@ -647,7 +648,8 @@ def console(m: BochsMachine) -> int:
                 continue
             keys = os.read(stdin, 1024)
             if not keys:
-                break
+                stdin_open = False
+                continue
             for k in keys:
                 if prefix:
                     prefix = False
