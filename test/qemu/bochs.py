@@ -50,8 +50,8 @@ import pexpect
 import pexpect.fdpexpect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import (BUILD, ISO, LOG_DIR, PANIC_PROMPT, PROMPT, ROOT, BootError,  # noqa: E402
-                     KernelPanic, parse_size, strip_ansi)
+from machine import (BUILD, ISO, LOG_DIR, PANIC_PROMPT, PROMPT, BootError, KernelPanic,  # noqa: E402
+                     parse_size, strip_ansi)
 
 BOCHS = os.environ.get("BOCHS", "bochs")
 BOCHS_SHARE = Path(os.environ.get("BOCHS_SHARE", "/usr/share/bochs"))
@@ -147,13 +147,6 @@ def bochsrc(config: BochsConfig, iso: Path, com1: str, log: Path) -> str:
     ]
     lines += list(c.extra)
     return "\n".join(lines) + "\n"
-
-
-def iso_with_cmdline(options: str, build: Path = BUILD) -> Path:
-    """scripts/mkiso-cmdline: the ISO with `options` on GRUB's multiboot2 line."""
-    out = subprocess.run([str(ROOT / "scripts" / "mkiso-cmdline"), "--build-dir", str(build), options],
-                         check=True, capture_output=True, text=True).stdout
-    return Path(out.strip().splitlines()[-1])
 
 
 def model_cpuid(log_text: str, cpu: int = 0) -> Dict[int, Tuple[int, int, int, int]]:

@@ -7,12 +7,10 @@ kernel) points at the slot the kernel says is that CPU's. The failure path (a co
 never answers) and the NMI path (a core that ignores IPIs) are exercised too.
 """
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from machine import BUILD, ROOT, Config, Machine, PERCPU_BASE, KERNEL_BASE
+from machine import Config, Machine, PERCPU_BASE, KERNEL_BASE, iso_with_cmdline
 
 SLOT = 16 << 20
 
@@ -140,15 +138,6 @@ def test_absent_cpus_are_offline_not_started():
         assert [c["state"] for c in cpus].count("online") == 2
         assert [c["state"] for c in cpus].count("offline") == 6
         assert m.cpu_count_hmp() == 2
-
-
-def iso_with_cmdline(extra: str) -> Path:
-    """The same kernel with a different GRUB command line: a second rescue image, made
-    (and cached under build/iso-cmdline/) by scripts/mkiso-cmdline, as `scripts/run
-    --append` makes it."""
-    out = subprocess.run([str(ROOT / "scripts" / "mkiso-cmdline"), "--build-dir", str(BUILD), extra],
-                         check=True, capture_output=True, text=True).stdout
-    return Path(out.strip().splitlines()[-1])
 
 
 def test_core_that_never_answers_is_failed_and_boot_goes_on():
