@@ -67,6 +67,11 @@ Mode enable_this_cpu() {
   EnablePlan plan = plan_enable(base, g_x2apic);
   for (unsigned i = 0; i < plan.count; ++i) arch::wrmsr(arch::msr::kApicBase, plan.writes[i]);
 
+  // Software-enable first: while SVR's enable bit is clear (as INIT leaves every AP) the
+  // APIC keeps each LVT's mask bit set and ignores writes that clear it (SDM Vol. 3A
+  // 11.4.7.2), so an LVT programmed before this would stay masked. Enabling first is safe:
+  // INIT masked every LVT, and on the BSP firmware left the APIC enabled already.
+  write(Reg::Svr, SvrEnable::make(1) | SvrVector::make(arch::vec::kSpurious));
   write(Reg::Tpr, 0);
   u32 masked = LvtMask::make(1);
   write(Reg::LvtTimer, masked | LvtVector::make(arch::vec::kApicTimer));
@@ -79,7 +84,6 @@ Mode enable_this_cpu() {
   // ESR: a write arms it, then it reads back the errors since (SDM Vol. 3A 11.5.3).
   write(Reg::Esr, 0);
   write(Reg::Esr, 0);
-  write(Reg::Svr, SvrEnable::make(1) | SvrVector::make(arch::vec::kSpurious));
   eoi();
   return plan.mode;
 }

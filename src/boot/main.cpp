@@ -9,6 +9,7 @@
 #include "arch/idt.hpp"
 #include "arch/ioapic.hpp"
 #include "arch/lapic.hpp"
+#include "arch/pic8259.hpp"
 #include "arch/pmtimer.hpp"
 #include "arch/serial.hpp"
 #include "arch/tsc.hpp"
@@ -204,6 +205,7 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
 
   arch::idt_init();
   arch::idt_load();
+  arch::pic8259::disable();  // before anything enables interrupts (arch/pic8259.hpp: why)
   // Who handles what, registered before anything can trap: faults, NMI and panics
   // (debug), cross-CPU calls and TLB flushes (smp), the panic shell (monitor).
   debug::init();

@@ -27,6 +27,7 @@ void (*g_panic_shell)();
 
 constexpr u64 kNoPanic = ~0ULL;
 volatile u64 g_panic_cpu = kNoPanic;
+const TrapFrame* g_first_panic_frame;  // the frame the panic began with, for a second fault
 volatile bool g_expect_crash = false;
 
 // The per-CPU structure if GS already points at one (early boot faults have none).
@@ -153,9 +154,18 @@ void print_report(lib::Sink& out, const TrapFrame& f, u64 cr2) {
     // Another CPU is already panicking (or this one faulted inside its own panic).
     if (expected != me) halt_forever();
     kernel::console::break_lock();
-    kernel::console::puts("\nerror: fault inside the panic path; halting this CPU\n");
+    // Both faults, raw (no symbol lookup, no disassembly: the report is what failed).
+    const TrapFrame* first = g_first_panic_frame;
+    kernel::console::printf(
+        "\nerror: fault inside the panic path; halting this CPU\n"
+        "error: the fault in the panic path: vector %lu rip=0x%016lx cr2=0x%016lx rsp=0x%016lx\n",
+        f != nullptr ? f->vector : ~u64{0}, f != nullptr ? f->rip : 0, cr2, f != nullptr ? f->rsp : 0);
+    if (first != nullptr)
+      kernel::console::printf("error: the panic it interrupted: vector %lu rip=0x%016lx rsp=0x%016lx\n", first->vector,
+                              first->rip, first->rsp);
     halt_forever();
   }
+  g_first_panic_frame = f;
   // This CPU's own state first, before anything else runs on it: `regs` in the panic
   // shell shows it (the frame it faulted at and the system registers as they were).
   if (c != nullptr) {

@@ -670,3 +670,12 @@ def hmp_cpu_registers(text: str) -> dict:
         body = blocks[i + 1]
         regs[int(blocks[i])] = {k: int(r.search(body).group(1), 16) for k, r in _REG_RE.items() if r.search(body)}
     return regs
+
+
+def iso_with_cmdline(options: str, build: Path = BUILD) -> Path:
+    """The same kernel with `options` as its command line (appended to GRUB's multiboot2
+    line): the rescue image scripts/mkiso-cmdline makes and caches under
+    build/iso-cmdline/, as `scripts/run --append` does."""
+    out = subprocess.run([str(ROOT / "scripts" / "mkiso-cmdline"), "--build-dir", str(build), options],
+                         check=True, capture_output=True, text=True).stdout
+    return Path(out.strip().splitlines()[-1])

@@ -48,3 +48,19 @@ def test_a_run_that_executes_no_test_fails(tmp_path):
     assert r.returncode != 0, r.stdout[-1000:]
     assert re.fullmatch(r"0 passed, [1-9]\d* failed, 0 skipped", last), last
     assert "no test ran" in r.stdout
+
+
+def test_scripts_run_append_reaches_the_kernel():
+    """`scripts/run --append '<options>'` (QEMU): the kernel's boot report shows them as
+    its command line; Ctrl-A x quits."""
+    import pexpect
+    c = pexpect.spawn(str(ROOT / "scripts" / "run"), ["--no-build", "--smp", "1", "--mem", "64M", "--append",
+                                                      "smp.timeout_ms=900 debug.gdb=off"],
+                      encoding="utf-8", codec_errors="replace", timeout=120, dimensions=(40, 160))
+    try:
+        c.expect_exact("kmon> ", timeout=120)
+        assert 'cmdline "smp.timeout_ms=900 debug.gdb=off"' in c.before, c.before[-800:]
+        c.send("\x01x")
+        c.expect(pexpect.EOF, timeout=30)
+    finally:
+        c.close(force=True)

@@ -7,14 +7,10 @@ kernel) points at the slot the kernel says is that CPU's. The failure path (a co
 never answers) and the NMI path (a core that ignores IPIs) are exercised too.
 """
 import re
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from machine import BUILD, Config, Machine, PERCPU_BASE, KERNEL_BASE
+from machine import Config, Machine, PERCPU_BASE, KERNEL_BASE, iso_with_cmdline
 
 SLOT = 16 << 20
 
@@ -142,18 +138,6 @@ def test_absent_cpus_are_offline_not_started():
         assert [c["state"] for c in cpus].count("online") == 2
         assert [c["state"] for c in cpus].count("offline") == 6
         assert m.cpu_count_hmp() == 2
-
-
-def iso_with_cmdline(extra: str) -> Path:
-    """The same kernel with a different GRUB command line: a second rescue image."""
-    tmp = Path(tempfile.mkdtemp(prefix="kmon-iso-"))
-    shutil.copytree(BUILD / "isodir", tmp / "iso")
-    cfg = tmp / "iso" / "boot" / "grub" / "grub.cfg"
-    cfg.write_text(cfg.read_text().replace("multiboot2 /boot/kernel.elf", f"multiboot2 /boot/kernel.elf {extra}"))
-    out = tmp / "kernel.iso"
-    subprocess.run(["grub-mkrescue", "-o", str(out), str(tmp / "iso"), "--locales=", "--fonts=", "--themes="],
-                   check=True, capture_output=True)
-    return out
 
 
 def test_core_that_never_answers_is_failed_and_boot_goes_on():
