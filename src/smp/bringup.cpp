@@ -15,6 +15,9 @@
 #include "smp/slot_plan.hpp"
 #include "smp/trampoline_layout.h"
 #include "smp/xcall.hpp"
+#if KCONFIG_BENCH_FLOOR
+#include "bench/floor.hpp"
+#endif
 
 extern "C" const u8 trampoline_blob_start[], trampoline_blob_end[];
 extern "C" void ap_long_entry();
@@ -118,6 +121,31 @@ void set_ap_arrival_hook(void (*hook)()) { g_ap_arrival_hook = hook; }
 
 void set_trampoline_page(u64 phys) { g_bringup.trampoline_phys = phys; }
 
+BOOT_CODE void send_init_sipi_sipi(u8 sipi_vector, const BringupOptions& opt, u64 expected, ArrivedFn arrived) {
+  Bringup& b = g_bringup;
+  auto skipped = [&](u64 i) { return opt.skip_apic_set && g_cpus[i].apic_id == opt.skip_apic; };
+  // INIT to every AP without waiting on any one of them, then the start-up IPIs: the
+  // fixed delays are paid once for all APs, so bring-up time grows little with count.
+  b.first_init_tsc = arch::rdtsc();
+  for (u64 i = 1; i < g_cpu_count; ++i)
+    if (g_cpus[i].state == CpuState::Starting && !skipped(i))
+      if (!arch::lapic::send(arch::lapic::Ipi{.delivery = arch::lapic::Delivery::Init, .dest = g_cpus[i].apic_id}))
+        ipi_not_sent(i, "INIT");
+  b.init_sent_tsc = arch::rdtsc();
+  b.init_delay_us = init_delay_us(opt);
+  if (expected > 0) arch::tsc::delay_us(b.init_delay_us);
+  for (int round = 0; round < 2 && expected > 0; ++round) {
+    for (u64 i = 1; i < g_cpu_count; ++i) {
+      if (g_cpus[i].state != CpuState::Starting || arrived(i) || skipped(i)) continue;
+      if (!arch::lapic::send(arch::lapic::Ipi{
+              .delivery = arch::lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id}))
+        ipi_not_sent(i, "SIPI");
+    }
+    (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
+    arch::tsc::delay_us(kSipiDelayUs);
+  }
+}
+
 BOOT_CODE void start_aps(const BringupOptions& opt) {
   Bringup& b = g_bringup;
   u64 page = b.trampoline_phys;
@@ -126,6 +154,9 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
     kernel::console::puts("error: no trampoline page below 1 MiB; APs not started\n");
     return;
   }
+#if KCONFIG_BENCH_FLOOR
+  bench::floor_run(opt, sipi_vector);  // scripts/bench's floor build: times a bare trampoline, never returns
+#endif
   arch::cache::snapshot_this_cpu(&g_bsp_cache);
   // Slots first, so an AP finds everything in place the moment it arrives.
   for (u64 i = 1; i < g_cpu_count; ++i) {
@@ -150,31 +181,12 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   u64 expected = 0;
   for (u64 i = 1; i < g_cpu_count; ++i)
     if (g_cpus[i].state == CpuState::Starting) ++expected;
-  auto skipped = [&](u64 i) { return opt.skip_apic_set && g_cpus[i].apic_id == opt.skip_apic; };
   b.started = expected;
 
-  // INIT to every AP without waiting on any one of them, then the start-up IPIs: the
-  // fixed delays are paid once for all APs, so bring-up time grows little with count.
-  b.first_init_tsc = arch::rdtsc();
-  for (u64 i = 1; i < g_cpu_count; ++i)
-    if (g_cpus[i].state == CpuState::Starting && !skipped(i))
-      if (!arch::lapic::send(arch::lapic::Ipi{.delivery = arch::lapic::Delivery::Init, .dest = g_cpus[i].apic_id}))
-        ipi_not_sent(i, "INIT");
-  b.init_sent_tsc = arch::rdtsc();
-  b.init_delay_us = init_delay_us(opt);
-  if (expected > 0) arch::tsc::delay_us(b.init_delay_us);
-  for (int round = 0; round < 2 && expected > 0; ++round) {
-    for (u64 i = 1; i < g_cpu_count; ++i) {
-      PerCpu* p = g_cpus[i].percpu;
-      if (g_cpus[i].state != CpuState::Starting || (p != nullptr && p->state != CpuState::Starting) || skipped(i))
-        continue;
-      if (!arch::lapic::send(arch::lapic::Ipi{
-              .delivery = arch::lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id}))
-        ipi_not_sent(i, "SIPI");
-    }
-    (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
-    arch::tsc::delay_us(kSipiDelayUs);
-  }
+  send_init_sipi_sipi(sipi_vector, opt, expected, [](u64 i) {
+    const PerCpu* p = g_cpus[i].percpu;
+    return p != nullptr && p->state != CpuState::Starting;
+  });
 
   // Wait for arrivals, bounded (config::kApArrivalTimeoutMs, reason in config.hpp).
   u64 timeout_ms = opt.timeout_ms != 0 ? opt.timeout_ms : config::kApArrivalTimeoutMs;

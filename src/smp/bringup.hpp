@@ -45,6 +45,12 @@ struct BringupOptions {
   u64 init_delay_us;
 };
 void start_aps(const BringupOptions& opt);
+// The start-up sequence of start_aps alone: INIT to every AP in state Starting (but
+// smp.skip_apic's), the INIT-to-SIPI wait, then two SIPI rounds 200 us apart to those
+// `arrived` does not report yet; stamps g_bringup's INIT and SIPI times. Shared with
+// scripts/bench's floor (src/bench/floor.cpp), so both pay the same IPIs and delays.
+using ArrivedFn = bool (*)(u64 index);
+void send_init_sipi_sipi(u8 sipi_vector, const BringupOptions& opt, u64 expected, ArrivedFn arrived);
 // Run by every AP on its slot (GS, IDT loaded) before anything else: how higher layers
 // reach CPUs that come up after they set something up (the debugger's breakpoints).
 void set_ap_arrival_hook(void (*hook)());
