@@ -251,7 +251,7 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
     arch::cache::snapshot_this_cpu(&mine);
     p->cache_found = arch::cache::compare(g_bsp_cache, mine);
     if (p->cache_found.count != 0) {
-      arch::cache::load_this_cpu(g_bsp_cache);
+      arch::cache::load_this_cpu(g_bsp_cache, mine);
       arch::cache::snapshot_this_cpu(&mine);
     }
     p->cache_diff = arch::cache::compare(g_bsp_cache, mine);
