@@ -26,6 +26,10 @@ namespace smp {
 
 Bringup g_bringup;
 arch::cache::Snapshot g_bsp_cache;
+// Set by the BSP once every AP has arrived or failed: then each online AP syncs its MTRRs
+// and PAT with the BSP's (ap_main, woken by the TLB-flush broadcast) and counts itself here.
+bool g_cache_sync_go;
+u64 g_cache_synced;
 
 namespace {
 // Delays of the INIT-SIPI-SIPI sequence (SDM Vol. 3A 9.4.4.1 "Typical BSP Initialization
@@ -218,12 +222,21 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   }
   b.done_tsc = arch::rdtsc();
 
-  // Nothing in the lower half from here on; every CPU drops the identity mapping.
+  // Nothing in the lower half from here on; every CPU drops the identity mapping. The same
+  // broadcast wakes the APs for their MTRR/PAT sync (ap_main), all at once now that all
+  // are in rather than one by one while the others are still starting.
+  __atomic_store_n(&g_cache_sync_go, true, __ATOMIC_RELEASE);
   mm::kvm::unmap_identity();
   u64 acks = tlb_flush_others(100000);
   if (acks + 1 < g_online_count)
     kernel::console::printf("smp: warning: only %lu of %lu CPUs acknowledged the TLB flush\n", acks,
                             g_online_count - 1);
+  // The boot report reads what each AP found; bounded like the flush.
+  if (!kernel::spin_until([&] { return __atomic_load_n(&g_cache_synced, __ATOMIC_ACQUIRE) >= b.arrived; }, 100000))
+    kernel::console::printf(
+        "smp: warning: only %lu of %lu APs synced their MTRRs/PAT; the cache line below "
+        "counts the others as identical\n",
+        __atomic_load_n(&g_cache_synced, __ATOMIC_ACQUIRE), b.arrived);
   b.flushed_tsc = arch::rdtsc();
 }
 
@@ -243,7 +256,17 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
   p->ap_entries.fetch_add(1, __ATOMIC_RELAXED);
   p->apic_mode = arch::lapic::enable_this_cpu();
   p->arrival_tsc = arch::rdtsc();
-  {
+  if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
+    arch::halt_forever();  // too late: the BSP has given up on us
+  __atomic_fetch_add(&g_online_count, 1, __ATOMIC_ACQ_REL);
+  // Idle: wait for cross-CPU calls. The first wake-up after bring-up (the BSP's TLB-flush
+  // broadcast) syncs the cache configuration, as Linux delays its APs' MTRR init until all
+  // are up (mtrr_aps_delayed_init): an AP that does it on arrival slows the ones after it.
+  bool synced = false;
+  for (;;) {
+    asm volatile("sti; hlt" ::: "memory");
+    if (synced || !__atomic_load_n(&g_cache_sync_go, __ATOMIC_ACQUIRE)) continue;
+    arch::cli();  // load_this_cpu runs with interrupts off
     // SDM Vol. 3A 11.11.8: every CPU must use the same MTRRs (and the same PAT). INIT
     // leaves them unchanged on hardware (Table 9-1), but not every machine keeps them
     // (QEMU's INIT resets them); like Linux's mtrr_ap_init, load the BSP's where they differ.
@@ -255,10 +278,7 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
       arch::cache::snapshot_this_cpu(&mine);
     }
     p->cache_diff = arch::cache::compare(g_bsp_cache, mine);
+    synced = true;
+    __atomic_fetch_add(&g_cache_synced, 1, __ATOMIC_ACQ_REL);
   }
-  if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
-    arch::halt_forever();  // too late: the BSP has given up on us
-  __atomic_fetch_add(&g_online_count, 1, __ATOMIC_ACQ_REL);
-  // Idle: wait for cross-CPU calls.
-  for (;;) asm volatile("sti; hlt" ::: "memory");
 }

@@ -14,7 +14,7 @@ struct Bringup {
   u64 sipi1_tsc, sipi2_tsc;
   u64 last_arrival_tsc;
   u64 done_tsc;     // every AP arrived or was marked failed
-  u64 flushed_tsc;  // identity mapping gone from the tables and every TLB
+  u64 flushed_tsc;  // identity mapping gone from the tables and every TLB; APs' MTRRs/PAT synced
   u64 started, arrived, failed;
   u64 init_delay_us;  // the INIT-to-SIPI wait used (see bringup.cpp)
   u64 ipis_not_sent;  // INIT/SIPI the local APIC did not accept
@@ -22,7 +22,8 @@ struct Bringup {
 extern Bringup g_bringup;
 
 // The BSP's MTRRs and PAT, taken before the APs start; each AP compares its own with it
-// on arrival (PerCpu::cache_diff), since SDM Vol. 3A 11.11.8 requires them identical.
+// (PerCpu::cache_found, cache_diff) once all are in, woken by the TLB-flush broadcast that
+// ends bring-up (ap_main), since SDM Vol. 3A 11.11.8 requires them identical.
 extern arch::cache::Snapshot g_bsp_cache;
 
 // Slot 0 for the bootstrap CPU, before ACPI is read. Switches to its kernel stack and
