@@ -735,6 +735,9 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
         raise BenchError(str(e)) from e
     os.makedirs(a.out, exist_ok=True)
     notes = []
+    if fp["stale_entries"]:
+        notes.append("footprint: test/bench/footprint.py entries with no .bss object of 4 KiB or more in this image: "
+                     + "; ".join(fp["stale_entries"]))
     peers = find_linux(a.linux) if (linux_plain or linux_lpj) else []
     if (linux_plain or linux_lpj) and not peers:
         notes.append("Linux skipped: no /boot/vmlinuz-6.1* or -6.12* (scripts/setup --bench installs them)")
