@@ -643,10 +643,11 @@ def main() -> int:
         description=__doc__.split("\n\n", 1)[1],
         epilog=f"""defaults: this kernel at -smp {' '.join(map(str, ALL_SMP))} (3 runs; 5 at -smp {PROMPT_SMP}, the
 prompt figure); Linux 6.1 and 6.12 without lpj= at {','.join(map(str, LINUX_DEFAULT[0]))} and with lpj= at
-{','.join(map(str, LINUX_DEFAULT[1]))}; 2 UEFI boots; -m 128M/8G/64G page tables. About 15-20 minutes under
-TCG on 2 host cores. --full: Linux without lpj= at {','.join(map(str, LINUX_FULL[0]))} and with lpj= at
-{','.join(map(str, LINUX_FULL[1]))} (an hour or more). --quick: 1 run (3 for the prompt), a few points, no
-UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
+{','.join(map(str, LINUX_DEFAULT[1]))}; 2 UEFI boots; -m 128M/8G/64G page tables; the bring-up floor at
+-smp {','.join(map(str, FLOOR_SMP))} ({FLOOR_RUNS} pairs each, about 5 minutes of the total). About 20-25 minutes
+under TCG on 2 host cores. --full: Linux without lpj= at {','.join(map(str, LINUX_FULL[0]))} and with lpj= at
+{','.join(map(str, LINUX_FULL[1]))} (an hour or more). --quick: 1 run (3 for the prompt), a few points, 1 floor
+pair per count, no UEFI/-m boots, about 4 minutes; it does not touch docs/ or README.md.
 
 --kvm also measures this kernel under KVM where /dev/kvm works.""")
     ap.add_argument("--runs", type=int, default=None, metavar="N", help="runs per point (default 3; 1 with --quick)")
