@@ -34,19 +34,17 @@ OWNERS: dict[str, tuple[str | None, str]] = {
         ("KCONFIG_MAX_MADT_CPUS", "the parsed MADT: KCONFIG_MAX_MADT_CPUS CPUs of 12 B, 16 I/O APICs"),
     "smp::g_noslot":
         ("KCONFIG_MAX_MADT_CPUS", "CPUs beyond the slots: KCONFIG_MAX_MADT_CPUS x 12 B"),
-    "smp::register_cpus(acpi::Madt const*, unsigned int)::slot_of":
-        ("KCONFIG_MAX_MADT_CPUS", "the slot plan's MADT-entry-to-slot map: KCONFIG_MAX_MADT_CPUS x 4 B"),
+    "smp::register_cpus(acpi::Cpu const*, unsigned long, unsigned long, unsigned int, char const*)::slot_of":
+        ("KCONFIG_MAX_MADT_CPUS", "the slot plan's CPU-list-entry-to-slot map: KCONFIG_MAX_MADT_CPUS x 4 B"),
+    "acpi::g_mp":
+        ("KCONFIG_MAX_MADT_CPUS", "the parsed Intel MP table (the CPU list without a MADT): KCONFIG_MAX_MADT_CPUS "
+                                  "CPUs of 12 B, its I/O APICs"),
     "smp::g_cpus":
         ("KCONFIG_MAX_CPUS", "the CPU table: KCONFIG_MAX_CPUS entries of 32 B"),
     "debug::(anonymous namespace)::g_panic_stack":
         (None, "the panic and kstop> shells' own stack, 24 KiB (debug/panic.cpp)"),
     "monitor::(anonymous namespace)::loop(char const*)::editor":
         (None, "the kmon> line editor: 32 lines of history x 257 B (monitor::kHistorySize, kMaxLine)"),
-    "monitor::stop_shell()::editor":
-        (None, "the kstop> line editor, the same size"),
-    # On main after this table was written (the gdb stub, the stop shell's new signature):
-    # listed so the bench runs on the merged tree; in a tree without them they are only
-    # reported as stale entries.
     "monitor::stop_shell(debug::StopInfo const&)::editor":
         (None, "the kstop> line editor, the same size"),
     "debug::gdb::(anonymous namespace)::g_session":
