@@ -22,11 +22,15 @@ list(FILTER KERNEL_CXX EXCLUDE REGEX "/src/kernel/asm_offsets\\.cpp$")
 file(GLOB_RECURSE KERNEL_ASM CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.asm)
 # The trampoline is a flat binary of its own (below), embedded by trampoline_blob.asm.
 list(FILTER KERNEL_ASM EXCLUDE REGEX "/src/smp/trampoline\\.asm$")
+# src/bench/ is scripts/bench's floor of AP bring-up: built only with KCONFIG_BENCH_FLOOR=1
+# (preset `floor`, below), so nothing of it is ever in the normal image.
+list(FILTER KERNEL_CXX EXCLUDE REGEX "/src/bench/")
+list(FILTER KERNEL_ASM EXCLUDE REGEX "/src/bench/")
 
 # Compile-time settings (src/config.hpp): -DKCONFIG_<NAME>=<value> at configure time, e.g.
 # the cpu512 preset's KCONFIG_MAX_CPUS=512 and KCONFIG_PERCPU_REGION_GIB=8.
 set(KCONFIG_DEFS "")
-foreach(opt MAX_CPUS MAX_MADT_CPUS MAX_MEMMAP_RANGES MAX_DIRECT_RANGES PERCPU_SLOT_MIB PERCPU_REGION_GIB KERNEL_STACK_KIB IST_STACK_KIB AP_TIMEOUT_MS LOG_BYTES)
+foreach(opt MAX_CPUS MAX_MADT_CPUS MAX_MEMMAP_RANGES MAX_DIRECT_RANGES PERCPU_SLOT_MIB PERCPU_REGION_GIB KERNEL_STACK_KIB IST_STACK_KIB AP_TIMEOUT_MS LOG_BYTES BENCH_FLOOR)
   if(DEFINED KCONFIG_${opt})
     list(APPEND KCONFIG_DEFS KCONFIG_${opt}=${KCONFIG_${opt}})
   endif()
@@ -68,9 +72,41 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/smp/trampoline_blob.asm PROP
   OBJECT_DEPENDS "${ASM_OFFSETS_INC};${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc;${TRAMPOLINE_BIN}")
 set(CMAKE_ASM_NASM_FLAGS "${CMAKE_ASM_NASM_FLAGS} -I${CMAKE_BINARY_DIR}/ -I${GEN_DIR}/ -I${CMAKE_SOURCE_DIR}/src/")
 
+# scripts/bench's floor (src/bench/floor.cpp): the kernel with start_aps replaced by the
+# same INIT-SIPI-SIPI to floor_trampoline.asm, a flat binary like the kernel's trampoline
+# with its own offsets (floor_offsets.cpp, generated as asm_offsets.inc is).
+if(KCONFIG_BENCH_FLOOR)
+  set(FLOOR_OFFSETS_INC ${GEN_DIR}/floor_offsets.inc)
+  add_custom_command(OUTPUT ${FLOOR_OFFSETS_INC}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${GEN_DIR}
+    COMMAND ${CMAKE_CXX_COMPILER} --target=${CMAKE_CXX_COMPILER_TARGET} -std=c++20 ${KERNEL_CXX_FLAGS}
+            -DKERNEL ${_kconfig_flags} -I${CMAKE_SOURCE_DIR}/src
+            -MD -MT ${FLOOR_OFFSETS_INC} -MF ${GEN_DIR}/floor_offsets.d
+            -S ${CMAKE_SOURCE_DIR}/src/bench/floor_offsets.cpp -o ${GEN_DIR}/floor_offsets.s
+    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/gen_asm_offsets.py ${GEN_DIR}/floor_offsets.s
+            ${FLOOR_OFFSETS_INC} src/bench/floor_offsets.cpp
+    DEPENDS ${CMAKE_SOURCE_DIR}/src/bench/floor_offsets.cpp ${CMAKE_SOURCE_DIR}/scripts/gen_asm_offsets.py
+    DEPFILE ${GEN_DIR}/floor_offsets.d
+    COMMENT "Generating floor_offsets.inc (bench floor)"
+    VERBATIM)
+  set(FLOOR_BIN ${CMAKE_BINARY_DIR}/floor_trampoline.bin)
+  add_custom_command(OUTPUT ${FLOOR_BIN}
+    COMMAND nasm -Werror -f bin -I${GEN_DIR}/ -I${CMAKE_SOURCE_DIR}/src/ -o ${FLOOR_BIN}
+            -l ${CMAKE_BINARY_DIR}/floor_trampoline.lst ${CMAKE_SOURCE_DIR}/src/bench/floor_trampoline.asm
+    DEPENDS ${CMAKE_SOURCE_DIR}/src/bench/floor_trampoline.asm ${ASM_OFFSETS_INC} ${FLOOR_OFFSETS_INC}
+    COMMENT "Assembling the bench floor trampoline (flat binary)")
+  add_custom_target(floor_trampoline DEPENDS ${FLOOR_BIN})
+  set_source_files_properties(${CMAKE_SOURCE_DIR}/src/bench/floor_blob.asm PROPERTIES OBJECT_DEPENDS ${FLOOR_BIN})
+  list(APPEND KERNEL_CXX ${CMAKE_SOURCE_DIR}/src/bench/floor.cpp)
+  list(APPEND KERNEL_ASM ${CMAKE_SOURCE_DIR}/src/bench/floor_blob.asm)
+endif()
+
 add_library(kobjs OBJECT ${KERNEL_CXX} ${KERNEL_ASM})
 target_compile_definitions(kobjs PRIVATE ${KCONFIG_DEFS})
 add_dependencies(kobjs trampoline asm_offsets)
+if(KCONFIG_BENCH_FLOOR)
+  add_dependencies(kobjs floor_trampoline)
+endif()
 target_include_directories(kobjs PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_compile_definitions(kobjs PRIVATE KERNEL)
 target_compile_options(kobjs PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_CXX_FLAGS}>)

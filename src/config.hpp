@@ -38,6 +38,11 @@
 #ifndef KCONFIG_LOG_BYTES
 #define KCONFIG_LOG_BYTES (64 * 1024)
 #endif
+// 1 only in scripts/bench's floor build (preset `floor`, build/floor/): AP bring-up with a
+// trampoline that does nothing but mark arrival (src/bench/), printed as one line; then halt.
+#ifndef KCONFIG_BENCH_FLOOR
+#define KCONFIG_BENCH_FLOOR 0
+#endif
 #ifndef KCONFIG_AP_TIMEOUT_MS
 #define KCONFIG_AP_TIMEOUT_MS 2000
 #endif

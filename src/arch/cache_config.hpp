@@ -55,8 +55,8 @@ namespace arch::cache {
 void snapshot_this_cpu(Snapshot* s);
 // Loads ref's MTRRs and PAT into the calling CPU by the SDM's procedure (Vol. 3A 11.11.8
 // "MTRR Considerations in MP Systems", steps 1-11; 11.12.4 for the PAT): caches disabled
-// and flushed, MTRRs disabled while they change. Interrupts must be off. MSRs the calling
-// CPU does not have (by its own plan) are skipped.
-void load_this_cpu(const Snapshot& ref);
+// and flushed, MTRRs disabled while they change. Interrupts must be off. `mine` is the
+// calling CPU's own snapshot (snapshot_this_cpu): MSRs it does not list are skipped.
+void load_this_cpu(const Snapshot& ref, const Snapshot& mine);
 }  // namespace arch::cache
 #endif

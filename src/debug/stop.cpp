@@ -410,6 +410,13 @@ u64 breakpoint_hits(unsigned k) { return k < kDebugRegs ? g_hits[k] : 0; }
 void apply_breakpoints_here() {
   smp::PerCpu* c = self_or_null();
   if (c != nullptr && __atomic_load_n(&g_owner, __ATOMIC_ACQUIRE) == c->index) return;  // stopped here
+  // An AP on its way up (still Starting) holds what INIT left, DR0-DR3 0, DR6 0xffff0ff0,
+  // DR7 0x400 (SDM Vol. 3A Table 9-1): all a machine without breakpoints needs, so it
+  // touches none. Under QEMU's TCG, debug-register accesses on every arriving AP held
+  // bring-up at -smp 256 back by up to hundreds of ms (scripts/bench's floor comparison).
+  bool any = false;
+  for (unsigned n = 0; n < kDebugRegs; ++n) any = any || g_slots[n].used;
+  if (!any && c != nullptr && c->state == smp::CpuState::Starting) return;
   write_dr7(0);  // never a half-updated set of addresses armed
   for (unsigned n = 0; n < kDebugRegs; ++n) write_dr(n, g_slots[n].used ? g_slots[n].addr : 0);
   write_dr6(kDr6Clear);

@@ -121,7 +121,7 @@ int cmd_timing(const monitor::Args& a) {
   }
   print_us(out, "last AP online", b.first_init_tsc, b.last_arrival_tsc);
   print_us(out, "arrival wait over", b.first_init_tsc, b.done_tsc);
-  print_us(out, "identity mapping removed, TLBs flushed", b.first_init_tsc, b.flushed_tsc);
+  print_us(out, "identity mapping removed, TLBs flushed, MTRRs/PAT synced", b.first_init_tsc, b.flushed_tsc);
   lib::format(out, "%lu started, %lu online, %lu failed\n", b.started, b.arrived, b.failed);
   return 0;
 }

@@ -15,6 +15,9 @@
 #include "smp/slot_plan.hpp"
 #include "smp/trampoline_layout.h"
 #include "smp/xcall.hpp"
+#if KCONFIG_BENCH_FLOOR
+#include "bench/floor.hpp"
+#endif
 
 extern "C" const u8 trampoline_blob_start[], trampoline_blob_end[];
 extern "C" void ap_long_entry();
@@ -23,6 +26,10 @@ namespace smp {
 
 Bringup g_bringup;
 arch::cache::Snapshot g_bsp_cache;
+// Set by the BSP once every AP has arrived or failed: then each online AP syncs its MTRRs
+// and PAT with the BSP's (ap_main, woken by the TLB-flush broadcast) and counts itself here.
+bool g_cache_sync_go;
+u64 g_cache_synced;
 
 namespace {
 // Delays of the INIT-SIPI-SIPI sequence (SDM Vol. 3A 9.4.4.1 "Typical BSP Initialization
@@ -118,6 +125,31 @@ void set_ap_arrival_hook(void (*hook)()) { g_ap_arrival_hook = hook; }
 
 void set_trampoline_page(u64 phys) { g_bringup.trampoline_phys = phys; }
 
+BOOT_CODE void send_init_sipi_sipi(u8 sipi_vector, const BringupOptions& opt, u64 expected, ArrivedFn arrived) {
+  Bringup& b = g_bringup;
+  auto skipped = [&](u64 i) { return opt.skip_apic_set && g_cpus[i].apic_id == opt.skip_apic; };
+  // INIT to every AP without waiting on any one of them, then the start-up IPIs: the
+  // fixed delays are paid once for all APs, so bring-up time grows little with count.
+  b.first_init_tsc = arch::rdtsc();
+  for (u64 i = 1; i < g_cpu_count; ++i)
+    if (g_cpus[i].state == CpuState::Starting && !skipped(i))
+      if (!arch::lapic::send(arch::lapic::Ipi{.delivery = arch::lapic::Delivery::Init, .dest = g_cpus[i].apic_id}))
+        ipi_not_sent(i, "INIT");
+  b.init_sent_tsc = arch::rdtsc();
+  b.init_delay_us = init_delay_us(opt);
+  if (expected > 0) arch::tsc::delay_us(b.init_delay_us);
+  for (int round = 0; round < 2 && expected > 0; ++round) {
+    for (u64 i = 1; i < g_cpu_count; ++i) {
+      if (g_cpus[i].state != CpuState::Starting || arrived(i) || skipped(i)) continue;
+      if (!arch::lapic::send(arch::lapic::Ipi{
+              .delivery = arch::lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id}))
+        ipi_not_sent(i, "SIPI");
+    }
+    (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
+    arch::tsc::delay_us(kSipiDelayUs);
+  }
+}
+
 BOOT_CODE void start_aps(const BringupOptions& opt) {
   Bringup& b = g_bringup;
   u64 page = b.trampoline_phys;
@@ -126,6 +158,9 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
     kernel::console::puts("error: no trampoline page below 1 MiB; APs not started\n");
     return;
   }
+#if KCONFIG_BENCH_FLOOR
+  bench::floor_run(opt, sipi_vector);  // scripts/bench's floor build: times a bare trampoline, never returns
+#endif
   arch::cache::snapshot_this_cpu(&g_bsp_cache);
   // Slots first, so an AP finds everything in place the moment it arrives.
   for (u64 i = 1; i < g_cpu_count; ++i) {
@@ -150,31 +185,12 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   u64 expected = 0;
   for (u64 i = 1; i < g_cpu_count; ++i)
     if (g_cpus[i].state == CpuState::Starting) ++expected;
-  auto skipped = [&](u64 i) { return opt.skip_apic_set && g_cpus[i].apic_id == opt.skip_apic; };
   b.started = expected;
 
-  // INIT to every AP without waiting on any one of them, then the start-up IPIs: the
-  // fixed delays are paid once for all APs, so bring-up time grows little with count.
-  b.first_init_tsc = arch::rdtsc();
-  for (u64 i = 1; i < g_cpu_count; ++i)
-    if (g_cpus[i].state == CpuState::Starting && !skipped(i))
-      if (!arch::lapic::send(arch::lapic::Ipi{.delivery = arch::lapic::Delivery::Init, .dest = g_cpus[i].apic_id}))
-        ipi_not_sent(i, "INIT");
-  b.init_sent_tsc = arch::rdtsc();
-  b.init_delay_us = init_delay_us(opt);
-  if (expected > 0) arch::tsc::delay_us(b.init_delay_us);
-  for (int round = 0; round < 2 && expected > 0; ++round) {
-    for (u64 i = 1; i < g_cpu_count; ++i) {
-      PerCpu* p = g_cpus[i].percpu;
-      if (g_cpus[i].state != CpuState::Starting || (p != nullptr && p->state != CpuState::Starting) || skipped(i))
-        continue;
-      if (!arch::lapic::send(arch::lapic::Ipi{
-              .delivery = arch::lapic::Delivery::Startup, .vector = sipi_vector, .dest = g_cpus[i].apic_id}))
-        ipi_not_sent(i, "SIPI");
-    }
-    (round == 0 ? b.sipi1_tsc : b.sipi2_tsc) = arch::rdtsc();
-    arch::tsc::delay_us(kSipiDelayUs);
-  }
+  send_init_sipi_sipi(sipi_vector, opt, expected, [](u64 i) {
+    const PerCpu* p = g_cpus[i].percpu;
+    return p != nullptr && p->state != CpuState::Starting;
+  });
 
   // Wait for arrivals, bounded (config::kApArrivalTimeoutMs, reason in config.hpp).
   u64 timeout_ms = opt.timeout_ms != 0 ? opt.timeout_ms : config::kApArrivalTimeoutMs;
@@ -206,12 +222,21 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
   }
   b.done_tsc = arch::rdtsc();
 
-  // Nothing in the lower half from here on; every CPU drops the identity mapping.
+  // Nothing in the lower half from here on; every CPU drops the identity mapping. The same
+  // broadcast wakes the APs for their MTRR/PAT sync (ap_main), all at once now that all
+  // are in rather than one by one while the others are still starting.
+  __atomic_store_n(&g_cache_sync_go, true, __ATOMIC_RELEASE);
   mm::kvm::unmap_identity();
   u64 acks = tlb_flush_others(100000);
   if (acks + 1 < g_online_count)
     kernel::console::printf("smp: warning: only %lu of %lu CPUs acknowledged the TLB flush\n", acks,
                             g_online_count - 1);
+  // The boot report reads what each AP found; bounded like the flush.
+  if (!kernel::spin_until([&] { return __atomic_load_n(&g_cache_synced, __ATOMIC_ACQUIRE) >= b.arrived; }, 100000))
+    kernel::console::printf(
+        "smp: warning: only %lu of %lu APs synced their MTRRs/PAT; the cache line below "
+        "counts the others as identical\n",
+        __atomic_load_n(&g_cache_synced, __ATOMIC_ACQUIRE), b.arrived);
   b.flushed_tsc = arch::rdtsc();
 }
 
@@ -231,7 +256,17 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
   p->ap_entries.fetch_add(1, __ATOMIC_RELAXED);
   p->apic_mode = arch::lapic::enable_this_cpu();
   p->arrival_tsc = arch::rdtsc();
-  {
+  if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
+    arch::halt_forever();  // too late: the BSP has given up on us
+  __atomic_fetch_add(&g_online_count, 1, __ATOMIC_ACQ_REL);
+  // Idle: wait for cross-CPU calls. The first wake-up after bring-up (the BSP's TLB-flush
+  // broadcast) syncs the cache configuration, as Linux delays its APs' MTRR init until all
+  // are up (mtrr_aps_delayed_init): an AP that does it on arrival slows the ones after it.
+  bool synced = false;
+  for (;;) {
+    asm volatile("sti; hlt" ::: "memory");
+    if (synced || !__atomic_load_n(&g_cache_sync_go, __ATOMIC_ACQUIRE)) continue;
+    arch::cli();  // load_this_cpu runs with interrupts off
     // SDM Vol. 3A 11.11.8: every CPU must use the same MTRRs (and the same PAT). INIT
     // leaves them unchanged on hardware (Table 9-1), but not every machine keeps them
     // (QEMU's INIT resets them); like Linux's mtrr_ap_init, load the BSP's where they differ.
@@ -239,14 +274,11 @@ extern "C" [[noreturn]] void ap_main(u64 index) {
     arch::cache::snapshot_this_cpu(&mine);
     p->cache_found = arch::cache::compare(g_bsp_cache, mine);
     if (p->cache_found.count != 0) {
-      arch::cache::load_this_cpu(g_bsp_cache);
+      arch::cache::load_this_cpu(g_bsp_cache, mine);
       arch::cache::snapshot_this_cpu(&mine);
     }
     p->cache_diff = arch::cache::compare(g_bsp_cache, mine);
+    synced = true;
+    __atomic_fetch_add(&g_cache_synced, 1, __ATOMIC_ACQ_REL);
   }
-  if (!cas_state(&p->state, CpuState::Starting, CpuState::Online))
-    arch::halt_forever();  // too late: the BSP has given up on us
-  __atomic_fetch_add(&g_online_count, 1, __ATOMIC_ACQ_REL);
-  // Idle: wait for cross-CPU calls.
-  for (;;) asm volatile("sti; hlt" ::: "memory");
 }

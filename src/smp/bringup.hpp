@@ -14,7 +14,7 @@ struct Bringup {
   u64 sipi1_tsc, sipi2_tsc;
   u64 last_arrival_tsc;
   u64 done_tsc;     // every AP arrived or was marked failed
-  u64 flushed_tsc;  // identity mapping gone from the tables and every TLB
+  u64 flushed_tsc;  // identity mapping gone from the tables and every TLB; APs' MTRRs/PAT synced
   u64 started, arrived, failed;
   u64 init_delay_us;  // the INIT-to-SIPI wait used (see bringup.cpp)
   u64 ipis_not_sent;  // INIT/SIPI the local APIC did not accept
@@ -22,7 +22,8 @@ struct Bringup {
 extern Bringup g_bringup;
 
 // The BSP's MTRRs and PAT, taken before the APs start; each AP compares its own with it
-// on arrival (PerCpu::cache_diff), since SDM Vol. 3A 11.11.8 requires them identical.
+// (PerCpu::cache_found, cache_diff) once all are in, woken by the TLB-flush broadcast that
+// ends bring-up (ap_main), since SDM Vol. 3A 11.11.8 requires them identical.
 extern arch::cache::Snapshot g_bsp_cache;
 
 // Slot 0 for the bootstrap CPU, before ACPI is read. Switches to its kernel stack and
@@ -45,6 +46,12 @@ struct BringupOptions {
   u64 init_delay_us;
 };
 void start_aps(const BringupOptions& opt);
+// The start-up sequence of start_aps alone: INIT to every AP in state Starting (but
+// smp.skip_apic's), the INIT-to-SIPI wait, then two SIPI rounds 200 us apart to those
+// `arrived` does not report yet; stamps g_bringup's INIT and SIPI times. Shared with
+// scripts/bench's floor (src/bench/floor.cpp), so both pay the same IPIs and delays.
+using ArrivedFn = bool (*)(u64 index);
+void send_init_sipi_sipi(u8 sipi_vector, const BringupOptions& opt, u64 expected, ArrivedFn arrived);
 // Run by every AP on its slot (GS, IDT loaded) before anything else: how higher layers
 // reach CPUs that come up after they set something up (the debugger's breakpoints).
 void set_ap_arrival_hook(void (*hook)());

@@ -49,8 +49,8 @@ struct alignas(64) PerCpu {
   u64 ist_lo[mm::layout::kIstCount], ist_hi[mm::layout::kIstCount];
   u64 arrival_tsc;              // when it reached ap_main (the BSP: when its slot went live)
   arch::lapic::Mode apic_mode;  // how its local APIC was found and left (set on arrival)
-  // Its MTRRs and PAT against the BSP's, compared by this CPU on arrival (bringup.cpp):
-  // as found, and after it loaded the BSP's where they differed.
+  // Its MTRRs and PAT against the BSP's, compared by this CPU once all APs are in
+  // (bringup.cpp, ap_main): as found, and after it loaded the BSP's where they differed.
   arch::cache::Difference cache_found;
   arch::cache::Difference cache_diff;
 

@@ -19,12 +19,22 @@ made of src/boot/grub.cfg's settings plus a `linux /boot/vmlinuz console=ttyS0 .
           wall time between those two lines is recorded beside it);
     Linux 6.1 (Debian 12) and 6.12 (linux-image-6.12-amd64), each without and with
     `lpj=<the BSP's value from a first boot>` (skips every AP's delay-loop calibration);
+  * AP bring-up against its floor on the same QEMU (-smp 4, 64, 256; 5 runs each, each
+    run booting this kernel and then the floor build): build/floor/ (preset `floor`,
+    KCONFIG_BENCH_FLOOR=1, never the normal image) sends the same INIT-SIPI-SIPI through the
+    same code (smp::send_init_sipi_sipi) to a trampoline whose APs only stamp their TSC
+    and count themselves in real mode, then halt (src/bench/); ours over the floor, both
+    as first INIT to the last AP's own TSC stamp;
   * the kernel's handoff-to-prompt time by phase (`timing`), image size (ELF sections and
-    PT_LOAD segments), physical memory per CPU (physmap at -smp 1 and the largest count)
-    and page-table memory against -m.
+    PT_LOAD segments), the image's footprint by item (text, rodata, each .bss object of
+    4 KiB or more with the KCONFIG setting that sizes it: test/bench/footprint.py, which
+    fails the bench for a big object it has no entry for), physical memory per CPU
+    (physmap at -smp 1 and the largest count) and page-table memory against -m.
 
 Every figure is a median with min-max over N runs (N in the output). The host's 1-minute
-load average is sampled every few seconds during the run. Writes build/bench/results.json
+load average is sampled every few seconds during the run (it counts the measured QEMU's own
+runnable vCPU threads too). results.json names the commit measured and whether the tree had
+uncommitted changes (and which files). Writes build/bench/results.json
 (every raw run) and build/bench/bringup.png; a default or --full run also copies both to
 docs/bench/ and rewrites README.md's block between `<!-- bench:begin` and
 `<!-- bench:end -->` from that results.json (`--readme-from FILE` does only that).
@@ -45,6 +55,8 @@ import tempfile
 import threading
 import time
 
+import footprint
+
 try:
     import pexpect
 except ImportError:  # pragma: no cover
@@ -52,6 +64,7 @@ except ImportError:  # pragma: no cover
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 RELEASE = os.path.join(ROOT, "build", "release")
+FLOOR = os.path.join(ROOT, "build", "floor")  # preset `floor`: the AP bring-up floor (src/bench/)
 OUT = os.path.join(ROOT, "build", "bench")
 DOCS = os.path.join(ROOT, "docs", "bench")
 README = os.path.join(ROOT, "README.md")
@@ -76,6 +89,10 @@ LINUX_FULL = ([2, 4, 8, 16, 32, 64], [2, 4, 8, 16, 32, 64, 128, 255])
 LINUX_QUICK = ([2], [2, 4])
 MEM_SIZES = ["128M", "8G", "64G"]
 PROMPT_SMP = 4
+FLOOR_SMP = [4, 64, 256]  # 256: SeaBIOS has every CPU in x2APIC mode
+FLOOR_RUNS = 5            # pairs (this kernel, then the floor) per count; 1 with --quick
+TARGET_FLOOR_RATIO = 1.5  # the issue's goal, at 64 and 256 CPUs
+TARGET_FLOOR_SMP = (64, 256)
 
 TARGET_PROMPT_S = 0.6
 TARGET_PROMPT_MS = 50.0
@@ -84,6 +101,7 @@ TARGET_IMAGE_KIB = 256.0
 
 KMON_BANNER = "kmon: x86-64"
 PROMPT = "kmon> "
+FLOOR_LINE = r"bench-floor: (\{.*\})\r*\n"  # src/bench/floor.cpp's one line
 README_BEGIN = "<!-- bench:begin"
 README_END = "<!-- bench:end -->"
 
@@ -112,13 +130,13 @@ def fmt(x, spec=".1f", none="-"):
     return none if x is None else format(x, spec)
 
 
-def table(rows, header):
-    """Left-aligned first column, right-aligned others."""
+def table(rows, header, left=(0,)):
+    """Columns in `left` left-aligned (the first by default), the others right-aligned."""
     cells = [header] + [[str(c) for c in r] for r in rows]
     w = [max(len(r[i]) for r in cells) for i in range(len(header))]
     out = []
     for k, r in enumerate(cells):
-        line = "  ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r))
+        line = "  ".join(c.ljust(w[i]) if i in left else c.rjust(w[i]) for i, c in enumerate(r))
         out.append("  " + line.rstrip())
         if k == 0:
             out.append("  " + "  ".join("-" * x for x in w))
@@ -139,18 +157,20 @@ class Progress:
 
 # ---------------------------------------------------------------------------- build, image
 
-def build(skip: bool) -> None:
-    if skip:
-        log("bench: --no-build: using the existing build/release/")
-    else:
-        log("bench: building the release preset (cmake --preset release && cmake --build --preset release)")
-        if not os.path.isfile(os.path.join(RELEASE, "build.ninja")):
-            subprocess.run(["cmake", "--preset", "release"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["cmake", "--build", "--preset", "release"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    for f in ("kernel.iso", "kernel.elf"):
-        if not os.path.isfile(os.path.join(RELEASE, f)):
-            raise BenchError(f"build/release/{f} missing (build failed?)")
+def build(skip: bool, floor: bool) -> None:
+    presets = [("release", RELEASE)] + ([("floor", FLOOR)] if floor else [])
+    for preset, d in presets:
+        if skip:
+            log(f"bench: --no-build: using the existing build/{os.path.basename(d)}/")
+            continue
+        log(f"bench: building the {preset} preset (cmake --preset {preset} && cmake --build --preset {preset})")
+        if not os.path.isfile(os.path.join(d, "build.ninja")):
+            subprocess.run(["cmake", "--preset", preset], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", "--preset", preset], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    for preset, d in presets:
+        for f in ("kernel.iso", "kernel.elf"):
+            if not os.path.isfile(os.path.join(d, f)):
+                raise BenchError(f"build/{os.path.basename(d)}/{f} missing (build failed? preset {preset})")
 
 
 def image_sizes(elf: str) -> dict:
@@ -298,6 +318,8 @@ def parse_timing(text: str) -> dict:
                 marks["b_sipi1"] = us
             elif what.startswith("second SIPI"):
                 marks["b_sipi2"] = us
+            elif what.startswith("arrival wait over"):
+                marks["b_wait_over"] = us
     phases = {}
     prev = 0.0
     for _, k in PHASE_KEYS[1:]:
@@ -358,6 +380,32 @@ def boot_ours(iso, smp, mem=MEM, accel=ACCEL, cpu=None, uefi=False, commands=("t
         p.terminate(force=True)
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
+    return res
+
+
+def boot_floor(iso, smp, timeout=None):
+    """One boot of the floor build (build/floor/kernel.iso): its one `bench-floor: {...}`
+    line (src/bench/floor.cpp), times in us from the first INIT by the APs' and the BSP's TSC."""
+    timeout = timeout or (60 + 0.5 * smp)
+    res = {"smp": smp, "start": time.strftime("%H:%M:%S"), "load1": os.getloadavg()[0]}
+    p, t0 = spawn(qemu_args(iso, smp), timeout)
+    try:
+        i = p.expect([FLOOR_LINE, pexpect.EOF, pexpect.TIMEOUT])
+        if i != 0:
+            raise BenchError(f"floor -smp {smp}: no bench-floor line ({'QEMU exited' if i == 1 else 'timeout'}): "
+                             f"{(p.before or '')[-300:]!r}")
+        res["wall_line_s"] = time.monotonic() - t0
+        try:
+            res.update(json.loads(p.match.group(1)))
+        except ValueError as e:
+            raise BenchError(f"floor -smp {smp}: unreadable line {p.match.group(0)!r}: {e}") from e
+        if "error" in res:
+            raise BenchError(f"floor -smp {smp}: {res['error']}")
+        if res.get("marked") != res.get("expected") or res.get("stamped") != res.get("expected"):
+            raise BenchError(f"floor -smp {smp}: {res.get('marked')} of {res.get('expected')} APs marked, "
+                             f"{res.get('stamped')} stamped")
+    finally:
+        p.terminate(force=True)
     return res
 
 
@@ -488,11 +536,26 @@ class LoadSampler(threading.Thread):
 
 
 def git_info() -> dict:
+    """The commit measured and whether the tree differed from it: modified tracked files and
+    untracked ones (a new source file is built too; ignored files such as build/ are not)."""
     def g(*a):
         r = subprocess.run(["git", "--no-optional-locks", *a], cwd=ROOT, capture_output=True, text=True)
-        return r.stdout.strip() if r.returncode == 0 else None
-    return {"commit": g("rev-parse", "HEAD"),
-            "dirty": bool(g("status", "--porcelain", "--untracked-files=no"))}
+        return r.stdout.rstrip() if r.returncode == 0 else None
+    status = g("status", "--porcelain", "--untracked-files=all")
+    changed = [ln[3:] for ln in (status or "").splitlines() if ln.strip()]
+    return {"commit": g("rev-parse", "HEAD"), "branch": g("rev-parse", "--abbrev-ref", "HEAD"),
+            "dirty": bool(changed), "changed_files": changed[:100], "changed_count": len(changed)}
+
+
+def git_text(git: dict) -> str:
+    """'commit `abc1234567` (clean tree)' or '... with uncommitted changes (dirty tree: N files)'."""
+    c = f"commit `{(git.get('commit') or '?')[:10]}`"
+    if "changed_count" not in git:  # results.json from before the file list was kept
+        return c + (" plus uncommitted changes" if git.get("dirty") else "")
+    if not git.get("dirty"):
+        return c + " (clean tree)"
+    n = git["changed_count"]
+    return c + f" with uncommitted changes (dirty tree: {n} file{'s' if n != 1 else ''} differ, listed in results.json)"
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -510,6 +573,46 @@ def fmt_ms(v):
     if v >= 1000:
         return f"{v / 1000:.2f} s" if v < 10000 else f"{v / 1000:.1f} s"
     return f"{v:.2f} ms" if v < 10 else (f"{v:.1f} ms" if v < 100 else f"{v:.0f} ms")
+
+
+def fmt_us(st):
+    """'median (min-max)' of a stat in microseconds, printed in ms."""
+    if not st:
+        return "-"
+    return cell({k: (v / 1000 if k != "n" else v) for k, v in st.items()}, "ms")
+
+
+def floor_rows(res):
+    """Rows of the floor table: -smp, this kernel, floor, ratio of the medians, ratio per pair,
+    then both by the BSP's clock; every time median (min-max) in ms."""
+    rows = []
+    for n, e in res.get("summary", {}).get("floor", {}).items():
+        pr = e.get("pair_ratio")
+        rows.append([n, fmt_us(e["ours_us"]), fmt_us(e["floor_us"]),
+                     f"{e['ratio']:.2f}x" if e.get("ratio") is not None else "-",
+                     f"{pr['median']:.2f}x ({pr['min']:.2f}-{pr['max']:.2f})" if pr else "-",
+                     fmt_us(e.get("ours_bsp_us")), fmt_us(e.get("floor_bsp_us")),
+                     f"{e['load1']['min']:.1f}-{e['load1']['max']:.1f}" if e.get("load1") else "-"])
+    return rows
+
+
+FLOOR_HEADER = ["-smp", "this kernel", "floor", "ratio", "ratio per pair", "this kernel, BSP's wait over",
+                "floor, BSP saw the count", "load1"]
+
+
+def footprint_rows(fp):
+    """Rows of the footprint table: item, KiB, what sizes it."""
+    rows = [["text (.text, .text.boot, .boot)", f"{fp['text'] / 1024:.1f}",
+             f"code; {fp['text_boot'] / 1024:.0f} KiB of it boot-only"],
+            ["rodata", f"{fp['rodata'] / 1024:.1f}", "constants, strings, the embedded AP trampoline"],
+            ["data", f"{fp['data'] / 1024:.1f}", "initialized variables"]]
+    for b in fp["bss_big"]:
+        by = f"{b['setting']}={b['value']}: {b['how']}" if b["setting"] else f"fixed: {b['how']}"
+        rows.append([f".bss `{b['name']}`", f"{b['bytes'] / 1024:.1f}", by])
+    rows.append([f".bss: {fp['bss_small']['count']} objects under 4 KiB", f"{fp['bss_small']['bytes'] / 1024:.1f}", ""])
+    rows.append([".bss: alignment padding", f"{fp['bss_unnamed'] / 1024:.1f}", ""])
+    rows.append([".bss in all", f"{fp['bss'] / 1024:.1f}", ""])
+    return rows
 
 
 def cell(st, kind, default_n=None):
@@ -540,10 +643,11 @@ def main() -> int:
         description=__doc__.split("\n\n", 1)[1],
         epilog=f"""defaults: this kernel at -smp {' '.join(map(str, ALL_SMP))} (3 runs; 5 at -smp {PROMPT_SMP}, the
 prompt figure); Linux 6.1 and 6.12 without lpj= at {','.join(map(str, LINUX_DEFAULT[0]))} and with lpj= at
-{','.join(map(str, LINUX_DEFAULT[1]))}; 2 UEFI boots; -m 128M/8G/64G page tables. About 15-20 minutes under
-TCG on 2 host cores. --full: Linux without lpj= at {','.join(map(str, LINUX_FULL[0]))} and with lpj= at
-{','.join(map(str, LINUX_FULL[1]))} (an hour or more). --quick: 1 run (3 for the prompt), a few points, no
-UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
+{','.join(map(str, LINUX_DEFAULT[1]))}; 2 UEFI boots; -m 128M/8G/64G page tables; the bring-up floor at
+-smp {','.join(map(str, FLOOR_SMP))} ({FLOOR_RUNS} pairs each, about 5 minutes of the total). About 20-25 minutes
+under TCG on 2 host cores. --full: Linux without lpj= at {','.join(map(str, LINUX_FULL[0]))} and with lpj= at
+{','.join(map(str, LINUX_FULL[1]))} (an hour or more). --quick: 1 run (3 for the prompt), a few points, 1 floor
+pair per count, no UEFI/-m boots, about 4 minutes; it does not touch docs/ or README.md.
 
 --kvm also measures this kernel under KVM where /dev/kvm works.""")
     ap.add_argument("--runs", type=int, default=None, metavar="N", help="runs per point (default 3; 1 with --quick)")
@@ -559,6 +663,11 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
     ap.add_argument("--no-uefi", action="store_true", help="skip the UEFI boots")
     ap.add_argument("--no-mem", action="store_true", help="skip the -m 128M/8G/64G page-table boots")
     ap.add_argument("--no-stub", action="store_true", help="skip the gdb stub's wire figures (test/bench/stub_bench.py)")
+    ap.add_argument("--floor-smp", metavar="LIST", help=f"CPU counts for the bring-up floor (default "
+                    f"{','.join(map(str, FLOOR_SMP))}; '' = none)")
+    ap.add_argument("--floor-runs", type=int, default=None, metavar="N",
+                    help=f"pairs (this kernel, then the floor) per count (default {FLOOR_RUNS}; 1 with --quick)")
+    ap.add_argument("--no-floor", action="store_true", help="skip the bring-up floor (and its build)")
     ap.add_argument("--linux", metavar="VMLINUZ", action="append",
                     help="a Linux kernel image to compare with (repeatable; default /boot/vmlinuz-6.1* and -6.12*)")
     ap.add_argument("--kvm", action="store_true", help="also measure under KVM where /dev/kvm works (off by default: "
@@ -605,18 +714,31 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
     if a.no_linux:
         linux_plain, linux_lpj = [], []
     mem_sizes = [] if (a.no_mem or a.quick) else MEM_SIZES
-    overrides = any(x is not None for x in (a.smp, a.linux_smp, a.linux_lpj_smp, a.linux, a.runs)) \
-        or a.no_linux or a.no_uefi or a.no_mem or a.no_stub or a.kvm
+    floor_smp = [] if a.no_floor else (parse_list(a.floor_smp) if a.floor_smp is not None else list(FLOOR_SMP))
+    floor_runs = a.floor_runs if a.floor_runs is not None else (1 if a.quick else FLOOR_RUNS)
+    if floor_runs < 1:
+        ap.error("--floor-runs must be at least 1")
+    overrides = any(x is not None for x in (a.smp, a.linux_smp, a.linux_lpj_smp, a.linux, a.runs, a.floor_smp,
+                                            a.floor_runs)) \
+        or a.no_linux or a.no_uefi or a.no_mem or a.no_stub or a.kvm or a.no_floor
     do_publish = not a.no_publish and (a.publish or (not a.quick and not overrides))
 
     t_start = time.monotonic()
     sampler = LoadSampler()
     sampler.start()
-    build(a.no_build)
+    build(a.no_build, floor=bool(floor_smp))
     iso = os.path.join(RELEASE, "kernel.iso")
     elf = os.path.join(RELEASE, "kernel.elf")
+    floor_iso = os.path.join(FLOOR, "kernel.iso")
+    try:  # first, so that an unexplained big object stops the bench before any boot
+        fp = footprint.footprint(elf, ROOT, RELEASE)
+    except footprint.FootprintError as e:
+        raise BenchError(str(e)) from e
     os.makedirs(a.out, exist_ok=True)
     notes = []
+    if fp["stale_entries"]:
+        notes.append("footprint: test/bench/footprint.py entries with no .bss object of 4 KiB or more in this image: "
+                     + "; ".join(fp["stale_entries"]))
     peers = find_linux(a.linux) if (linux_plain or linux_lpj) else []
     if (linux_plain or linux_lpj) and not peers:
         notes.append("Linux skipped: no /boot/vmlinuz-6.1* or -6.12* (scripts/setup --bench installs them)")
@@ -637,7 +759,7 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
     def n_runs(n):
         return prompt_runs if n == PROMPT_SMP else runs
 
-    total = sum(n_runs(n) for n in our_smp) * len(accels) + uefi_runs \
+    total = sum(n_runs(n) for n in our_smp) * len(accels) + uefi_runs + 2 * floor_runs * len(floor_smp) \
         + (len(mem_sizes) + 1 if mem_sizes else 0) \
         + len(peers) * (sum(runs for _ in linux_plain) + sum(runs for _ in linux_lpj) + (0 if linux_plain else 1))
     prog = Progress(total)
@@ -646,7 +768,7 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
     results = {
         "meta": {"date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "host": platform.node(), "host_cpus": os.cpu_count(),
                  "qemu_version": qv, "accel": "+".join(accels), "runs": runs, "prompt_runs": prompt_runs,
-                 "prompt_smp": PROMPT_SMP, "uefi_runs": uefi_runs,
+                 "prompt_smp": PROMPT_SMP, "uefi_runs": uefi_runs, "floor_runs": floor_runs,
                  "mode": "quick" if a.quick else ("full" if a.full else "default"), "git": git_info(),
                  "kernel_iso": os.path.relpath(iso, ROOT),
                  "qemu_command": " ".join([QEMU] + example),
@@ -654,6 +776,8 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
                  "load_avg_start": os.getloadavg()},
         "notes": notes,
         "image": image_sizes(elf),
+        "footprint": fp,
+        "floor": {"smp": floor_smp, "runs": floor_runs, "iso": os.path.relpath(floor_iso, ROOT), "pairs": {}},
         "ours": {"bios": {}, "uefi": {}, "mem": {}, "kvm": {}},
         "linux": {},
     }
@@ -677,6 +801,37 @@ UEFI/-m boots, about 3 minutes; it does not touch docs/ or README.md.
                 except (BenchError, pexpect.ExceptionPexpect) as e:
                     failures.append(f"ours {accel} -smp {n}: {e}")
                     prog.line(f"ours {accel} -smp {n} run {r + 1}/{k}: FAILED: {e}")
+
+    # -- AP bring-up against its floor: each run boots this kernel and then the floor build at
+    #    the same count, one after the other, so both see the same host load as nearly as
+    #    a 2-core host allows.
+    for r in range(floor_runs):
+        for n in floor_smp:
+            pair = {}
+            try:
+                o = boot_ours(iso, n, commands=("timing",))
+                pair["ours"] = {k: o.get(k) for k in ("bringup_us", "online", "enabled", "failed", "load1", "start",
+                                                      "wall_prompt_s")}
+                mk = o.get("timing", {}).get("marks_us", {})
+                arr = sorted(x["us"] for x in o.get("timing", {}).get("arrivals", []))
+                pair["ours"].update({"init_sent_us": mk.get("b_init_sent"), "sipi1_us": mk.get("b_sipi1"),
+                                     "sipi2_us": mk.get("b_sipi2"), "bsp_seen_us": mk.get("b_wait_over"),
+                                     "first_arrival_us": arr[0] if arr else None,
+                                     "median_arrival_us": statistics.median(arr) if arr else None})
+                prog.line(f"ours  -smp {n:<3} (floor pair {r + 1}/{floor_runs}): bring-up {o.get('bringup_us')} us, "
+                          f"{o.get('online')}/{o.get('enabled')} online (load {o['load1']:.1f})")
+            except (BenchError, pexpect.ExceptionPexpect) as e:
+                failures.append(f"ours -smp {n} (floor pair): {e}")
+                prog.line(f"ours  -smp {n} (floor pair {r + 1}/{floor_runs}): FAILED: {e}")
+            try:
+                f = boot_floor(floor_iso, n)
+                pair["floor"] = f
+                prog.line(f"floor -smp {n:<3} (pair {r + 1}/{floor_runs}): last AP marked {f['last_mark_us']} us "
+                          f"(BSP saw it at {f['bsp_seen_us']} us), {f['marked']}/{f['expected']} (load {f['load1']:.1f})")
+            except (BenchError, pexpect.ExceptionPexpect) as e:
+                failures.append(f"floor -smp {n}: {e}")
+                prog.line(f"floor -smp {n} (pair {r + 1}/{floor_runs}): FAILED: {e}")
+            results["floor"]["pairs"].setdefault(str(n), []).append(pair)
 
     # -- UEFI at -smp 4 (TCG)
     if uefi_runs:
@@ -854,6 +1009,22 @@ def summarize(res) -> dict:
                                           for k in ("percpu", "stacks", "page-tables")}}
     s["mem_by_m"] = {k: v.get("physmap", {}) for k, v in res["ours"]["mem"].items()}
 
+    # AP bring-up against its floor, pair by pair (a pair: this kernel, then the floor)
+    s["floor"] = {}
+    for n, pairs in sorted(res.get("floor", {}).get("pairs", {}).items(), key=lambda kv: int(kv[0])):
+        ok = [p for p in pairs if p.get("ours", {}).get("bringup_us") is not None and not p["ours"].get("failed")]
+        fl = [p for p in pairs if p.get("floor")]
+        both = [p for p in ok if p.get("floor") and p["floor"]["last_mark_us"] > 0]
+        e = {"ours_us": stat([p["ours"]["bringup_us"] for p in ok]),
+             "floor_us": stat([p["floor"]["last_mark_us"] for p in fl]),
+             "ours_bsp_us": stat([p["ours"].get("bsp_seen_us") for p in ok]),
+             "floor_bsp_us": stat([p["floor"]["bsp_seen_us"] for p in fl]),
+             "pair_ratio": stat([p["ours"]["bringup_us"] / p["floor"]["last_mark_us"] for p in both]),
+             "load1": stat([x.get("load1") for p in pairs for x in (p.get("ours"), p.get("floor")) if x])}
+        e["ratio"] = (e["ours_us"]["median"] / e["floor_us"]["median"]
+                      if e["ours_us"] and e["floor_us"] and e["floor_us"]["median"] > 0 else None)
+        s["floor"][n] = e
+
     # targets (informational)
     T = s["targets"]
     if s["prompt"]:
@@ -881,6 +1052,12 @@ def summarize(res) -> dict:
         T.append({"target": f"at most {TARGET_PER_CPU_KIB:.0f} KiB physical memory per CPU",
                   "pass": s["mem"]["per_cpu_kib"] <= TARGET_PER_CPU_KIB,
                   "detail": f"{s['mem']['per_cpu_kib']:.1f} KiB (-smp 1 vs {s['mem']['nmax']})"})
+    for n in TARGET_FLOOR_SMP:
+        e = s["floor"].get(str(n))
+        if e and e["ratio"] is not None:
+            T.append({"target": f"AP bring-up within {TARGET_FLOOR_RATIO}x of its floor at -smp {n} (medians)",
+                      "pass": e["ratio"] <= TARGET_FLOOR_RATIO, "floor_smp": n, "ratio": e["ratio"],
+                      "detail": f"{e['ratio']:.2f}x: {fmt_us(e['ours_us'])} against {fmt_us(e['floor_us'])}"})
     img = res["image"]
     T.append({"target": f"loadable image under {TARGET_IMAGE_KIB:.0f} KiB (release)",
               "pass": img["load_memsz_total"] / 1024 < TARGET_IMAGE_KIB,
@@ -1014,8 +1191,7 @@ def readme_block(res) -> str:
     git = m.get("git", {})
     img = res["image"]
     L = []
-    L.append(f"Figures from the `scripts/bench` run of {m['date'][:16]} ({m['mode']} mode, commit "
-             f"`{(git.get('commit') or '?')[:10]}`{' plus uncommitted changes' if git.get('dirty') else ''}), written from "
+    L.append(f"Figures from the `scripts/bench` run of {m['date'][:16]} ({m['mode']} mode, {git_text(git)}), written from "
              f"`docs/bench/results.json` (every raw run is there). QEMU {m['qemu_version']}, TCG, "
              f"{m['host_cpus']} host CPUs; **host load during the run** (1-minute load average, sampled every "
              f"{ld.get('every_s', 3):.0f} s, {ld.get('n', 0)} samples): min {ld.get('min', 0):.1f}, mean "
@@ -1058,6 +1234,24 @@ def readme_block(res) -> str:
     L += bringup_tables(res, md=True)
     L.append("![AP bring-up and time to all CPUs running against core count](docs/bench/bringup.png)")
     L.append("")
+    if s.get("floor"):
+        fr = res["floor"]
+        L.append(f"**AP bring-up against its floor: first INIT to the last AP's own TSC stamp, ms** ({fr['runs']} pair(s) "
+                 "per count, each booting this kernel and then the floor build on the same command line; the floor "
+                 "(`build/floor/`, preset `floor`, never the normal image) sends the same INIT-SIPI-SIPI through the "
+                 "same code to a trampoline whose APs only stamp their TSC and count themselves in real mode, then "
+                 "halt; \"BSP\" columns: when the BSP saw the last one; ratio: this kernel's median over the floor's)")
+        L.append("")
+        L.append("| " + " | ".join(FLOOR_HEADER) + " |")
+        L.append("|" + "---|" * len(FLOOR_HEADER))
+        L += ["| " + " | ".join(r) + " |" for r in floor_rows(res)]
+        goal = [t for t in s["targets"] if "floor_smp" in t]
+        if goal:
+            L.append("")
+            L.append(f"- Goal: within {TARGET_FLOOR_RATIO}x of the floor at " + " and ".join(
+                f"-smp {n}" for n in TARGET_FLOOR_SMP) + ": " + "; ".join(
+                f"{t['ratio']:.2f}x at {t['floor_smp']} ({'met' if t['pass'] else 'missed'})" for t in goal) + ".")
+        L.append("")
     for b in s["boot"]:
         if b["label"].startswith("TCG SeaBIOS"):
             ph = s.get("phases", {})
@@ -1087,6 +1281,15 @@ def readme_block(res) -> str:
         L += stub_bench.readme_lines(res["stub"])
     if res.get("failures"):
         L.append(f"- {len(res['failures'])} run(s) failed and are left out (listed in results.json).")
+    if res.get("footprint"):
+        L.append("")
+        L.append("**Image footprint by item (release; every .bss object of 4 KiB or more and what sizes it, from "
+                 "`test/bench/footprint.py`)**")
+        L.append("")
+        L.append("| item | KiB | sized by |")
+        L.append("|---|---|---|")
+        L += ["| " + " | ".join(r) + " |" for r in footprint_rows(res["footprint"])]
+        L.append("")
     return "\n".join(L).rstrip() + "\n"
 
 
@@ -1121,7 +1324,8 @@ def report(res, s, png, outdir):
     meta = res["meta"]
     ld = meta.get("load", {})
     log("")
-    log(f"== scripts/bench  {meta['date']}  QEMU {meta['qemu_version']} ({meta['accel'].upper()}), host {meta['host_cpus']} "
+    log(f"== scripts/bench  {meta['date']}  {git_text(meta.get('git', {})).replace('`', '')}")
+    log(f"   QEMU {meta['qemu_version']} ({meta['accel'].upper()}), host {meta['host_cpus']} "
         f"CPUs, load1 min/mean/max {ld.get('min', 0):.2f}/{ld.get('mean', 0):.2f}/{ld.get('max', 0):.2f} "
         f"({ld.get('n', 0)} samples); N={meta['runs']} runs per point ({meta['prompt_runs']} at -smp {meta['prompt_smp']}); "
         f"median (min-max); took {meta['duration_s']} s")
@@ -1145,7 +1349,14 @@ def report(res, s, png, outdir):
     for v in lin.values():
         log(f"   {v['label']}: {v['release']}, lpj={v.get('lpj')}")
 
+    if s.get("floor"):
+        log(f"\nAP bring-up against its floor (first INIT to the last AP's own TSC stamp; {meta.get('floor_runs')} pair(s) "
+            f"per count, each: this kernel, then build/floor/), ms, median (min-max):")
+        log(table(floor_rows(res), FLOOR_HEADER))
     img = res["image"]
+    if res.get("footprint"):
+        log("\nImage footprint by item (build/release/kernel.elf; test/bench/footprint.py names what sizes each):")
+        log(table(footprint_rows(res["footprint"]), ["item", "KiB", "sized by"], left=(0, 2)))
     log("\nImage (build/release/kernel.elf):")
     rows = [["text (.boot+.text)", img["text"]], ["rodata", img["rodata"]], ["data", img["data"]], ["bss", img["bss"]],
             ["ksyms (symbol table for backtraces)", img["ksyms"]],

@@ -73,3 +73,15 @@ TEST(CacheConfig, DifferentMsrListsCountAsDifferences) {
   Snapshot none = filled(0, 0);
   EXPECT_EQ(compare(none, a).count, a.count);  // every MSR present in one snapshot only
 }
+
+TEST(CacheConfig, SameMsrsInAnotherOrderCompareByMsrNotPosition) {
+  Snapshot a = filled(kBoth, kCapFix8), b = a;
+  std::swap(b.msr[2], b.msr[3]);  // one list in another order: matched by MSR number, not by index
+  std::swap(b.value[2], b.value[3]);
+  EXPECT_EQ(compare(a, b).count, 0u);
+  b.value[2] ^= 1;  // now MSR 0x258 (at index 2 in b) differs
+  Difference d = compare(a, b);
+  EXPECT_EQ(d.count, 1u);
+  EXPECT_EQ(d.first_msr, 0x258u);
+  EXPECT_EQ(d.found, (0x1000u + 0x258u) ^ 1u);
+}
