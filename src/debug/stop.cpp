@@ -42,6 +42,18 @@ constexpr u64 kHeldStepTimeoutUs = 1000000;
 u64 g_stop_start_tsc;
 u64 g_monitor_cpu = kNobody;  // the CPU running the monitor's prompt (set_monitor_cpu)
 u64 g_shell_skips;            // hits on the shell path on that CPU, not stopped
+// The table changed while the machine was stopped: every CPU loads it again once the
+// machine runs. The held ones do as they leave hold(); a CPU this stop did not hold (it
+// missed the stop NMI's deadline, or was still on its way out of the previous hold when
+// this one began) would keep the old table, so the owner sends it the table by a
+// cross-CPU call (only to those: the call runs smp::xcall_handle, where gdb users like to
+// put breakpoints).
+bool g_table_dirty;
+u64 g_stop_number;  // counts stops; a held CPU records the one that held it
+// How long `continue` waits for the held CPUs to leave hold(): a TCG vCPU on a loaded
+// host may not run for hundreds of ms, and a CPU still held when the next command runs
+// looks offline to it (`ipi 2`: "cpu 2 is not online").
+constexpr u64 kReleaseWaitUs = 2000000;
 arch::TrapFrame* g_frame;
 StopShell g_shell;
 
@@ -133,6 +145,7 @@ void hold(smp::PerCpu* c, arch::TrapFrame* f, smp::StopSource how) {
   smp::CpuState before = c->state;
   c->state = smp::CpuState::Stopped;
   __atomic_fetch_add(&g_held, 1, __ATOMIC_ACQ_REL);
+  c->held_in_stop = __atomic_load_n(&g_stop_number, __ATOMIC_ACQUIRE);
   if (how == smp::StopSource::HeldStep) c->held_steps.fetch_add(1);
   // Held in hlt, not a spin: under emulation (TCG) hundreds of spinning vCPUs would starve
   // the CPU running the shell and the emulator's own I/O. The shell wakes it with
@@ -173,6 +186,7 @@ void stop_others(u64 me) {
   // the NMI only after the release finds kRun and goes on at once.
   for (u64 i = 0; i < smp::g_cpu_count; ++i)
     if (smp::g_cpus[i].percpu != nullptr && i != me) smp::g_cpus[i].percpu->hold_cmd = kWait;
+  __atomic_fetch_add(&g_stop_number, 1, __ATOMIC_ACQ_REL);
   __atomic_store_n(&g_stop_request, true, __ATOMIC_SEQ_CST);
   if (smp::g_online_count <= 1) return;
   // One NMI per online CPU, not a broadcast: during bring-up an AP may still be in the
@@ -219,7 +233,9 @@ void release_others(u64 me, u64 step_cpu) {
     }
   }
   wake_held();
-  (void)kernel::spin_until([] { return __atomic_load_n(&g_held, __ATOMIC_ACQUIRE) == 0; }, 200000);
+  if (!kernel::spin_until([] { return __atomic_load_n(&g_held, __ATOMIC_ACQUIRE) == 0; }, kReleaseWaitUs))
+    kernel::console::printf("stop: %lu CPUs still held %lu ms after the release; they follow when they run\n",
+                            __atomic_load_n(&g_held, __ATOMIC_ACQUIRE), kReleaseWaitUs / 1000);
   __atomic_store_n(&g_owner, kNobody, __ATOMIC_SEQ_CST);
 }
 
@@ -246,6 +262,8 @@ void describe(lib::Sink& out, const arch::TrapFrame& f, const StopInfo& w) {
   if (w.why != StopInfo::Why::Here && w.why != StopInfo::Why::Interrupt)
     print_insn(out, f.rip);  // the next instruction to run
 }
+
+void apply_xcall(void*, const arch::TrapFrame*) { apply_breakpoints_here(); }
 
 // The machine stops at f on this CPU: others by NMI, then the stop shell; on return f is
 // set up to continue or to single-step, and the others run, stay held or step as the
@@ -317,11 +335,19 @@ void stop_machine(arch::TrapFrame* f, StopInfo why) {
   // Waits that spanned the stop leave it out: counted before the others are let go (a
   // released CPU checks its deadline at once, and may start a new measurement at once).
   kernel::add_stopped_ticks(arch::rdtsc() - g_stop_start_tsc);
+  u64 number = g_stop_number;
   release_others(me, plan.step_cpu);
   apply_breakpoints_here();
+  if (g_table_dirty) {
+    g_table_dirty = false;
+    for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+      smp::PerCpu* p = smp::g_cpus[i].percpu;
+      if (i == me || p == nullptr || p->state.load() != smp::CpuState::Online || p->held_in_stop.load() == number)
+        continue;
+      (void)smp::xcall(i, apply_xcall, nullptr, 100000);
+    }
+  }
 }
-
-void apply_xcall(void*, const arch::TrapFrame*) { apply_breakpoints_here(); }
 
 }  // namespace
 
@@ -424,7 +450,10 @@ void apply_breakpoints_here() {
 }
 
 u64 apply_breakpoints_everywhere() {
-  if (stopped()) return 1;  // the stopped CPUs load the table when released
+  if (stopped()) {  // every CPU loads the table when the machine runs again
+    g_table_dirty = true;
+    return 1;
+  }
   apply_breakpoints_here();
   return 1 + smp::xcall_others(apply_xcall, nullptr, 100000);
 }

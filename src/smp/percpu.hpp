@@ -81,12 +81,13 @@ struct alignas(64) PerCpu {
   } stopped_sys;
   StopSource stopped_how;
   // While held by the debugger (debug/stop.cpp): what the CPU is told to do next (HoldCmd),
-  // how a single step it takes ends (StepMode), its TPR while stepping, and the held steps
-  // it completed.
+  // how a single step it takes ends (StepMode), its TPR while stepping, the held steps
+  // it completed, and the last stop that held it (debug's stop number).
   lib::Atomic<u32> hold_cmd;
   u32 step_mode;
   u32 saved_tpr;
   lib::Atomic<u64> held_steps;
+  lib::Atomic<u64> held_in_stop;
 
   // Monitor command guard (guarded_call/guard_resume in isr.asm).
   u64 guard_buf[8];
