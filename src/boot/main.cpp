@@ -226,7 +226,8 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
 namespace {
 
 // SDM Vol. 3A 11.11.8: every CPU must have the same MTRRs (and 11.12.4: the same PAT);
-// each AP compared its own with the BSP's on arrival (smp::ap_main).
+// each AP compares its own with the BSP's once every AP has arrived (smp::ap_main, told by
+// start_aps), and this line reports what they found.
 BOOT_CODE void print_cache_line(lib::Sink& out) {
   const arch::cache::Snapshot& bsp = smp::g_bsp_cache;
   if (bsp.count == 0) {

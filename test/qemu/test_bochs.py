@@ -45,7 +45,7 @@ MAX_BOCHS_CPUS = 15
 FULL_CONFIGS = DEFAULT_CONFIGS + [
     BochsConfig(cpu="corei7_skylake_x", smp=MAX_BOCHS_CPUS, mem="512M"),
     # CPUID 0x15 names a TSC frequency (1497.6 MHz) that Bochs's TSC does not run at (it
-    # counts instructions, `ips`): the kernel takes 0x15 on trust (README, Tests).
+    # counts instructions, `ips`): the kernel measures it against the HPET and refuses it.
     BochsConfig(cpu="corei7_icelake_u", smp=2, mem="256M"),
     # RAM above 4 GiB (Bochs's BIOS lists 4-8 GiB; 3-4 GiB is under the PCI hole).
     BochsConfig(cpu="corei5_arrandale_m520", smp=2, mem="8G"),
@@ -294,6 +294,24 @@ def test_boot_report(bm):
     tsc = re.search(r"tsc: ([\d.]+) MHz \(([\w-]+)\)", text)
     mhz, real = float(tsc.group(1)), bm.config.ips / 1e6
     assert abs(mhz - real) <= 0.01 * real, f"the kernel's TSC rate {mhz} MHz ({tsc.group(2)}), its real rate {real} MHz"
+    # What the model's CPUID claims (0x15: crystal x EBX / EAX, else 0x16's base MHz) is
+    # checked against a measured clock and, being far from `ips`, refused in so many words.
+    leaves = model_cpuid(bm.log_text(), 0)
+    claimed = 0.0
+    if leaves[0][0] >= 0x15 and 0x15 in leaves and all(leaves[0x15][:3]):
+        a, b, c = leaves[0x15][:3]
+        claimed = c * b / a / 1e6
+    elif leaves[0][0] >= 0x16 and 0x16 in leaves and leaves[0x16][0] & 0xFFFF:
+        claimed = float(leaves[0x16][0] & 0xFFFF)
+    said = re.search(r"^tsc: cpuid says ([\d.]+) MHz but (hpet|pmtimer|pit) measures ([\d.]+) MHz .*: cpuid's figure not "
+                     r"used\r?$", text, re.M)
+    if claimed and abs(claimed - real) > 0.02 * real:
+        assert said, (claimed, text)
+        assert abs(float(said.group(1)) - claimed) < 0.001 and said.group(2) == tsc.group(2), said.group(0)
+        assert abs(float(said.group(3)) - real) <= 0.01 * real, said.group(0)
+    else:
+        assert said is None, said.group(0)
+        assert tsc.group(2) == ("cpuid" if claimed else tsc.group(2)), tsc.group(0)
     assert re.search(r'boot: BIOS, loader "GRUB [^"]+", cmdline ""', text), text
 
 
