@@ -6,6 +6,7 @@ list(APPEND PORTABLE_SOURCES
   src/lib/assert.cpp
   src/lib/log_ring.cpp
   src/lib/calibration.cpp
+  src/lib/json.cpp
   src/boot/multiboot2.cpp
   src/mm/memmap.cpp
   src/mm/frame_alloc.cpp

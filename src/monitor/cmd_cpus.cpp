@@ -9,6 +9,7 @@
 #include "kernel/ksyms.hpp"
 #include "kernel/spin.hpp"
 #include "kernel/stop_clock.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -55,9 +56,42 @@ const char* lapic_column(const smp::CpuEntry& e, smp::CpuState st) {
   return arch::lapic::mode_name(e.percpu->apic_mode);
 }
 
+// cpus -j: {"cpus":[{"index","apic","state","slot","arrival_us","lapic","uid","bootstrap"}]},
+// the columns of the text; "-" there is null here.
+void cpus_json(lib::Sink& out) {
+  lib::Json j(out);
+  j.begin_object().key("cpus").begin_array();
+  for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+    const smp::CpuEntry& e = smp::g_cpus[i];
+    smp::CpuState st = e.percpu != nullptr ? e.percpu->state.load() : e.state;
+    const char* lapic = lapic_column(e, st);
+    j.begin_object().member("index", i).member("apic", e.apic_id).member("state", smp::cpu_state_name(st));
+    j.member_addr("slot", mm::layout::percpu_slot(i)).member("arrival_us", i == 0 ? 0 : arrival_us(e));
+    j.key("lapic");
+    if (lib::strcmp(lapic, "-") == 0) {
+      j.null();
+    } else {
+      j.str(lapic);
+    }
+    j.member("uid", e.acpi_uid).member("bootstrap", i == 0).end_object();
+  }
+  for (u64 k = 0; k < smp::g_noslot_count; ++k) {
+    const smp::NoSlotCpu& n = smp::g_noslot[k];
+    j.begin_object().member("index", smp::g_cpu_count + k).member("apic", n.apic_id);
+    j.member("state", n.enabled ? "noslot" : "offline").key("slot").null().key("arrival_us").null();
+    j.key("lapic").null().member("uid", n.acpi_uid).member("bootstrap", false).end_object();
+  }
+  j.end_array().end_object();
+  (void)j.finish();
+}
+
 int cmd_cpus(const monitor::Args& a) {
-  if (a.argc != 1) return monitor::error("usage: cpus");
+  if (a.argc != 1) return monitor::error("usage: cpus [-j]");
   auto& out = monitor::out();
+  if (monitor::json()) {
+    cpus_json(out);
+    return 0;
+  }
   lib::format(out, "index apic state   slot               arrival_us  lapic      uid\n");
   for (u64 i = 0; i < smp::g_cpu_count; ++i) {
     const smp::CpuEntry& e = smp::g_cpus[i];
@@ -242,7 +276,8 @@ int cmd_ipi(const monitor::Args& a) {
 
 }  // namespace
 
-MONITOR_COMMAND(cpus, "", "every CPU in the MADT: index, APIC ID, state, slot, arrival", cmd_cpus, kNoKeywords, true);
+MONITOR_COMMAND(cpus, "", "every CPU in the MADT: index, APIC ID, state, slot, arrival", cmd_cpus, kNoKeywords, true,
+                monitor::kNoHelp, monitor::kJsonView);
 MONITOR_COMMAND(percpu, "<n>|all", "per-CPU data; gs_base as that CPU reads it now", cmd_percpu, kAllKeywords, true);
 MONITOR_COMMAND(regs, "<n>", "registers of CPU n, taken on that CPU (NMI if it ignores the IPI)", cmd_regs, kNoKeywords,
                 true);

@@ -14,7 +14,7 @@ int cmd_help(const monitor::Args& a) {
       monitor::print_lookup_error(out, b, n, a.argv[1], le);
       return 1;
     }
-    lib::format(out, "%s %s\n  %s%s\n", c->name, c->usage, c->summary,
+    lib::format(out, "%s %s%s\n  %s%s\n", c->name, c->json ? "[-j] " : "", c->usage, c->summary,
                 c->panic_safe ? "" : " (not in the panic shell)");
     if (c->help != nullptr) {
       // Each line of the long text indented under the summary.
@@ -29,7 +29,7 @@ int cmd_help(const monitor::Args& a) {
   }
   for (const monitor::Command* c = b; c != monitor::commands_end(); ++c) {
     if (monitor::in_panic_shell() && !c->panic_safe) continue;
-    lib::format(out, "%-8s %-22s %s\n", c->name, c->usage, c->summary);
+    lib::format(out, "%-8s %-22s %s%s\n", c->name, c->usage, c->summary, c->json ? " (-j: JSON)" : "");
   }
   return 0;
 }
@@ -37,7 +37,8 @@ const char* const kHelpKeywords[] = {nullptr};
 const char kHelpHelp[] =
     "help: one line per command (name, arguments, summary); in the panic shell only the\n"
     "  read-only ones. help <command>: its usage, summary and this longer text. A unique\n"
-    "  prefix names a command; x/... and xp/... name x and xp.\n"
+    "  prefix names a command; x/... and xp/... name x and xp. Commands marked (-j: JSON)\n"
+    "  print one JSON document on one line when -j follows their name (cpus -j).\n"
     "examples: help    help x    help wa";
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include "debug/gdb_stub.hpp"
 #include "debug/panic.hpp"
 #include "kernel/console.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "monitor/line_editor.hpp"
 #include "smp/percpu.hpp"
@@ -24,6 +25,8 @@ bool g_stop_shell;         // at kstop>: the debugger holds the machine
 bool g_leave_stop;         // set by `continue` / `step` to leave the stop shell
 debug::ResumePlan g_plan;  // and what they chose
 bool g_idle_at_prompt;     // the main loop waits for a key with an empty line
+bool g_json;               // the running command was given -j
+constexpr usize kMaxErrorText = 512;
 
 usize command_count() { return static_cast<usize>(__monitor_cmds_end - __monitor_cmds_start); }
 
@@ -56,6 +59,21 @@ bool execute(const char* text) {
   if (cmd == nullptr) {
     print_lookup_error(out(), __monitor_cmds_start, command_count(), args.argv[0], le);
     return false;
+  }
+  // `-j` right after the name: the JSON twin of a view. Taken out of the arguments, so
+  // the handler parses the same ones in both forms.
+  const bool want_json = args.argc >= 2 && lib::strcmp(args.argv[1], "-j") == 0;
+  struct JsonScope {
+    explicit JsonScope(bool on) { g_json = on; }
+    ~JsonScope() { g_json = false; }
+  } scope(want_json);
+  if (want_json) {
+    if (!cmd->json) {
+      error("'%s' has no -j view (help lists the commands that take -j)", cmd->name);
+      return false;
+    }
+    for (usize i = 1; i + 1 < args.argc; ++i) args.argv[i] = args.argv[i + 1];
+    --args.argc;
   }
   if ((g_panic_shell || g_stop_shell) && !cmd->panic_safe) {
     error("'%s' is not available while the other CPUs are stopped (read-only commands only)", cmd->name);
@@ -143,12 +161,23 @@ bool run_command(const char* line, lib::Sink& to) {
 int error(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  lib::format(out(), "error: ");
-  lib::vformat(out(), fmt, ap);
-  lib::format(out(), "\n");
+  if (g_json) {
+    char text[kMaxErrorText];
+    lib::BufSink msg(text, sizeof text);
+    lib::vformat(msg, fmt, ap);
+    lib::Json j(out());
+    j.begin_object().key("error").str(msg.str(), msg.size()).end_object();
+    (void)j.finish();  // complete by construction
+  } else {
+    lib::format(out(), "error: ");
+    lib::vformat(out(), fmt, ap);
+    lib::format(out(), "\n");
+  }
   va_end(ap);
   return 1;
 }
+
+bool json() { return g_json; }
 
 bool in_panic_shell() { return g_panic_shell || g_stop_shell; }
 const Command* commands_begin() { return __monitor_cmds_start; }

@@ -12,8 +12,13 @@ lib::Sink& out();
 // Runs one command line with every line of its output going to `to` (gdb's `monitor`):
 // false if it printed an error. In the stop and panic shells only read-only commands run.
 bool run_command(const char* line, lib::Sink& to);
-// Prints "error: <message>\n".
+// Prints "error: <message>\n"; under `-j`, {"error":"<message>"} on one line instead.
+// Returns 1, for `return error(...)` from a handler.
 __attribute__((format(printf, 1, 2))) int error(const char* fmt, ...);
+// The command running now was given `-j` (only commands registered with kJsonView are):
+// it prints one JSON document on one line (lib::Json) and nothing else, and checks its
+// arguments before it writes anything, so an error is still a single line.
+bool json();
 // True in the panic shell and in the debugger's stop shell: the other CPUs are stopped,
 // so commands read what they saved instead of asking them.
 bool in_panic_shell();

@@ -33,7 +33,13 @@ struct Command {
   // Optional, for `help <cmd>`: a longer description with at least one example, lines
   // separated by '\n'. Last, so registrations that leave it out still compile.
   const char* help = nullptr;
+  // Takes `-j` right after its name (contract: one JSON document on one line); the handler
+  // asks monitor::json(). Registrations pass kJsonView here.
+  bool json = false;
 };
+
+constexpr const char* kNoHelp = nullptr;
+constexpr bool kJsonView = true;
 
 enum class LookupError { None, Unknown, Ambiguous };
 

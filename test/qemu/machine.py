@@ -18,6 +18,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import termios
 import time
@@ -27,6 +28,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import pexpect
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "python"))
+import kmon  # noqa: E402  (the repository's own scripting module: its JSON rules are the tests')
 BUILD = Path(os.environ.get("KMON_BUILD_DIR", ROOT / "build"))
 ISO = Path(os.environ.get("KMON_ISO", BUILD / "kernel.iso"))
 ELF = Path(os.environ.get("KMON_ELF", BUILD / "kernel.elf"))
@@ -337,6 +340,11 @@ class Machine:
         if lines and lines[-1] == "":
             lines.pop()
         return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+    def json(self, line: str, timeout: float = 60.0):
+        """`line` run with -j after its command name, parsed (python/kmon.py's rules: one
+        JSON line; an {"error": ...} document raises kmon.KmonError)."""
+        return kmon.parse_view(line, self.cmd(kmon.json_line(line), timeout))
 
     def cmd_any(self, line: str, timeout: float = 60.0) -> Tuple[List[str], str]:
         """Types `line` + Enter and waits for whichever prompt comes next (kmon>, kpanic>
