@@ -18,7 +18,7 @@ endif()
 
 file(GLOB_RECURSE KERNEL_CXX CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.cpp)
 # asm_offsets.cpp is compiled to assembly text only (below), never linked.
-list(FILTER KERNEL_CXX EXCLUDE REGEX "/src/kernel/asm_offsets\\.cpp$")
+list(FILTER KERNEL_CXX EXCLUDE REGEX "/src/export/asm_offsets\\.cpp$")
 file(GLOB_RECURSE KERNEL_ASM CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.asm)
 # The trampoline is a flat binary of its own (below), embedded by trampoline_blob.asm.
 list(FILTER KERNEL_ASM EXCLUDE REGEX "/src/smp/trampoline\\.asm$")
@@ -49,9 +49,9 @@ add_custom_command(OUTPUT ${ASM_OFFSETS_INC}
   COMMAND ${CMAKE_CXX_COMPILER} --target=${CMAKE_CXX_COMPILER_TARGET} -std=c++20 ${KERNEL_CXX_FLAGS}
           -DKERNEL ${_kconfig_flags} -I${CMAKE_SOURCE_DIR}/src
           -MD -MT ${ASM_OFFSETS_INC} -MF ${GEN_DIR}/asm_offsets.d
-          -S ${CMAKE_SOURCE_DIR}/src/kernel/asm_offsets.cpp -o ${ASM_OFFSETS_S}
+          -S ${CMAKE_SOURCE_DIR}/src/export/asm_offsets.cpp -o ${ASM_OFFSETS_S}
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/scripts/gen_asm_offsets.py ${ASM_OFFSETS_S} ${ASM_OFFSETS_INC}
-  DEPENDS ${CMAKE_SOURCE_DIR}/src/kernel/asm_offsets.cpp ${CMAKE_SOURCE_DIR}/scripts/gen_asm_offsets.py
+  DEPENDS ${CMAKE_SOURCE_DIR}/src/export/asm_offsets.cpp ${CMAKE_SOURCE_DIR}/scripts/gen_asm_offsets.py
   DEPFILE ${GEN_DIR}/asm_offsets.d
   COMMENT "Generating asm_offsets.inc (constants for the assembly)"
   VERBATIM)

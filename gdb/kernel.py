@@ -37,7 +37,7 @@ import gdb
 # The kernel's constants, all read from build/kernel.elf (none copied here):
 # - the layout: g_kernel_layout (src/mm/layout_export.cpp), KCONFIG settings applied;
 # - page-table bits, page sizes, the user half, the trampoline page: g_kernel_consts
-#   (src/kernel/gdb_export.cpp, built from arch/pte.hpp, mm/layout.hpp, smp/trampoline_layout.h);
+#   (src/export/gdb_export.cpp, built from arch/pte.hpp, mm/layout.hpp, smp/trampoline_layout.h);
 # - enum names (smp::CpuState, mm::MemType, mm::Purpose, arch::lapic::Mode) and struct offsets
 #   (smp::TrampolineData) from DWARF, through gdb.lookup_type;
 # - the stack paint: smp::(anonymous namespace)::kStackPaint (smp/percpu.cpp) from DWARF.
@@ -61,7 +61,7 @@ def kernel_layout(field):
 
 
 def kernel_const(field):
-    """A field of g_kernel_consts (src/kernel/gdb_export.cpp)."""
+    """A field of g_kernel_consts (src/export/gdb_export.cpp)."""
     return u64(ev("g_kernel_consts.%s" % field))
 
 

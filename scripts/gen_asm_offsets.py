@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """asm_offsets.s -> asm_offsets.inc: every `->NAME value` marker that
-src/kernel/asm_offsets.cpp left in the compiler's assembly output becomes
+src/export/asm_offsets.cpp left in the compiler's assembly output becomes
 `%define NAME value` for NASM (the Linux asm-offsets scheme). The include guard is
 named after the output file, so two generated files can be included together
 (scripts/bench's floor trampoline: asm_offsets.inc and floor_offsets.inc, from
@@ -13,7 +13,7 @@ import re
 import sys
 
 
-def main(src, dst, origin="src/kernel/asm_offsets.cpp"):
+def main(src, dst, origin="src/export/asm_offsets.cpp"):
     marker = re.compile(r'^\s*\.ascii\s+"->(\w+) (-?\d+)"')
     out, seen = [], set()
     for line in open(src):

@@ -1,6 +1,6 @@
 // The register frame isr.asm builds on the stack for every interrupt and exception.
 // isr.asm pushes in the reverse order of this struct; it reads every offset (TF_*) from
-// asm_offsets.inc, generated from this struct (kernel/asm_offsets.cpp), and checks its
+// asm_offsets.inc, generated from this struct (export/asm_offsets.cpp), and checks its
 // push order against them.
 #pragma once
 #include "lib/bits.hpp"

@@ -7,6 +7,7 @@
 #include "bench/floor.hpp"
 
 #include "arch/cpu.hpp"
+#include "arch/lapic.hpp"
 #include "arch/tsc.hpp"
 #include "bench/floor_layout.h"
 #include "kernel/console.hpp"
@@ -31,8 +32,13 @@ bool arrived(u64 i) { return stamp_of(smp::g_cpus[i].apic_id) != 0; }
 u64 us_since(u64 from, u64 to) { return to > from ? arch::tsc::ticks_to_us(to - from) : 0; }
 }  // namespace
 
-[[noreturn]] void floor_run(const smp::BringupOptions& opt, u8 sipi_vector) {
+[[noreturn]] void floor_run(const smp::BringupOptions& opt) {
   smp::Bringup& b = smp::g_bringup;
+  u8 sipi_vector = 0;
+  if (!arch::lapic::sipi_vector_for(b.trampoline_phys, &sipi_vector)) {
+    kernel::console::puts("bench-floor: {\"error\": \"no trampoline page below 1 MiB\"}\n");
+    arch::halt_forever();
+  }
   static_assert(sizeof(FloorPage) == kFloorPageSize);
   if (static_cast<usize>(floor_blob_end - floor_blob_start) != kFloorPageSize) {
     kernel::console::puts("bench-floor: {\"error\": \"the floor blob is not one page\"}\n");

@@ -4,9 +4,9 @@
 
 namespace bench {
 
-// Instead of start_aps: the same INIT-SIPI-SIPI (smp::send_init_sipi_sipi) to a trampoline
-// whose APs only stamp and count their arrival in real mode; prints one `bench-floor: {...}`
-// JSON line with the timings and halts.
-[[noreturn]] void floor_run(const smp::BringupOptions& opt, u8 sipi_vector);
+// Instead of start_aps (kernel_main calls it in the floor build): the same INIT-SIPI-SIPI
+// (smp::send_init_sipi_sipi) to a trampoline whose APs only stamp and count their arrival
+// in real mode; prints one `bench-floor: {...}` JSON line with the timings and halts.
+[[noreturn]] void floor_run(const smp::BringupOptions& opt);
 
 }  // namespace bench

@@ -1,4 +1,4 @@
-// FLOOR_* for floor_trampoline.asm, made the way kernel/asm_offsets.cpp makes the kernel's:
+// FLOOR_* for floor_trampoline.asm, made the way export/asm_offsets.cpp makes the kernel's:
 // compiled to assembly only (-S, never linked) in the floor build, each DEFINE leaves a
 // `->NAME value` line that scripts/gen_asm_offsets.py turns into `%define NAME value`.
 #include "bench/floor_layout.h"

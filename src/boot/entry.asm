@@ -9,7 +9,7 @@
 ;   PML4[KERNEL_PML4_INDEX] -> PDPT_high, PDPT_high[KERNEL_PDPT_INDEX] -> PD[0]:
 ;                            KERNEL_VMA -> 0-1 GiB
 ; so the higher-half kernel and the multiboot information (below 4 GiB) are both reachable.
-; Every constant comes from asm_offsets.inc (generated from the C++, kernel/asm_offsets.cpp).
+; Every constant comes from asm_offsets.inc (generated from the C++, export/asm_offsets.cpp).
 
 %include "asm_offsets.inc"
 %include "boot/boot_defs.inc"

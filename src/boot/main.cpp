@@ -30,6 +30,9 @@
 #include "smp/bringup.hpp"
 #include "smp/percpu.hpp"
 #include "smp/xcall.hpp"
+#if KCONFIG_BENCH_FLOOR
+#include "bench/floor.hpp"
+#endif
 
 extern "C" u64 boot_handoff_tsc;
 extern "C" char __kernel_phys_start[], __kernel_phys_end[];
@@ -401,6 +404,9 @@ BOOT_CODE void report_clock_fallbacks() {
     opt.init_delay_us = v;
   }
   debug_options();
+#if KCONFIG_BENCH_FLOOR
+  bench::floor_run(opt);  // scripts/bench's floor build: times a bare trampoline instead, never returns
+#endif
   smp::start_aps(opt);
   boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
   print_boot_report();

@@ -1,13 +1,28 @@
 #include "lib/json.hpp"
 
 namespace lib {
+namespace {
+
+// The two-character escape JSON names for c (RFC 8259, 7), or nullptr.
+const char* named_escape(unsigned char c) {
+  switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
 
 void json_escape(Sink& out, const char* s, usize n) {
   static const char kHex[] = "0123456789abcdef";
   usize run = 0;  // characters passed through unchanged, written in one go
   for (usize i = 0; i < n; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    const char* named = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : nullptr;
+    const char* named = named_escape(c);
     if (named == nullptr && c >= 0x20 && c < 0x7f) continue;
     out.write(s + run, i - run);
     run = i + 1;

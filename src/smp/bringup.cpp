@@ -16,7 +16,6 @@
 #include "smp/trampoline_layout.h"
 #include "smp/xcall.hpp"
 #if KCONFIG_BENCH_FLOOR
-#include "bench/floor.hpp"
 #endif
 
 extern "C" const u8 trampoline_blob_start[], trampoline_blob_end[];
@@ -158,9 +157,6 @@ BOOT_CODE void start_aps(const BringupOptions& opt) {
     kernel::console::puts("error: no trampoline page below 1 MiB; APs not started\n");
     return;
   }
-#if KCONFIG_BENCH_FLOOR
-  bench::floor_run(opt, sipi_vector);  // scripts/bench's floor build: times a bare trampoline, never returns
-#endif
   arch::cache::snapshot_this_cpu(&g_bsp_cache);
   // Slots first, so an AP finds everything in place the moment it arrives.
   for (u64 i = 1; i < g_cpu_count; ++i) {

@@ -1,6 +1,6 @@
 // The AP trampoline's page: the one definition of its data block. The C++ that fills it
 // in (bringup.cpp) uses these types; trampoline.asm (NASM, -f bin) reads the same offsets
-// as %defines generated from them (kernel/asm_offsets.cpp -> build/generated/asm_offsets.inc),
+// as %defines generated from them (export/asm_offsets.cpp -> build/generated/asm_offsets.inc),
 // and gdb/kernel.py reads them from DWARF. Everything the AP reads before paging is on lives
 // in this one page.
 #pragma once

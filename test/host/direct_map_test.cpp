@@ -15,34 +15,13 @@
 #include "mm/memmap.hpp"
 #include "mm/pt_build.hpp"
 #include "mm/pt_walk.hpp"
+#include "table_pages.hpp"
 
 namespace {
 
 // Only page-table pages exist in this fake physical memory.
-class TablePages final : public lib::PhysMem, public mm::TableAllocator {
- public:
-  u8* map(u64 pa, usize len) override {
-    if (len == 0) len = 1;
-    auto it = pages_.find(pa & ~0xfffULL);
-    if (it == pages_.end() || (pa & 0xfff) + len > 4096) return nullptr;
-    return it->second->data() + (pa & 0xfff);
-  }
-  u64 alloc_table() override {
-    u64 pa = next_;
-    next_ += 4096;
-    pages_[pa] = std::make_unique<std::array<u8, 4096>>();
-    pages_[pa]->fill(0);
-    return pa;
-  }
-  usize tables() const { return pages_.size(); }
-
- private:
-  std::map<u64, std::unique_ptr<std::array<u8, 4096>>> pages_;
-  u64 next_ = 0x7f000000000ULL;  // far from any RAM in the fixtures
-};
-
 struct Built {
-  TablePages mem;
+  test::TablePages mem{0x7f000000000ULL};
   u64 pml4 = 0;
   mm::MemoryMap map;
   std::vector<mm::MemRange> ranges;

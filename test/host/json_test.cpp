@@ -16,7 +16,11 @@ TEST(Json, Document) {
   StrSink out;
   lib::Json j(out);
   j.begin_object().key("cpus").begin_array();
-  j.begin_object().member("index", u64{0}).member_addr("slot", 0xffffff8000000000).member("state", "online").end_object();
+  j.begin_object()
+      .member("index", u64{0})
+      .member_addr("slot", 0xffffff8000000000)
+      .member("state", "online")
+      .end_object();
   j.begin_object().member("index", u64{1}).member("up", true).key("x").null().end_object();
   j.end_array().member_hex("cr0", 0x80010011).member_hex("esr", 0, 8).member_fixed("us", 4741761701, 3);
   j.member("neg", i64{-5}).end_object();
@@ -126,9 +130,12 @@ TEST(Json, RandomCallsStayWellFormed) {
     for (char c : out.s.substr(0, out.s.size() - 1)) {
       ASSERT_GE(static_cast<unsigned char>(c), 0x20) << out.s;
       if (in_str) {
-        if (esc) esc = false;
-        else if (c == '\\') esc = true;
-        else if (c == '"') in_str = false;
+        if (esc)
+          esc = false;
+        else if (c == '\\')
+          esc = true;
+        else if (c == '"')
+          in_str = false;
         continue;
       }
       if (c == '"') in_str = true;

@@ -22,6 +22,7 @@
 #include "mm/memmap.hpp"
 #include "mm/pt_build.hpp"
 #include "mm/pt_walk.hpp"
+#include "table_pages.hpp"
 
 namespace {
 
@@ -99,26 +100,6 @@ std::vector<u8> multiboot2_info(const std::vector<Entry>& ents) {
   return b;
 }
 
-class TablePages final : public lib::PhysMem, public mm::TableAllocator {
- public:
-  u8* map(u64 pa, usize len) override {
-    auto it = pages_.find(pa & ~0xfffULL);
-    if (it == pages_.end() || (pa & 0xfff) + (len ? len : 1) > 4096) return nullptr;
-    return it->second->data() + (pa & 0xfff);
-  }
-  u64 alloc_table() override {
-    u64 pa = next_;
-    next_ += 4096;
-    pages_[pa] = std::make_unique<std::array<u8, 4096>>();
-    pages_[pa]->fill(0);
-    return pa;
-  }
-
- private:
-  std::map<u64, std::unique_ptr<std::array<u8, 4096>>> pages_;
-  u64 next_ = u64{1} << 40;  // 1 TiB: outside any RAM the map names
-};
-
 u64 total_of(const std::vector<Entry>& ents, u32 type) {
   u64 t = 0;
   for (auto [b, l, ty] : ents)
@@ -162,7 +143,7 @@ TEST(LongMemoryMap, ThreeHundredEntriesKeptWholeAndDirectMapped) {
   std::vector<mm::MemRange> r(config::kMaxDirectRanges);
   usize n = mm::direct_map_ranges(map, r.data(), r.size());
   ASSERT_LE(n, config::kMaxDirectRanges);
-  TablePages mem;
+  test::TablePages mem;
   u64 pml4 = mem.alloc_table();
   mm::PageTableBuilder pt(mem, mem, pml4);
   for (usize i = 0; i < n; ++i)

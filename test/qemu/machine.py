@@ -626,6 +626,46 @@ def elf_load_segments(path: Path = ELF) -> List[Segment]:
     return segs
 
 
+@dataclasses.dataclass(frozen=True)
+class ElfSymbol:
+    addr: int
+    size: int  # 0 where the ELF gives none (assembly labels)
+    kind: str  # llvm-nm's letter: t/T text, d/D data, b/B bss, r/R rodata, ...
+    name: str  # demangled, as llvm-nm -C prints it
+    sized: bool = True  # llvm-nm printed a size column (assembly labels may have none)
+
+
+_ELF_SYMBOLS: dict = {}
+
+
+def elf_symbols(path: Path = ELF) -> List[ElfSymbol]:
+    """Every defined symbol of the ELF, by address (llvm-nm -n -S -C --defined-only): the
+    oracle for names, addresses and sizes. Read once per file version."""
+    path = Path(path)
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _ELF_SYMBOLS:
+        out = subprocess.run(["llvm-nm", "-n", "-S", "-C", "--defined-only", str(path)],
+                             capture_output=True, text=True, check=True).stdout
+        syms = []
+        for ln in out.splitlines():
+            p = ln.split(" ", 3)
+            if len(p) == 4:
+                syms.append(ElfSymbol(int(p[0], 16), int(p[1], 16), p[2], p[3]))
+            elif len(p) == 3:
+                syms.append(ElfSymbol(int(p[0], 16), 0, p[1], p[2], sized=False))
+        _ELF_SYMBOLS[key] = syms
+    return _ELF_SYMBOLS[key]
+
+
+def elf_symbol(name: str, path: Path = ELF) -> ElfSymbol:
+    """The symbol named exactly `name`, or a function `name(...)` given without its
+    parameters; KeyError if none."""
+    for s in elf_symbols(path):
+        if s.name == name or s.name.startswith(name + "("):
+            return s
+    raise KeyError(f"no symbol {name!r} in {path}")
+
+
 def elf_read_symbol(name: str, size: int, path: Path = ELF) -> bytes:
     """`size` bytes at symbol `name` of the ELF file (its address mapped to a file offset
     through the PT_LOAD program headers): constants as the build under test has them."""
@@ -656,7 +696,7 @@ def qemu_version() -> str:
 
 
 def kernel_consts(path: Path = ELF) -> dict:
-    """The kernel's g_kernel_consts (src/kernel/gdb_export.cpp) by member name, read from
+    """The kernel's g_kernel_consts (src/export/gdb_export.cpp) by member name, read from
     the ELF through gdb (member names and offsets from DWARF, values from the file)."""
     out = subprocess.run(["gdb", "-q", "-batch", "-nx", "-ex", "p/x g_kernel_consts", str(path)],
                          capture_output=True, text=True, check=True).stdout

@@ -16,13 +16,12 @@ pushed. Then the harness itself (a triple fault fails the run at once) and `scri
 --bochs --append`.
 """
 import re
-import subprocess
 import time
 
 import pytest
 
 from bochs import (BochsConfig, BochsMachine, BootError, TripleFault, model_cpuid)
-from machine import BUILD, ELF, KERNEL_BASE, PANIC_PROMPT, PERCPU_BASE, PROMPT, parse_info_mem
+from machine import BUILD, KERNEL_BASE, PANIC_PROMPT, PERCPU_BASE, PROMPT, elf_symbols, parse_info_mem
 from test_debug_disasm import compare_with_objdump, objdump, parse_ours
 
 STOP_PROMPT = "kstop> "
@@ -138,14 +137,7 @@ def bm(request, bochs_pool, bcfg, pool):
 # ------------------------------------------------------------------------------ oracles
 
 def nm():
-    out = subprocess.run(["llvm-nm", "-n", "-S", "-C", "--defined-only", str(ELF)],
-                         capture_output=True, text=True, check=True).stdout
-    syms = []
-    for ln in out.splitlines():
-        p = ln.split(" ", 3)
-        if len(p) == 4:
-            syms.append((int(p[0], 16), int(p[1], 16), p[3]))
-    return syms
+    return [(e.addr, e.size, e.name) for e in elf_symbols() if e.sized]
 
 
 def sym(name):

@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from machine import Config, Machine, ELF, BUILD, KernelPanic, PANIC_PROMPT
+from machine import Config, Machine, ELF, BUILD, KernelPanic, PANIC_PROMPT, elf_symbols
 
 CFG = Config(machine="q35", cpu="max", mem="512M", smp="4")
 OURS = re.compile(r"0x([0-9a-f]{16})(?: (.+)\+0x([0-9a-f]+))?: ((?:[0-9a-f]{2} )*[0-9a-f]{2})  (.*)$")
@@ -33,16 +33,7 @@ def m():
 
 
 def nm():
-    out = subprocess.run(["llvm-nm", "-n", "-S", "-C", "--defined-only", str(ELF)],
-                         capture_output=True, text=True, check=True).stdout
-    syms = []
-    for ln in out.splitlines():
-        p = ln.split(" ", 3)
-        if len(p) == 4:
-            syms.append((int(p[0], 16), int(p[1], 16), p[2], p[3]))
-        elif len(p) == 3:
-            syms.append((int(p[0], 16), 0, p[1], p[2]))
-    return syms
+    return [(e.addr, e.size, e.kind, e.name) for e in elf_symbols()]
 
 
 def addr_of(name):

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from machine import Config, Machine, ELF, DIRECT_MAP_BASE, KERNEL_BASE, DEVICE_BASE
+from machine import Config, Machine, ELF, DIRECT_MAP_BASE, KERNEL_BASE, DEVICE_BASE, elf_symbols
 
 CFG = Config(machine="q35", cpu="max", mem="512M", smp="4")
 KINDS = set("tTWwdDbBrR")
@@ -31,20 +31,8 @@ def m():
 
 def nm_symbols():
     """(addr, size, kind, name) of the higher-half symbols the kernel's table keeps."""
-    out = subprocess.run(["llvm-nm", "-n", "-S", "-C", "--defined-only", str(ELF)],
-                         capture_output=True, text=True, check=True).stdout
-    syms = []
-    for ln in out.splitlines():
-        p = ln.split(" ", 3)
-        if len(p) == 4:
-            addr, size, kind, name = p
-        elif len(p) == 3:
-            (addr, kind, name), size = p, "0"
-        else:
-            continue
-        a = int(addr, 16)
-        if kind in KINDS and a >= KERNEL_BASE and len(name) <= 200:
-            syms.append((a, int(size, 16), kind, name))
+    syms = [(e.addr, e.size, e.kind, e.name) for e in elf_symbols()
+            if e.kind in KINDS and e.addr >= KERNEL_BASE and len(e.name) <= 200]
     # The table's own symbols (.ksyms, added by the second link) are not in it.
     end = min((a for a, _, _, n in syms if n.startswith("ksyms_")), default=1 << 64)
     return [s for s in syms if s[0] < end]

@@ -6,20 +6,17 @@ structure offsets from its DWARF through gdb), never against the kernel's own wo
 import re
 import subprocess
 
-from machine import ELF, PANIC_PROMPT, PROMPT, Config, Machine
+from machine import ELF, PANIC_PROMPT, PROMPT, Config, Machine, elf_symbols
 from test_smp import iso_with_cmdline
 
 STOP_PROMPT = "kstop> "
 
 
 def symbols():
-    out = subprocess.run(["llvm-nm", "-C", "-S", "--defined-only", str(ELF)], capture_output=True, text=True,
-                         check=True).stdout
     syms = {}
-    for ln in out.splitlines():
-        f = ln.split(" ", 3)
-        if len(f) == 4:
-            syms.setdefault(f[3], (int(f[0], 16), int(f[1], 16)))
+    for e in elf_symbols():
+        if e.sized:
+            syms.setdefault(e.name, (e.addr, e.size))
     return syms
 
 

@@ -64,3 +64,21 @@ def test_scripts_run_append_reaches_the_kernel():
         c.expect(pexpect.EOF, timeout=30)
     finally:
         c.close(force=True)
+
+
+def test_check_layers_fails_on_an_upward_include(tmp_path):
+    """scripts/check_layers.py passes on the tree and names an include that points up."""
+    script = ROOT / "scripts" / "check_layers.py"
+    ok = subprocess.run(["/usr/bin/python3", str(script), str(ROOT / "src")], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    for rel, text in {"mm/a.hpp": '#include "lib/types.hpp"\n#include "smp/percpu.hpp"\n',
+                      "smp/percpu.hpp": "", "lib/types.hpp": "", "disasm/d.cpp": '#include "arch/cpu.hpp"\n',
+                      "arch/cpu.hpp": "", "bench/f.cpp": '#include "smp/percpu.hpp"\n',
+                      "boot/m.cpp": '#include "bench/f.hpp"\n#include "gdbstub/p.hpp"\n'}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    bad = subprocess.run(["/usr/bin/python3", str(script), str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    lines = [ln for ln in bad.stdout.splitlines() if ": " in ln and "includes" in ln]
+    assert sorted(ln.split(":")[0] for ln in lines) == ["disasm/d.cpp", "mm/a.hpp"], bad.stdout
+    assert "mm/a.hpp:2: mm includes smp/percpu.hpp (smp): up the layer list" in bad.stdout
