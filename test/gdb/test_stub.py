@@ -185,6 +185,11 @@ def test_monitor_command_equals_the_serial_monitor(st):
     lines, prompt = s.m.cmd_any("cpus")
     assert prompt == STOP_PROMPT
     assert theirs == lines, (theirs, lines)
+    # The JSON twin travels the same way: one document, equal to COM1's.
+    doc = [ln for ln in g.cmd("monitor cpus -j") if ln.strip()]
+    lines, prompt = s.m.cmd_any("cpus -j")
+    assert len(doc) == 1 and doc == lines, (doc, lines)
+    assert [c["index"] for c in __import__("json").loads(doc[0])["cpus"]] == [0, 1, 2, 3]
     refused = g.cmd("monitor wedge 1")
     assert any("not available while the other CPUs are stopped" in ln for ln in refused), refused
     detach_ours(s, g)
