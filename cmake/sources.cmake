@@ -20,6 +20,7 @@ list(APPEND PORTABLE_SOURCES
   src/monitor/parse.cpp
   src/monitor/examine.cpp
   src/disasm/x86_decode.cpp
+  src/disasm/format.cpp
   src/debug/backtrace.cpp
   src/kernel/ksyms.cpp
   src/gdbstub/hex.cpp

@@ -35,8 +35,8 @@ usize VirtReader::read(u64 addr, u8* buf, usize n) {
   return got;
 }
 
-const monitor::ExSymbols& kernel_symbols() {
-  static const monitor::ExSymbols syms{kernel::ksyms::lookup, kernel::ksyms::nearest};
+const disasm::Symbols& kernel_symbols() {
+  static const disasm::Symbols syms{kernel::ksyms::lookup, kernel::ksyms::nearest};
   return syms;
 }
 
@@ -51,7 +51,7 @@ void print_insn(lib::Sink& out, u64 addr) {
   }
   disasm::Insn insn;
   disasm::decode(bytes, got, addr, disasm::Mode::Long64, &insn);
-  monitor::format_insn(out, addr, bytes, insn, kernel_symbols());
+  disasm::format_insn(out, addr, bytes, insn, kernel_symbols());
 }
 
 }  // namespace debug

@@ -3,6 +3,7 @@
 #include "arch/cpu.hpp"
 #include "arch/ioapic.hpp"
 #include "arch/lapic.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -62,11 +63,74 @@ void snap_lapic(void* arg, const arch::TrapFrame*) {
   }
 }
 
+// One "<name> <value>" line of lapic: the value in hex with `digits` digits (0: as many as
+// it takes), or '-' for a register this mode does not have.
+struct RegLine {
+  const char* name;
+  u64 value;
+  int digits;
+  bool present;
+};
+constexpr usize kRegLines = 20;
+
+// The registers in the order lapic prints them (after cpu and mode, before isr/irr/tmr).
+void reg_lines(const LapicSnap& s, RegLine (&r)[kRegLines]) {
+  bool xapic = !s.x2apic;
+  r[0] = {"apic_base", s.apic_base, 16, true};
+  // The ID as a number (xAPIC keeps it in bits 24-31 of the register, SDM Figure 11-6).
+  r[1] = {"id", s.id, 0, true};
+  r[2] = {"version", s.version, 8, true};
+  r[3] = {"tpr", s.tpr, 2, true};
+  r[4] = {"apr", s.apr, 2, xapic};
+  r[5] = {"ppr", s.ppr, 2, true};
+  r[6] = {"ldr", s.ldr, 8, true};
+  r[7] = {"dfr", s.dfr, 8, xapic};
+  r[8] = {"svr", s.svr, 8, true};
+  r[9] = {"esr", s.esr, 8, true};
+  r[10] = {"icr", s.icr, 16, true};
+  r[11] = {"lvt_timer", s.lvt_timer, 8, true};
+  r[12] = {"lvt_thermal", s.lvt_thermal, 8, max_lvt(s.version) >= 5};
+  r[13] = {"lvt_perf", s.lvt_perf, 8, max_lvt(s.version) >= 4};
+  r[14] = {"lvt_lint0", s.lvt_lint0, 8, true};
+  r[15] = {"lvt_lint1", s.lvt_lint1, 8, true};
+  r[16] = {"lvt_error", s.lvt_error, 8, true};
+  r[17] = {"timer_initial", s.timer_initial, 8, true};
+  r[18] = {"timer_current", s.timer_current, 8, true};
+  r[19] = {"timer_divide", s.timer_divide, 8, true};
+}
+
 // 256 bits as one number: "0x" and 64 hex digits, register 7 (vectors 224-255) first.
-void print_bits256(lib::Sink& out, const char* name, const u32 (&r)[8]) {
-  lib::format(out, "%s 0x", name);
-  for (int i = 7; i >= 0; --i) lib::format(out, "%08x", r[i]);
-  lib::format(out, "\n");
+constexpr usize kBits256Chars = 2 + 64;
+void format_bits256(const u32 (&r)[8], char (&buf)[kBits256Chars + 1]) {
+  lib::BufSink b(buf, sizeof buf);
+  lib::format(b, "0x");
+  for (int i = 7; i >= 0; --i) lib::format(b, "%08x", r[i]);
+}
+
+struct Bits256 {
+  const char* name;
+  const u32 (&regs)[8];
+};
+
+// lapic -j: {"cpu","mode", each register line's name: its hex string as the text shows it,
+// or null for '-'}.
+void lapic_json(lib::Sink& out, u64 cpu, const LapicSnap& s, const RegLine (&r)[kRegLines], const Bits256 (&bits)[3]) {
+  lib::Json j(out);
+  j.begin_object().member("cpu", cpu).member("mode", s.x2apic ? "x2apic" : "xapic");
+  for (const RegLine& l : r) {
+    j.key(l.name);
+    if (l.present)
+      j.hex(l.value, static_cast<unsigned>(l.digits));
+    else
+      j.null();
+  }
+  for (const Bits256& b : bits) {
+    char text[kBits256Chars + 1];
+    format_bits256(b.regs, text);
+    j.member(b.name, text);
+  }
+  j.end_object();
+  (void)j.finish();
 }
 
 int cmd_lapic(const monitor::Args& a) {
@@ -77,45 +141,97 @@ int cmd_lapic(const monitor::Args& a) {
   smp::XcallResult r = smp::xcall(cpu, snap_lapic, &s, kXcallTimeoutUs);
   if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)
     return monitor::error("cpu %lu did not answer (%s)", cpu, smp::xcall_result_name(r));
+  RegLine lines[kRegLines];
+  reg_lines(s, lines);
+  const Bits256 bits[] = {{"isr", s.isr}, {"irr", s.irr}, {"tmr", s.tmr}};
   auto& out = monitor::out();
-  lib::format(out, "cpu %lu\nmode %s\napic_base 0x%016lx\n", cpu, s.x2apic ? "x2apic" : "xapic", s.apic_base);
-  // The ID as a number (xAPIC keeps it in bits 24-31 of the register, SDM Figure 11-6).
-  lib::format(out, "id 0x%x\nversion 0x%08x\ntpr 0x%02x\n", s.id, s.version, s.tpr);
-  if (s.x2apic)
-    lib::format(out, "apr -\n");
-  else
-    lib::format(out, "apr 0x%02x\n", s.apr);
-  lib::format(out, "ppr 0x%02x\nldr 0x%08x\n", s.ppr, s.ldr);
-  if (s.x2apic)
-    lib::format(out, "dfr -\n");
-  else
-    lib::format(out, "dfr 0x%08x\n", s.dfr);
-  lib::format(out, "svr 0x%08x\nesr 0x%08x\nicr 0x%016lx\n", s.svr, s.esr, s.icr);
-  lib::format(out, "lvt_timer 0x%08x\n", s.lvt_timer);
-  if (max_lvt(s.version) >= 5)
-    lib::format(out, "lvt_thermal 0x%08x\n", s.lvt_thermal);
-  else
-    lib::format(out, "lvt_thermal -\n");
-  if (max_lvt(s.version) >= 4)
-    lib::format(out, "lvt_perf 0x%08x\n", s.lvt_perf);
-  else
-    lib::format(out, "lvt_perf -\n");
-  lib::format(out, "lvt_lint0 0x%08x\nlvt_lint1 0x%08x\nlvt_error 0x%08x\n", s.lvt_lint0, s.lvt_lint1, s.lvt_error);
-  lib::format(out, "timer_initial 0x%08x\ntimer_current 0x%08x\ntimer_divide 0x%08x\n", s.timer_initial,
-              s.timer_current, s.timer_divide);
-  print_bits256(out, "isr", s.isr);
-  print_bits256(out, "irr", s.irr);
-  print_bits256(out, "tmr", s.tmr);
+  if (monitor::json()) {
+    lapic_json(out, cpu, s, lines, bits);
+    return 0;
+  }
+  lib::format(out, "cpu %lu\nmode %s\n", cpu, s.x2apic ? "x2apic" : "xapic");
+  for (const RegLine& l : lines) {
+    if (l.present)
+      lib::format(out, "%s 0x%0*lx\n", l.name, l.digits, l.value);
+    else
+      lib::format(out, "%s -\n", l.name);
+  }
+  for (const Bits256& b : bits) {
+    char text[kBits256Chars + 1];
+    format_bits256(b.regs, text);
+    lib::format(out, "%s %s\n", b.name, text);
+  }
   return 0;
 }
 
 // Redirection entry fields (82093AA datasheet 3.2.4; the same in QEMU's and every
-// chipset's I/O APIC).
+// chipset's I/O APIC), as ioapic's columns show them.
 const char* const kDelivery[8] = {"fixed", "lowest", "smi", "rsvd3", "nmi", "init", "rsvd6", "extint"};
+struct Redirection {
+  u64 e;
+  u64 vector() const { return e & 0xff; }
+  const char* delivery() const { return kDelivery[(e >> 8) & 7]; }
+  const char* dest_mode() const { return (e >> 11) & 1 ? "logical" : "physical"; }
+  const char* polarity() const { return (e >> 13) & 1 ? "low" : "high"; }
+  const char* trigger() const { return (e >> 15) & 1 ? "level" : "edge"; }
+  const char* mask() const { return (e >> 16) & 1 ? "masked" : "open"; }
+  u64 dest() const { return e >> 56; }
+};
+
+// A mapped I/O APIC's header, read from the chip.
+struct ChipInfo {
+  u32 id;
+  u32 version;
+  unsigned entries;
+};
+
+ChipInfo read_chip(const arch::ioapic::Chip& c) {
+  u32 id = (arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Id)) >> 24) & 0xf;
+  u32 ver = arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Version));
+  return {id, ver & 0xff, arch::ioapic::entries(c)};
+}
+
+// ioapic -j: {"ioapics":[{"index","id","listed","listed_id","address","mapped","version",
+// "entries","gsi_first","gsi_last","redirections":[{"pin","gsi","entry","vector",
+// "delivery","dest_mode","polarity","trigger","mask","dest"}]}]}. An I/O APIC that is not
+// mapped has its listed id as id (as the text), and null for what only the chip knows.
+void ioapic_json(lib::Sink& out) {
+  lib::Json j(out);
+  j.begin_object().key("ioapics").begin_array();
+  for (usize k = 0; k < arch::ioapic::count(); ++k) {
+    const arch::ioapic::Chip& c = arch::ioapic::chip(k);
+    j.begin_object().member("index", u64{k});
+    if (c.va == 0) {
+      j.member_hex("id", c.id).member("listed", c.listed).member_hex("listed_id", c.id);
+      j.member_addr("address", c.phys).member("mapped", false).key("version").null().key("entries").null();
+      j.key("gsi_first").null().key("gsi_last").null().key("redirections").null().end_object();
+      continue;
+    }
+    ChipInfo info = read_chip(c);
+    j.member_hex("id", info.id).member("listed", c.listed).member_hex("listed_id", c.id);
+    j.member_addr("address", c.phys).member("mapped", true).member_hex("version", info.version, 2);
+    j.member("entries", u64{info.entries}).member("gsi_first", u64{c.gsi_base});
+    j.member("gsi_last", u64{c.gsi_base + info.entries - 1}).key("redirections").begin_array();
+    for (unsigned i = 0; i < info.entries; ++i) {
+      Redirection r{arch::ioapic::redirection(c, i)};
+      j.begin_object().member("pin", u64{i}).member("gsi", u64{c.gsi_base + i}).member_hex("entry", r.e, 16);
+      j.member("vector", r.vector()).member("delivery", r.delivery()).member("dest_mode", r.dest_mode());
+      j.member("polarity", r.polarity()).member("trigger", r.trigger()).member("mask", r.mask());
+      j.member_hex("dest", r.dest(), 2).end_object();
+    }
+    j.end_array().end_object();
+  }
+  j.end_array().end_object();
+  (void)j.finish();
+}
 
 int cmd_ioapic(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: ioapic");
   auto& out = monitor::out();
+  if (monitor::json()) {
+    ioapic_json(out);
+    return 0;
+  }
   if (arch::ioapic::count() == 0) {
     lib::format(out, "no I/O APIC listed by the firmware\n");
     return 0;
@@ -127,18 +243,15 @@ int cmd_ioapic(const monitor::Args& a) {
       lib::format(out, "ioapic %lu id 0x%x address 0x%016lx: not mapped\n", k, c.id, c.phys);
       continue;
     }
-    u32 id = (arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Id)) >> 24) & 0xf;
-    u32 ver = arch::ioapic::read(c, static_cast<u32>(arch::ioapic::Reg::Version));
-    unsigned n = arch::ioapic::entries(c);
-    lib::format(out, "ioapic %lu id 0x%x (%s 0x%x) address 0x%016lx version 0x%02x entries %u gsi %u-%u\n", k, id,
-                c.listed, c.id, c.phys, ver & 0xff, n, c.gsi_base, c.gsi_base + n - 1);
+    ChipInfo info = read_chip(c);
+    unsigned n = info.entries;
+    lib::format(out, "ioapic %lu id 0x%x (%s 0x%x) address 0x%016lx version 0x%02x entries %u gsi %u-%u\n", k, info.id,
+                c.listed, c.id, c.phys, info.version, n, c.gsi_base, c.gsi_base + n - 1);
     lib::format(out, "pin gsi  entry              vector delivery dest_mode polarity trigger mask   dest\n");
     for (unsigned i = 0; i < n; ++i) {
-      u64 e = arch::ioapic::redirection(c, i);
-      lib::format(out, "%-3u %-4u 0x%016lx 0x%02lx   %-8s %-9s %-8s %-7s %-6s 0x%02lx\n", i, c.gsi_base + i, e,
-                  e & 0xff, kDelivery[(e >> 8) & 7], (e >> 11) & 1 ? "logical" : "physical",
-                  (e >> 13) & 1 ? "low" : "high", (e >> 15) & 1 ? "level" : "edge", (e >> 16) & 1 ? "masked" : "open",
-                  e >> 56);
+      Redirection r{arch::ioapic::redirection(c, i)};
+      lib::format(out, "%-3u %-4u 0x%016lx 0x%02lx   %-8s %-9s %-8s %-7s %-6s 0x%02lx\n", i, c.gsi_base + i, r.e,
+                  r.vector(), r.delivery(), r.dest_mode(), r.polarity(), r.trigger(), r.mask(), r.dest());
     }
   }
   return 0;
@@ -153,10 +266,12 @@ MONITOR_COMMAND(lapic, "[n]", "CPU n's local APIC registers, read on that CPU (d
                 "and ppr 0xf0). isr, irr, tmr are 256-bit values (vector 255 is the top bit);\n"
                 "apr and dfr do not exist in x2APIC mode and show '-'. In the panic shell: this CPU.\n"
                 "  lapic      this CPU\n"
-                "  lapic 2    CPU 2");
+                "  lapic 2    CPU 2",
+                monitor::kJsonView);
 MONITOR_COMMAND(ioapic, "", "each I/O APIC: id, address, version, redirection entries decoded", cmd_ioapic, kNoKeywords,
                 true,
                 "For every I/O APIC in the MADT: its ID register, MMIO address, version and GSI range,\n"
                 "then each redirection entry raw and decoded: vector, delivery mode, destination\n"
                 "mode, polarity, trigger mode, mask, destination.\n"
-                "  ioapic");
+                "  ioapic",
+                monitor::kJsonView);

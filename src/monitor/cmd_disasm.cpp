@@ -12,10 +12,34 @@ const char* const kNoKeywords[] = {nullptr};
 constexpr u64 kLabelBytes = 256;
 constexpr u64 kMaxBytes = 64 * 1024;
 
+// parse_address prints its own "error: " line; under -j it becomes the {"error":...} document.
+bool parse_address_arg(const char* s, u64* v) {
+  if (!monitor::json()) return monitor::parse_address(s, v, &monitor::out());
+  monitor::ErrorLine e;
+  if (monitor::parse_address(s, v, &e)) return true;
+  monitor::error("%s", e.message());
+  return false;
+}
+
+// dis -j: {"name","address","size","instructions":[...]}, the header's fields (size 0: a
+// label, disassembled kLabelBytes far) and x/i -j's units.
+int dis_json(const kernel::ksyms::Symbol& sym, u64 addr, u64 end) {
+  debug::VirtReader mem;
+  monitor::ErrorLine e;  // everything must read before anything is written
+  if (monitor::examine_insns(e, mem, addr, disasm::Mode::Long64, 0, end, debug::kernel_symbols()) != 0)
+    return monitor::error("%s", e.message());
+  lib::Json j(monitor::out());
+  j.begin_object().member("name", sym.name).member_addr("address", sym.addr).member("size", sym.size);
+  monitor::examine_insns_json(j.key("instructions"), mem, addr, disasm::Mode::Long64, 0, end, debug::kernel_symbols());
+  j.end_object();
+  (void)j.finish();
+  return 0;
+}
+
 int cmd_dis(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: dis <sym>|<addr>");
   u64 addr;
-  if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
+  if (!parse_address_arg(a.argv[1], &addr)) return 1;
   kernel::ksyms::Symbol sym;
   if (!kernel::ksyms::containing(addr, &sym))
     return monitor::error("no symbol at 0x%016lx (x/i <addr> <count> reads any code)", addr);
@@ -27,6 +51,7 @@ int cmd_dis(const monitor::Args& a) {
   if (size > kMaxBytes) size = kMaxBytes;
   u64 end = sym.addr + size;
   if (end <= addr) return monitor::error("0x%016lx is past the end of %s", addr, sym.name);
+  if (monitor::json()) return dis_json(sym, addr, end);
   lib::format(monitor::out(), "%s: 0x%016lx %lu bytes%s\n", sym.name, sym.addr, sym.size,
               sym.size == 0 ? " (no size: the first 256 bytes)" : "");
   debug::VirtReader mem;
@@ -44,4 +69,4 @@ const char kDisHelp[] =
 }  // namespace
 
 MONITOR_COMMAND(dis, "<sym>|<addr>", "disassemble a whole function (size from the symbol table)", cmd_dis, kNoKeywords,
-                true, kDisHelp);
+                true, kDisHelp, monitor::kJsonView);

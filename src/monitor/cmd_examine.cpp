@@ -74,6 +74,61 @@ int count_error(u64 count, u64 max) {
   return monitor::error("count %lu out of range (1-%lu)", count, max);
 }
 
+// parse_address and parse_count print their own "error: " line; under -j that line
+// becomes the one {"error":...} document.
+bool parse_address_arg(const char* s, u64* v) {
+  if (!monitor::json()) return monitor::parse_address(s, v, &monitor::out());
+  monitor::ErrorLine e;
+  if (monitor::parse_address(s, v, &e)) return true;
+  monitor::error("%s", e.message());
+  return false;
+}
+
+bool parse_count_arg(const char* s, u64* v) {
+  if (!monitor::json()) return monitor::parse_count(s, v, &monitor::out());
+  monitor::ErrorLine e;
+  if (monitor::parse_count(s, v, &e)) return true;
+  monitor::error("%s", e.message());
+  return false;
+}
+
+// x/<spec> -j: {"address","format","unit","count","units":[...]} (monitor/examine: the
+// units of each format). unit is null for i, which has none.
+int typed_json(const monitor::ExSpec& spec, u64 addr, u64 count, const monitor::ExSymbols& syms,
+               monitor::ExMemory& mem) {
+  auto& out = monitor::out();
+  // Everything must read before anything is written: the text run's error line, or the units.
+  monitor::ErrorLine e;
+  bool insn = spec.format == monitor::ExFormat::Insn;
+  int rc = insn ? monitor::examine_insns(e, mem, addr, spec.mode, count, 0, syms)
+                : monitor::examine(e, mem, addr, spec, count, syms);
+  if (rc != 0) return monitor::error("%s", e.message());
+  lib::Json j(out);
+  j.begin_object().member_addr("address", addr).member("format", monitor::ex_format_name(spec));
+  if (insn)
+    j.key("unit").null();
+  else
+    j.member("unit", u64{spec.unit});
+  j.member("count", count).key("units");
+  if (insn)
+    monitor::examine_insns_json(j, mem, addr, spec.mode, count, 0, syms);
+  else
+    monitor::examine_json(j, mem, addr, spec, count, syms);
+  j.end_object();
+  (void)j.finish();
+  return 0;
+}
+
+// x <va> [len] -j and xp <pa> [len] -j: {"address","length","lines":[{"address","bytes","ascii"}]}.
+int hexdump_json(monitor::ExMemory& mem, u64 addr, u64 len) {
+  lib::Json j(monitor::out());
+  j.begin_object().member_addr("address", addr).member("length", len).key("lines");
+  monitor::hexdump_json(j, mem, addr, len);
+  j.end_object();
+  (void)j.finish();
+  return 0;
+}
+
 // x/<spec> and xp/<spec> <addr> [count].
 int examine_typed(const monitor::Args& a, const char* spec_text, bool physical) {
   const char* cmd = physical ? "xp" : "x";
@@ -82,8 +137,8 @@ int examine_typed(const monitor::Args& a, const char* spec_text, bool physical) 
   if (!monitor::parse_ex_spec(spec_text, &spec))
     return monitor::error("bad format '/%s': [count] units b h w g, formats x d u c s a i (i16, i32)", spec_text);
   u64 addr, count = spec.has_count ? spec.count : 1;
-  if (!monitor::parse_address(a.argv[1], &addr, &monitor::out())) return 1;
-  if (a.argc == 3 && !monitor::parse_count(a.argv[2], &count, &monitor::out())) return 1;
+  if (!parse_address_arg(a.argv[1], &addr)) return 1;
+  if (a.argc == 3 && !parse_count_arg(a.argv[2], &count)) return 1;
   auto& out = monitor::out();
   debug::VirtReader virt;
   PhysReader phys;
@@ -93,11 +148,13 @@ int examine_typed(const monitor::Args& a, const char* spec_text, bool physical) 
     if (count == 0 || count > monitor::kMaxInsns) return count_error(count, monitor::kMaxInsns);
     // Physical code has no symbols: its addresses are not the kernel's.
     monitor::ExSymbols none{nullptr, nullptr};
+    if (monitor::json()) return typed_json(spec, addr, count, physical ? none : syms, mem);
     return monitor::examine_insns(out, mem, addr, spec.mode, count, 0, physical ? none : syms);
   }
   u64 max = spec.format == monitor::ExFormat::String ? 64 : monitor::kMaxExamineBytes / spec.unit;
   if (count == 0 || count > max) return count_error(count, max);
   if (!physical && spec.format != monitor::ExFormat::String && !check_virtual_range(addr, count * spec.unit)) return 1;
+  if (monitor::json()) return typed_json(spec, addr, count, syms, mem);
   return monitor::examine(out, mem, addr, spec, count, syms);
 }
 
@@ -107,11 +164,12 @@ int cmd_x(const monitor::Args& a) {
   if (*slash == '/') return examine_typed(a, slash + 1, false);
   if (a.argc < 2 || a.argc > 3) return monitor::error("usage: x <va> [len]");
   u64 va, len = 64;
-  if (!monitor::parse_address(a.argv[1], &va, &monitor::out())) return 1;
-  if (a.argc == 3 && !monitor::parse_count(a.argv[2], &len, &monitor::out())) return 1;
+  if (!parse_address_arg(a.argv[1], &va)) return 1;
+  if (a.argc == 3 && !parse_count_arg(a.argv[2], &len)) return 1;
   if (len == 0 || len > 4096) return monitor::error("length %lu out of range (1-4096)", len);
   if (!check_virtual_range(va, len)) return 1;
   debug::VirtReader mem;
+  if (monitor::json()) return hexdump_json(mem, va, len);
   monitor::hexdump(monitor::out(), mem, va, len);
   return 0;
 }
@@ -122,8 +180,8 @@ int cmd_xp(const monitor::Args& a) {
   if (*slash == '/') return examine_typed(a, slash + 1, true);
   if (a.argc < 2 || a.argc > 3) return monitor::error("usage: xp <pa> [len]");
   u64 pa, len = 64;
-  if (!monitor::parse_address(a.argv[1], &pa, &monitor::out())) return 1;
-  if (a.argc == 3 && !monitor::parse_count(a.argv[2], &len, &monitor::out())) return 1;
+  if (!parse_address_arg(a.argv[1], &pa)) return 1;
+  if (a.argc == 3 && !parse_count_arg(a.argv[2], &len)) return 1;
   if (len == 0 || len > 4096) return monitor::error("length %lu out of range (1-4096)", len);
   PhysReader mem;
   u8 probe[16];
@@ -132,6 +190,7 @@ int cmd_xp(const monitor::Args& a) {
     usize got = mem.read(pa + off, probe, n);
     if (got < n) return monitor::error("0x%016lx %s", pa + off + got, mem.why);
   }
+  if (monitor::json()) return hexdump_json(mem, pa, len);
   monitor::hexdump(monitor::out(), mem, pa, len);
   return 0;
 }
@@ -151,16 +210,31 @@ int cmd_sym(const monitor::Args& a) {
     kernel::ksyms::Symbol sym;
     kernel::ksyms::Find r = kernel::ksyms::find(s, lib::strnlen(s, monitor::kMaxLine), &sym);
     if (r != kernel::ksyms::Find::Found) {
-      (void)kernel::ksyms::resolve(s, lib::strnlen(s, monitor::kMaxLine), &addr, &out);  // prints the error line
+      monitor::ErrorLine e;  // the resolver's error line, for -j
+      (void)kernel::ksyms::resolve(s, lib::strnlen(s, monitor::kMaxLine), &addr,
+                                   monitor::json() ? static_cast<lib::Sink*>(&e) : &out);
+      if (monitor::json()) monitor::error("%s", e.message());
       return 1;
+    }
+    if (monitor::json()) {
+      lib::Json j(out);
+      j.begin_object().member_addr("address", sym.addr).member("size", sym.size).member("name", sym.name).end_object();
+      (void)j.finish();
+      return 0;
     }
     lib::format(out, "0x%016lx %lu %s\n", sym.addr, sym.size, sym.name);
     return 0;
   }
-  if (!monitor::parse_address(s, &addr, &out)) return 1;
+  if (!parse_address_arg(s, &addr)) return 1;
   u64 off = 0;
   const char* name = kernel::ksyms::lookup(addr, &off);
   if (name == nullptr) return monitor::error("no symbol at 0x%016lx", addr);
+  if (monitor::json()) {
+    lib::Json j(out);
+    j.begin_object().member_addr("address", addr).member("name", name).member("offset", off).end_object();
+    (void)j.finish();
+    return 0;
+  }
   lib::format(out, "0x%016lx %s+0x%lx\n", addr, name, off);
   return 0;
 }
@@ -189,8 +263,8 @@ const char kSymHelp[] =
 }  // namespace
 
 MONITOR_COMMAND(x, "<va> [len]", "hex+ascii dump; x/<fmt> <addr> [n]: values, x/i code (help x)", cmd_x, kNoKeywords,
-                true, kXHelp);
+                true, kXHelp, monitor::kJsonView);
 MONITOR_COMMAND(xp, "<pa> [len]", "physical memory (RAM only) as x; xp/<fmt> <pa> [n]", cmd_xp, kNoKeywords, true,
-                kXpHelp);
+                kXpHelp, monitor::kJsonView);
 MONITOR_COMMAND(sym, "<addr>|<name>", "symbol for an address, or address and size of a symbol", cmd_sym, kNoKeywords,
-                true, kSymHelp);
+                true, kSymHelp, monitor::kJsonView);

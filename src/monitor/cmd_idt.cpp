@@ -3,6 +3,7 @@
 // arch/trap's accounting hook keeps (smp::PerCpu::trap_counts).
 #include "arch/trap_frame.hpp"
 #include "kernel/ksyms.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -45,23 +46,75 @@ const char* gate_type(unsigned t) {
   }
 }
 
-int cmd_idt(const monitor::Args& a) {
-  if (a.argc > 2 || (a.argc == 2 && !lib::streq(a.argv[1], "all"))) return monitor::error("usage: idt [all]");
-  bool all = a.argc == 2;
+struct Idtr {
+  u16 limit;
+  u64 base;
+  unsigned gates() const {
+    unsigned n = (limit + 1u) / 16;
+    return n > 256 ? 256 : n;
+  }
+  Gate gate(unsigned v) const {
+    const auto* g = reinterpret_cast<const volatile u64*>(base);
+    return Gate{g[2 * v], g[2 * v + 1]};
+  }
+};
+
+Idtr read_idtr() {
   struct __attribute__((packed)) {
     u16 limit;
     u64 base;
   } idtr{};
   asm volatile("sidt %0" : "=m"(idtr));
+  return {idtr.limit, idtr.base};
+}
+
+// idt -j: {"base","limit","count","gates":[{"vec","handler","type","ist","dpl","p","sel",
+// "symbol","offset","name"}],"present"}: the header, the rows (symbol and offset: the
+// handler's "name+0xoff", null for '?'; name: the vector's, null for '-') and the footer.
+void idt_json(lib::Sink& out, const Idtr& idtr, bool all) {
+  lib::Json j(out);
+  unsigned n = idtr.gates(), present = 0;
+  j.begin_object().member_addr("base", idtr.base).member_hex("limit", idtr.limit, 4).member("count", u64{n});
+  j.key("gates").begin_array();
+  for (unsigned v = 0; v < n; ++v) {
+    Gate g = idtr.gate(v);
+    if (g.present()) ++present;
+    if (!g.present() && !all) continue;
+    j.begin_object().member("vec", u64{v}).member_addr("handler", g.offset()).member("type", gate_type(g.type()));
+    j.member("ist", u64{g.ist()}).member("dpl", u64{g.dpl()}).member("p", g.present());
+    j.member_hex("sel", g.selector(), 4);
+    u64 off = 0;
+    const char* sym = kernel::ksyms::lookup(g.offset(), &off);
+    if (sym != nullptr)
+      j.member("symbol", sym).member("offset", off);
+    else
+      j.key("symbol").null().key("offset").null();
+    const char* name = vector_name(v);
+    if (lib::streq(name, "-"))
+      j.key("name").null();
+    else
+      j.member("name", name);
+    j.end_object();
+  }
+  j.end_array().member("present", u64{present}).end_object();
+  (void)j.finish();
+}
+
+int cmd_idt(const monitor::Args& a) {
+  if (a.argc > 2 || (a.argc == 2 && !lib::streq(a.argv[1], "all"))) return monitor::error("usage: idt [all]");
+  bool all = a.argc == 2;
+  Idtr idtr = read_idtr();
   auto& out = monitor::out();
-  unsigned n = (idtr.limit + 1u) / 16;
-  if (n > 256) n = 256;
+  if (monitor::json()) {
+    idt_json(out, idtr, all);
+    return 0;
+  }
+  unsigned n = idtr.gates();
   lib::format(out, "idtr base 0x%016lx limit 0x%04x (%u gates)\n", idtr.base, idtr.limit, n);
   lib::format(out, "vec handler            type      ist dpl p sel    symbol (vector)\n");
-  const auto* gates = reinterpret_cast<const volatile u64*>(idtr.base);
   unsigned present = 0;
   for (unsigned v = 0; v < n; ++v) {
-    Gate g{gates[2 * v], gates[2 * v + 1]};
+    Gate g = idtr.gate(v);
     if (g.present()) ++present;
     if (!g.present() && !all) continue;
     lib::format(out, "%-3u 0x%016lx %-9s %-3u %-3u %c 0x%04x ", v, g.offset(), gate_type(g.type()), g.ist(), g.dpl(),
@@ -85,13 +138,24 @@ bool parse_cpu(const char* s, u64* index) {
   return true;
 }
 
-void print_counts(lib::Sink& out, u64 index) {
+// Calls f(cpu, vector, count) for each nonzero count of CPU index, by vector.
+template <typename F>
+void each_count(u64 index, F f) {
   const smp::PerCpu* p = smp::cpu(index);
   if (p == nullptr) return;
   for (unsigned v = 0; v < 256; ++v) {
     u64 n = __atomic_load_n(&p->trap_counts[v], __ATOMIC_RELAXED);
-    if (n != 0) lib::format(out, "%-4lu %-3u 0x%02x %-10lu %s\n", index, v, v, n, vector_name(v));
+    if (n != 0) f(index, v, n);
   }
+}
+
+template <typename F>
+void each_selected_count(bool all, u64 index, F f) {
+  if (!all) {
+    each_count(index, f);
+    return;
+  }
+  for (u64 i = 0; i < smp::g_cpu_count; ++i) each_count(i, f);
 }
 
 int cmd_intr(const monitor::Args& a) {
@@ -100,12 +164,28 @@ int cmd_intr(const monitor::Args& a) {
   u64 index = 0;
   bool all = a.argc == 1 || lib::streq(a.argv[1], "all");
   if (!all && !parse_cpu(a.argv[1], &index)) return 1;
-  lib::format(out, "cpu  vec hex  count      name\n");
-  if (!all) {
-    print_counts(out, index);
+  if (monitor::json()) {
+    // {"counts":[{"cpu","vec","count","name"}]}: the text's rows without its hex column
+    // (vec again); name null for '-'.
+    lib::Json j(out);
+    j.begin_object().key("counts").begin_array();
+    each_selected_count(all, index, [&](u64 cpu, unsigned v, u64 n) {
+      j.begin_object().member("cpu", cpu).member("vec", u64{v}).member("count", n);
+      const char* name = vector_name(v);
+      if (lib::streq(name, "-"))
+        j.key("name").null();
+      else
+        j.member("name", name);
+      j.end_object();
+    });
+    j.end_array().end_object();
+    (void)j.finish();
     return 0;
   }
-  for (u64 i = 0; i < smp::g_cpu_count; ++i) print_counts(out, i);
+  lib::format(out, "cpu  vec hex  count      name\n");
+  each_selected_count(all, index, [&](u64 cpu, unsigned v, u64 n) {
+    lib::format(out, "%-4lu %-3u 0x%02x %-10lu %s\n", cpu, v, v, n, vector_name(v));
+  });
   return 0;
 }
 
@@ -118,11 +198,13 @@ MONITOR_COMMAND(idt, "[all]", "the live IDT (sidt): handler and symbol, gate typ
                 "entry; trap), IST index (0: the current stack), DPL, present, code selector,\n"
                 "the handler's symbol and what the vector is for.\n"
                 "  idt        present gates\n"
-                "  idt all    all gates, not-present ones too");
+                "  idt all    all gates, not-present ones too",
+                monitor::kJsonView);
 MONITOR_COMMAND(intr, "[<n>|all]", "interrupts and exceptions taken, per CPU and vector (nonzero counts)", cmd_intr,
                 kAllKeywords, true,
                 "Every vector a CPU took since it came up, counted at trap entry (NMIs, exceptions\n"
                 "caught by a command's guard, IPIs), one line per CPU and vector with a count:\n"
                 "cpu, vector in decimal and hex, count, name.\n"
                 "  intr       every CPU\n"
-                "  intr 1     CPU 1 only");
+                "  intr 1     CPU 1 only",
+                monitor::kJsonView);

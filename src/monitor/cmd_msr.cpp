@@ -5,6 +5,7 @@
 #include "arch/cache_config.hpp"
 #include "arch/cpu.hpp"
 #include "arch/trap.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -103,6 +104,13 @@ int run(u64 cpu, MsrOp* op) {
   if (op->faulted)
     return monitor::error("%s of msr 0x%x faulted on cpu %lu (#GP: no such MSR, or a reserved bit set)",
                           op->write ? "wrmsr" : "rdmsr", op->msr, cpu);
+  if (monitor::json()) {
+    // rdmsr -j: {"cpu","msr","value"}, the line's fields.
+    lib::Json j(monitor::out());
+    j.begin_object().member("cpu", cpu).member_hex("msr", op->msr, 8).member_hex("value", op->value, 16).end_object();
+    (void)j.finish();
+    return 0;
+  }
   lib::format(monitor::out(), "cpu %lu msr 0x%08x 0x%016lx\n", cpu, op->msr, op->value);
   return 0;
 }
@@ -151,7 +159,8 @@ MONITOR_COMMAND(rdmsr, "<cpu> <msr>", "read an MSR on that CPU; a faulting MSR g
                 "#GP (no such MSR) is reported and gives an error line. The MSR number is hex, 0x\n"
                 "optional; the output's last field is the value.\n"
                 "  rdmsr 1 0xc0000080     cpu 1 msr 0xc0000080 0x0000000000000d01   (EFER)\n"
-                "  rdmsr 0 1b             IA32_APIC_BASE of cpu 0");
+                "  rdmsr 0 1b             IA32_APIC_BASE of cpu 0",
+                monitor::kJsonView);
 MONITOR_COMMAND(wrmsr, "<cpu> <msr> <value>", "write an MSR on that CPU, then read it back", cmd_wrmsr, kNoKeywords,
                 false,
                 "Writes <value> (hex, 0x optional) to the MSR on CPU <cpu> itself and prints what it\n"

@@ -7,6 +7,12 @@ constexpr u64 kLineBytes = 16;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// A unit's raw bytes (zero-extended) as the signed number it holds.
+i64 sign_extend(u64 raw, u8 unit) {
+  unsigned bits = 8u * unit;
+  return bits == 64 ? static_cast<i64>(raw) : static_cast<i64>(raw << (64 - bits)) >> (64 - bits);
+}
+
 u64 load_le(const u8* p, u8 unit) {
   u64 v = 0;
   for (u8 i = 0; i < unit; ++i) v |= static_cast<u64>(p[i]) << (8 * i);
@@ -57,17 +63,6 @@ bool read_all(ExMemory& mem, u64 addr, u8* buf, usize n, u64* stop) {
   if (got >= n) return true;
   *stop = addr + got;
   return false;
-}
-
-void put_symbol(lib::Sink& out, ExSymbolizer f, u64 addr, const char* before, const char* after) {
-  if (f == nullptr) return;
-  u64 off = 0;
-  const char* name = f(addr, &off);
-  if (name == nullptr) return;
-  if (off == 0)
-    lib::format(out, "%s%s%s", before, name, after);
-  else
-    lib::format(out, "%s%s+0x%lx%s", before, name, off, after);
 }
 
 int examine_strings(lib::Sink& out, ExMemory& mem, u64 addr, u64 count) {
@@ -171,18 +166,13 @@ bool parse_ex_spec(const char* s, ExSpec* out) {
 }
 
 void format_value(lib::Sink& out, u64 raw, u8 unit, ExFormat f, const ExSymbols& syms) {
-  unsigned bits = 8u * unit;
   switch (f) {
-    case ExFormat::Signed: {
-      i64 v = bits == 64 ? static_cast<i64>(raw) : static_cast<i64>(raw << (64 - bits)) >> (64 - bits);
-      lib::format(out, "%ld", v);
-      break;
-    }
+    case ExFormat::Signed: lib::format(out, "%ld", sign_extend(raw, unit)); break;
     case ExFormat::Unsigned: lib::format(out, "%lu", raw); break;
     case ExFormat::Char: put_char_literal(out, static_cast<u8>(raw)); break;
     case ExFormat::Address:
       lib::format(out, "0x%016lx", raw);
-      put_symbol(out, syms.containing, raw, " <", ">");
+      disasm::put_symbol(out, syms.containing, raw, " <", ">");
       break;
     default: lib::format(out, "0x%0*lx", static_cast<int>(unit * 2), raw); break;
   }
@@ -235,56 +225,6 @@ void hexdump(lib::Sink& out, ExMemory& mem, u64 addr, u64 len) {
   }
 }
 
-namespace {
-
-// llvm-objdump's "# imm = 0x..." comment (LLVM 14 X86ATTInstPrinter::printOperand): for
-// the first immediate above 255 or below -256, in hex of the narrowest of 16, 32 or 64
-// bits that holds it, upper-case. When an instruction has one, objdump prints it instead
-// of the RIP-relative "# 0x<address>". Returns false if there is none.
-bool imm_comment(const char* text, u64* value) {
-  for (const char* p = text; *p != '\0'; ++p) {
-    if (*p != '$') continue;
-    bool neg = p[1] == '-';
-    const char* d = p + 1 + (neg ? 1 : 0);
-    if (*d < '0' || *d > '9') continue;
-    u64 v = 0;
-    for (; *d >= '0' && *d <= '9'; ++d) v = v * 10 + static_cast<u64>(*d - '0');
-    i64 imm = neg ? -static_cast<i64>(v) : static_cast<i64>(v);
-    if (imm <= 255 && imm >= -256) continue;
-    if (imm == static_cast<int16_t>(imm))
-      *value = static_cast<u16>(imm);
-    else if (imm == static_cast<int32_t>(imm))
-      *value = static_cast<u32>(imm);
-    else
-      *value = static_cast<u64>(imm);
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-void format_insn(lib::Sink& out, u64 addr, const u8* bytes, const disasm::Insn& insn, const ExSymbols& syms) {
-  lib::format(out, "0x%016lx", addr);
-  u64 off = 0;
-  const char* name = syms.containing != nullptr ? syms.containing(addr, &off) : nullptr;
-  if (name != nullptr) lib::format(out, " %s+0x%lx", name, off);
-  out.put(':');
-  for (u8 i = 0; i < insn.len; ++i) lib::format(out, " %02x", bytes[i]);
-  lib::format(out, "  %s", insn.text);
-  u64 imm = 0;
-  bool has_imm = !insn.bad && imm_comment(insn.text, &imm);
-  if (!insn.bad && insn.ref_kind == disasm::Ref::Branch) {
-    put_symbol(out, syms.nearest, insn.ref, " <", ">");
-  } else if (has_imm) {
-    lib::format(out, " # imm = 0x%lX", imm);
-  } else if (!insn.bad && insn.ref_kind == disasm::Ref::Memory) {
-    lib::format(out, " # 0x%lx", insn.ref);
-    put_symbol(out, syms.nearest, insn.ref, " <", ">");
-  }
-  lib::format(out, "\n");
-}
-
 int examine_insns(lib::Sink& out, ExMemory& mem, u64 addr, disasm::Mode mode, u64 count, u64 end,
                   const ExSymbols& syms) {
   for (u64 k = 0; end != 0 ? addr < end : k < count; ++k) {
@@ -297,11 +237,177 @@ int examine_insns(lib::Sink& out, ExMemory& mem, u64 addr, disasm::Mode mode, u6
       lib::format(out, "error: the instruction at 0x%016lx runs into 0x%016lx, which %s\n", addr, addr + got, mem.why);
       return 1;
     }
-    format_insn(out, addr, bytes, insn, syms);
+    disasm::format_insn(out, addr, bytes, insn, syms);
     if (addr + insn.len < addr) break;  // the top of the address space
     addr += insn.len;
   }
   return 0;
+}
+
+const char* ex_format_name(const ExSpec& spec) {
+  switch (spec.format) {
+    case ExFormat::Signed: return "d";
+    case ExFormat::Unsigned: return "u";
+    case ExFormat::Char: return "c";
+    case ExFormat::String: return "s";
+    case ExFormat::Address: return "a";
+    case ExFormat::Insn:
+      if (spec.mode == disasm::Mode::Real16) return "i16";
+      if (spec.mode == disasm::Mode::Prot32) return "i32";
+      return "i";
+    default: return "x";
+  }
+}
+
+namespace {
+
+// The symbol an address is in, as two members; both null without one.
+void symbol_members(lib::Json& j, ExSymbolizer f, u64 addr) {
+  u64 off = 0;
+  const char* name = f != nullptr ? f(addr, &off) : nullptr;
+  if (name == nullptr) {
+    j.key("symbol").null().key("offset").null();
+    return;
+  }
+  j.member("symbol", name).member("offset", off);
+}
+
+void value_json(lib::Json& j, u64 raw, u8 unit, ExFormat f, const ExSymbols& syms) {
+  j.key("value");
+  switch (f) {
+    case ExFormat::Signed: j.snum(sign_extend(raw, unit)); break;
+    case ExFormat::Unsigned: j.num(raw); break;
+    case ExFormat::Char: {
+      char c = static_cast<char>(raw);
+      j.str(&c, 1);
+      break;
+    }
+    case ExFormat::Address:
+      j.addr(raw);
+      symbol_members(j, syms.containing, raw);
+      break;
+    default: j.hex(raw, 2u * unit); break;
+  }
+}
+
+// x/s's strings, where the text's examine_strings stops: at a NUL, or after
+// kMaxStringBytes characters (truncated, and no more strings).
+void strings_json(lib::Json& j, ExMemory& mem, u64 addr, u64 count) {
+  char s[kMaxStringBytes];
+  for (u64 k = 0; k < count; ++k) {
+    u64 n = 0;
+    bool truncated = false;
+    for (;;) {
+      u8 c;
+      if (mem.read(addr + n, &c, 1) != 1) return;  // changed under us
+      if (c == '\0') break;
+      if (n == kMaxStringBytes) {
+        truncated = true;
+        break;
+      }
+      s[n++] = static_cast<char>(c);
+    }
+    j.begin_object().member_addr("address", addr).key("value").str(s, static_cast<usize>(n));
+    j.member("truncated", truncated).end_object();
+    if (truncated) return;
+    addr += n + 1;
+  }
+}
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// n bytes as 2-digit hex into out (2n + 1 bytes), NUL-terminated.
+void hex_string(const u8* p, usize n, char* out) {
+  for (usize i = 0; i < n; ++i) {
+    out[2 * i] = kHexDigits[p[i] >> 4];
+    out[2 * i + 1] = kHexDigits[p[i] & 0xf];
+  }
+  out[2 * n] = '\0';
+}
+
+// An instruction's text with its annotation: the decoder's text, then at most a symbol
+// name (kernel names reach 430 characters) and a few words.
+constexpr usize kInsnTextBytes = 1024;
+
+}  // namespace
+
+void examine_json(lib::Json& j, ExMemory& mem, u64 addr, const ExSpec& spec, u64 count, const ExSymbols& syms) {
+  j.begin_array();
+  if (spec.format == ExFormat::String) {
+    strings_json(j, mem, addr, count);
+  } else {
+    for (u64 k = 0; k < count; ++k) {
+      u8 buf[8];
+      u64 a = addr + k * spec.unit;
+      if (mem.read(a, buf, spec.unit) != spec.unit) break;  // changed under us
+      j.begin_object().member_addr("address", a);
+      value_json(j, load_le(buf, spec.unit), spec.unit, spec.format, syms);
+      j.end_object();
+    }
+  }
+  j.end_array();
+}
+
+void examine_insns_json(lib::Json& j, ExMemory& mem, u64 addr, disasm::Mode mode, u64 count, u64 end,
+                        const ExSymbols& syms) {
+  j.begin_array();
+  for (u64 k = 0; end != 0 ? addr < end : k < count; ++k) {
+    u8 bytes[disasm::kMaxInsnBytes];
+    usize got = mem.read(addr, bytes, sizeof bytes);
+    if (got == 0) break;
+    disasm::Insn insn;
+    disasm::decode(bytes, got, addr, mode, &insn);
+    if (insn.truncated && got < sizeof bytes) break;
+    j.begin_object().member_addr("address", addr);
+    symbol_members(j, syms.containing, addr);
+    char hex[2 * disasm::kMaxInsnBytes + 1];
+    hex_string(bytes, insn.len, hex);
+    j.member("bytes", hex);
+    char text[kInsnTextBytes];
+    lib::BufSink t(text, sizeof text);
+    disasm::format_insn_text(t, insn, syms);
+    j.key("text").str(t.str(), t.size()).end_object();
+    if (addr + insn.len < addr) break;  // the top of the address space
+    addr += insn.len;
+  }
+  j.end_array();
+}
+
+void hexdump_json(lib::Json& j, ExMemory& mem, u64 addr, u64 len) {
+  j.begin_array();
+  for (u64 off = 0; off < len; off += kLineBytes) {
+    u8 p[kLineBytes] = {};
+    usize n = static_cast<usize>(len - off < kLineBytes ? len - off : kLineBytes);
+    (void)mem.read(addr + off, p, n);  // the caller checked; a failed read gives zeros, as the text
+    char hex[2 * kLineBytes + 1];
+    hex_string(p, n, hex);
+    char ascii[kLineBytes];
+    for (usize i = 0; i < n; ++i) ascii[i] = p[i] >= 0x20 && p[i] < 0x7f ? static_cast<char>(p[i]) : '.';
+    j.begin_object().member_addr("address", addr + off).member("bytes", hex).key("ascii").str(ascii, n).end_object();
+  }
+  j.end_array();
+}
+
+void ErrorLine::write(const char* s, usize n) {
+  for (usize i = 0; i < n; ++i) {
+    if (ended_) {
+      len_ = 0;
+      ended_ = false;
+    }
+    if (s[i] == '\n')
+      ended_ = true;
+    else if (s[i] != '\r' && len_ + 1 < kMaxErrorLine)
+      buf_[len_++] = s[i];
+    buf_[len_] = '\0';
+  }
+}
+
+const char* ErrorLine::message() const {
+  constexpr char kPrefix[] = "error: ";
+  constexpr usize kPrefixLen = sizeof kPrefix - 1;
+  bool prefixed = len_ >= kPrefixLen;
+  for (usize i = 0; prefixed && i < kPrefixLen; ++i) prefixed = buf_[i] == kPrefix[i];
+  return prefixed ? buf_ + kPrefixLen : buf_;
 }
 
 }  // namespace monitor

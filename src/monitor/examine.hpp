@@ -1,10 +1,13 @@
 // The examine commands' formats, shared by the kernel and the host tests: the spec after
 // the '/' of x/<spec> and xp/<spec>, the value formats (gdb's letters), the byte dump
-// of plain `x`, and disassembly lines. Memory comes through ExMemory, which reads only
-// what may be read, so none of this can fault; symbols through ExSymbols.
+// of plain `x`, and disassembly (lines: disasm/format), as text and as the -j views'
+// JSON. Memory comes through ExMemory, which reads only what may be read, so none of this
+// can fault; symbols through ExSymbols.
 #pragma once
+#include "disasm/format.hpp"
 #include "disasm/x86_decode.hpp"
 #include "lib/fmt.hpp"
+#include "lib/json.hpp"
 
 namespace monitor {
 
@@ -33,24 +36,11 @@ constexpr u64 kCountSaturated = ~u64{0};
 // 8-byte values, i has no unit: another unit with them is an error.
 bool parse_ex_spec(const char* s, ExSpec* out);
 
-// Copies up to n bytes at addr into buf and returns how many it copied: it stops at the
-// first byte that may not be read (not mapped, MMIO, not RAM).
-class ExMemory {
- public:
-  virtual usize read(u64 addr, u8* buf, usize n) = 0;
-  // Why the last short read stopped, for the error line ("is not mapped").
-  const char* why = "is not readable";
-
- protected:
-  ~ExMemory() = default;
-};
-
-// The symbol for an address and the offset into it, or nullptr.
-using ExSymbolizer = const char* (*)(u64 addr, u64* offset);
-struct ExSymbols {
-  ExSymbolizer containing;  // the symbol an address is in: line prefixes, format a
-  ExSymbolizer nearest;     // llvm-objdump's choice for branch targets and RIP-relative operands
-};
+// Memory and symbols as the disassembler's line format takes them (disasm/format), which
+// the fault reports and debugger stops below the monitor use too.
+using ExMemory = disasm::Memory;
+using ExSymbolizer = disasm::Symbolizer;
+using ExSymbols = disasm::Symbols;
 
 constexpr u64 kMaxExamineBytes = 4096;  // x/ and xp/ values, like x's len
 constexpr u64 kMaxStringBytes = 1024;   // one string of x/s
@@ -69,18 +59,51 @@ int examine(lib::Sink& out, ExMemory& mem, u64 addr, const ExSpec& spec, u64 cou
 // that all of [addr, addr + len) reads.
 void hexdump(lib::Sink& out, ExMemory& mem, u64 addr, u64 len);
 
-// One disassembly line:
-//   0x<addr>[ <symbol>+0x<off>]: <bytes>  <text>[ <target>]
-// bytes as 2-digit hex separated by spaces, then two spaces, then llvm-objdump's AT&T
-// text; a branch target gets " <sym+0xoff>", a RIP-relative operand " # 0x<addr> <sym>",
-// as llvm-objdump -d prints them (the symbol part only when one is known).
-void format_insn(lib::Sink& out, u64 addr, const u8* bytes, const disasm::Insn& insn, const ExSymbols& syms);
-
 // x/i: `count` instructions from addr, or every instruction starting before `end` if end
 // is not 0 (dis). Reads at most 15 bytes at a time and only what mem allows. An
 // unreadable first byte, or an instruction cut off by unreadable memory, ends it with one
 // "error: " line. Returns 0, or 1 after an error.
 int examine_insns(lib::Sink& out, ExMemory& mem, u64 addr, disasm::Mode mode, u64 count, u64 end,
                   const ExSymbols& syms);
+
+// -j: the same data as JSON, written as the value of the caller's "units" (or
+// "instructions") member. They print no error: the caller runs the text function into an
+// ErrorLine first and gives its error, if any, as the one {"error":...} document. Memory
+// that stops reading between the two (it changed under us) ends the array early.
+
+// The format letter as the spec gives it: "x" "d" "u" "c" "s" "a", "i" (64-bit code),
+// "i16", "i32".
+const char* ex_format_name(const ExSpec& spec);
+
+// x/<unit><x|d|u|c|a|s>: [{"address","value"}...]. value: x a hex string of 2 * unit digits,
+// d and u a number, c a one-character string, a an address with "symbol" and "offset"
+// (null without one); s: the string, and "truncated" (the text's "...": longer than
+// kMaxStringBytes, the last unit).
+void examine_json(lib::Json& j, ExMemory& mem, u64 addr, const ExSpec& spec, u64 count, const ExSymbols& syms);
+
+// x/i and dis: [{"address","symbol","offset","bytes","text"}...]: symbol and offset as the
+// line's prefix (null without one), bytes as one hex string ("4889e5"), text what the
+// line prints after them (disasm::format_insn_text).
+void examine_insns_json(lib::Json& j, ExMemory& mem, u64 addr, disasm::Mode mode, u64 count, u64 end,
+                        const ExSymbols& syms);
+
+// The plain dump's bytes as one string of 2-digit hex ("554889e5"); the caller checked.
+void hexdump_json(lib::Json& j, ExMemory& mem, u64 addr, u64 len);
+
+// The one error line a command or parser printed ("error: <message>\r\n"), kept so a -j
+// view can give it as {"error":"<message>"}: parse_address and the symbol resolver print
+// their own, and examine/examine_insns print theirs last. Keeps the last line written;
+// message() is it without "error: ", cut at kMaxErrorLine - 1 bytes.
+class ErrorLine final : public lib::Sink {
+ public:
+  static constexpr usize kMaxErrorLine = 512;
+  void write(const char* s, usize n) override;
+  const char* message() const;
+
+ private:
+  char buf_[kMaxErrorLine] = {};
+  usize len_ = 0;
+  bool ended_ = false;  // the line in buf_ is complete: the next byte starts another
+};
 
 }  // namespace monitor

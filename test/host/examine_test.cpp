@@ -1,10 +1,12 @@
 // The examine formats (monitor/examine): spec parsing, every value format and unit,
-// strings, the plain byte dump, disassembly lines with symbols, and refusals at the edge
-// of readable memory (one error line, never a read past it).
+// strings, the plain byte dump, disassembly runs (the line format itself:
+// disasm_format_test), refusals at the edge of readable memory (one error line, never a
+// read past it), and the -j views' JSON of the same data.
 #include "monitor/examine.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -229,23 +231,147 @@ TEST(Examine, InsnLines) {
   EXPECT_EQ(std::count(out.data.begin(), out.data.end(), '\n'), 2);
 }
 
-TEST(Examine, ImmCommentReplacesTheRipComment) {
-  // movq $-2145274889, 0x10(%rip): objdump prints "# imm = 0x8021B3F7" and no target.
-  FakeMemory mem(0x1000, {0x48, 0xc7, 0x05, 0x10, 0x00, 0x00, 0x00, 0xf7, 0xb3, 0x21, 0x80,  // movq imm32
-                          0x66, 0x81, 0xc0, 0x00, 0xf0});                                    // addw $0xf000, %ax
-  StrSink out;
-  EXPECT_EQ(examine_insns(out, mem, 0x1000, disasm::Mode::Long64, 2, 0, kSyms), 0);
-  EXPECT_EQ(out.data,
-            "0x0000000000001000 func+0x0: 48 c7 05 10 00 00 00 f7 b3 21 80  movq\t$-2145274889, 16(%rip) # imm = "
-            "0x8021B3F7\n"
-            "0x000000000000100b func+0xb: 66 81 c0 00 f0  addw\t$61440, %ax # imm = 0xF000\n");
-}
-
 TEST(Examine, Insn16) {
   FakeMemory mem(0x7c00, {0xfa, 0xeb, 0xfe});
   StrSink out;
   EXPECT_EQ(examine_insns(out, mem, 0x7c00, disasm::Mode::Real16, 2, 0, ExSymbols{nullptr, nullptr}), 0);
   EXPECT_EQ(out.data, "0x0000000000007c00: fa  cli\n0x0000000000007c01: eb fe  jmp\t0x7c01\n");
+}
+
+// -j: a document {"units": <the array>} as the commands build it.
+std::string json_units(FakeMemory& mem, u64 addr, const char* sp, u64 count) {
+  StrSink out;
+  lib::Json j(out);
+  j.begin_object().key("units");
+  examine_json(j, mem, addr, spec(sp), count, kSyms);
+  j.end_object();
+  EXPECT_TRUE(j.finish());
+  return out.data;
+}
+
+TEST(ExamineJson, FormatNames) {
+  for (const char* f : {"x", "d", "u", "c", "s", "a", "i", "i16", "i32"}) EXPECT_STREQ(ex_format_name(spec(f)), f);
+  EXPECT_STREQ(ex_format_name(spec("8gx")), "x");
+  EXPECT_STREQ(ex_format_name(spec("i64")), "i");
+}
+
+TEST(ExamineJson, ValuesEveryFormat) {
+  FakeMemory mem(0x100, {0xff, 0xfe, 0x80, 0x7f, 'A', '\n', '"', 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+  EXPECT_EQ(json_units(mem, 0x100, "bx", 2),
+            "{\"units\":[{\"address\":\"0x0000000000000100\",\"value\":\"0xff\"},"
+            "{\"address\":\"0x0000000000000101\",\"value\":\"0xfe\"}]}\n");
+  EXPECT_EQ(json_units(mem, 0x100, "wx", 1),
+            "{\"units\":[{\"address\":\"0x0000000000000100\",\"value\":\"0x7f80feff\"}]}\n");
+  EXPECT_EQ(json_units(mem, 0x108, "gx", 1),
+            "{\"units\":[{\"address\":\"0x0000000000000108\",\"value\":\"0xffffffffffffffff\"}]}\n");
+  EXPECT_EQ(json_units(mem, 0x100, "hd", 2),
+            "{\"units\":[{\"address\":\"0x0000000000000100\",\"value\":-257},"
+            "{\"address\":\"0x0000000000000102\",\"value\":32640}]}\n");
+  EXPECT_EQ(json_units(mem, 0x108, "gu", 1),
+            "{\"units\":[{\"address\":\"0x0000000000000108\",\"value\":18446744073709551615}]}\n");
+  EXPECT_EQ(json_units(mem, 0x104, "c", 4),
+            "{\"units\":[{\"address\":\"0x0000000000000104\",\"value\":\"A\"},"
+            "{\"address\":\"0x0000000000000105\",\"value\":\"\\n\"},"
+            "{\"address\":\"0x0000000000000106\",\"value\":\"\\\"\"},"
+            "{\"address\":\"0x0000000000000107\",\"value\":\"\\u0000\"}]}\n");
+}
+
+TEST(ExamineJson, AddressesWithTheirSymbols) {
+  std::vector<u8> v(16);
+  u64 a = 0x1004, b = 0x5000;
+  memcpy(v.data(), &a, 8);
+  memcpy(v.data() + 8, &b, 8);
+  FakeMemory mem(0x2000, v);
+  EXPECT_EQ(json_units(mem, 0x2000, "a", 2),
+            "{\"units\":[{\"address\":\"0x0000000000002000\",\"value\":\"0x0000000000001004\",\"symbol\":\"func\","
+            "\"offset\":4},{\"address\":\"0x0000000000002008\",\"value\":\"0x0000000000005000\",\"symbol\":null,"
+            "\"offset\":null}]}\n");
+}
+
+TEST(ExamineJson, StringsAsTheTextCutsThem) {
+  FakeMemory mem(0x3000, {'h', 'i', 0, 'a', '"', '\\', '\t', 1, 0});
+  EXPECT_EQ(json_units(mem, 0x3000, "s", 2),
+            "{\"units\":[{\"address\":\"0x0000000000003000\",\"value\":\"hi\",\"truncated\":false},"
+            "{\"address\":\"0x0000000000003003\",\"value\":\"a\\\"\\\\\\t\\u0001\",\"truncated\":false}]}\n");
+  // Longer than the limit: the first kMaxStringBytes characters, truncated, and no more
+  // strings (the text's "..." line is its last).
+  FakeMemory big(0x10000, std::vector<u8>(kMaxStringBytes + 10, 'z'));
+  std::string s = json_units(big, 0x10000, "s", 3);
+  EXPECT_EQ(s, "{\"units\":[{\"address\":\"0x0000000000010000\",\"value\":\"" + std::string(kMaxStringBytes, 'z') +
+                   "\",\"truncated\":true}]}\n");
+  // Exactly the limit, then a NUL: complete.
+  std::vector<u8> exact(kMaxStringBytes + 1, 'y');
+  exact.back() = 0;
+  FakeMemory fits(0x20000, exact);
+  EXPECT_NE(json_units(fits, 0x20000, "s", 1).find("\"truncated\":false"), std::string::npos);
+}
+
+TEST(ExamineJson, Instructions) {
+  std::vector<u8> code = {0x55,                          // 0x1000 pushq %rbp
+                          0xe8, 0xfa, 0xff, 0xff, 0xff,  // 0x1001 callq 0x1000
+                          0x0f, 0x0b};                   // 0x1006 ud2
+  FakeMemory mem(0x1000, code);
+  StrSink out;
+  lib::Json j(out);
+  j.begin_object().key("units");
+  examine_insns_json(j, mem, 0x1000, disasm::Mode::Long64, 3, 0, kSyms);
+  j.end_object();
+  ASSERT_TRUE(j.finish());
+  EXPECT_EQ(out.data,
+            "{\"units\":[{\"address\":\"0x0000000000001000\",\"symbol\":\"func\",\"offset\":0,\"bytes\":\"55\","
+            "\"text\":\"pushq\\t%rbp\"},"
+            "{\"address\":\"0x0000000000001001\",\"symbol\":\"func\",\"offset\":1,\"bytes\":\"e8faffffff\","
+            "\"text\":\"callq\\t0x1000 <func>\"},"
+            "{\"address\":\"0x0000000000001006\",\"symbol\":\"func\",\"offset\":6,\"bytes\":\"0f0b\","
+            "\"text\":\"ud2\"}]}\n");
+  // Without symbols (xp/i), and with an end address (dis): what starts before it.
+  out.data.clear();
+  lib::Json k(out);
+  k.begin_object().key("units");
+  examine_insns_json(k, mem, 0x1000, disasm::Mode::Long64, 0, 0x1002, ExSymbols{nullptr, nullptr});
+  k.end_object();
+  ASSERT_TRUE(k.finish());
+  EXPECT_EQ(out.data,
+            "{\"units\":[{\"address\":\"0x0000000000001000\",\"symbol\":null,\"offset\":null,\"bytes\":\"55\","
+            "\"text\":\"pushq\\t%rbp\"},"
+            "{\"address\":\"0x0000000000001001\",\"symbol\":null,\"offset\":null,\"bytes\":\"e8faffffff\","
+            "\"text\":\"callq\\t0x1000\"}]}\n");
+}
+
+TEST(ExamineJson, HexdumpLines) {
+  std::vector<u8> v = iota(20);
+  v[0] = 'K';
+  FakeMemory mem(0xffff800000001000ULL, v);
+  StrSink out;
+  lib::Json j(out);
+  j.begin_object().key("lines");
+  hexdump_json(j, mem, 0xffff800000001000ULL, 20);
+  j.end_object();
+  ASSERT_TRUE(j.finish());
+  EXPECT_EQ(out.data,
+            "{\"lines\":[{\"address\":\"0xffff800000001000\",\"bytes\":\"4b0102030405060708090a0b0c0d0e0f\","
+            "\"ascii\":\"K...............\"},"
+            "{\"address\":\"0xffff800000001010\",\"bytes\":\"10111213\",\"ascii\":\"....\"}]}\n");
+}
+
+TEST(ErrorLine, TheLastLineWithoutItsPrefix) {
+  ErrorLine e;
+  lib::format(e, "error: invalid address '%s'\r\n", "zz");
+  EXPECT_STREQ(e.message(), "invalid address 'zz'");
+  // examine's error comes last, after what it printed of a string.
+  FakeMemory mem(0x3000, {'x', 'y'});
+  ErrorLine s;
+  EXPECT_EQ(examine(s, mem, 0x3000, spec("s"), 1, kSyms), 1);
+  EXPECT_STREQ(s.message(), "0x0000000000003002 is not mapped");
+  ErrorLine i;
+  FakeMemory code(0x1000, {0x90, 0xff});
+  EXPECT_EQ(examine_insns(i, code, 0x1000, disasm::Mode::Long64, 5, 0, kSyms), 1);
+  EXPECT_STREQ(i.message(), "the instruction at 0x0000000000001001 runs into 0x0000000000001002, which is not mapped");
+  // Long lines are cut, never overrun.
+  ErrorLine l;
+  std::string big(2 * ErrorLine::kMaxErrorLine, 'q');
+  lib::format(l, "error: %s\n", big.c_str());
+  EXPECT_EQ(strlen(l.message()), ErrorLine::kMaxErrorLine - 1 - strlen("error: "));
 }
 
 }  // namespace
