@@ -1,7 +1,7 @@
 // physmap: the firmware memory map (sorted, overlaps resolved, bounds as the firmware
 // gave them), then the kernel's own use of physical memory.
-#include "boot/timeline.hpp"
 #include "mm/kvm.hpp"
+#include "mm/memmap.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
 
@@ -13,7 +13,7 @@ const char* const kNoKeywords[] = {nullptr};
 int cmd_physmap(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: physmap");
   auto& out = monitor::out();
-  const mm::MemoryMap& map = boot::firmware_map();
+  const mm::MemoryMap& map = mm::firmware_map();
   for (usize i = 0; i < map.size(); ++i)
     lib::format(out, "0x%016lx-0x%016lx %s\n", map[i].start, map[i].end, mm::mem_type_name(map[i].type));
   lib::format(out, "kernel use of physical memory:\n");

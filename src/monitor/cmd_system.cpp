@@ -4,8 +4,8 @@
 #include "arch/lapic.hpp"
 #include "arch/trap.hpp"
 #include "arch/tsc.hpp"
-#include "boot/timeline.hpp"
 #include "debug/panic.hpp"
+#include "kernel/timeline.hpp"
 #include "lib/calibration.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
@@ -85,7 +85,7 @@ int cmd_timing(const monitor::Args& a) {
   auto& out = monitor::out();
   if (a.argc == 2 && lib::streq(a.argv[1], "sources")) return timing_sources(out);
   if (a.argc != 1) return monitor::error("usage: timing [sources]");
-  u64 t0 = boot::timeline_tsc(boot::Phase::Handoff);
+  u64 t0 = kernel::timeline_tsc(kernel::Phase::Handoff);
   const arch::tsc::Measurement& cal = arch::tsc::boot_measurement();
   if (arch::tsc::source() == arch::tsc::Source::Uncalibrated)
     lib::format(out, "clock: TSC assumed %lu Hz, uncalibrated (%s)", arch::tsc::hz(), cal.why);
@@ -96,9 +96,9 @@ int cmd_timing(const monitor::Args& a) {
   lib::format(out, "; APIC timer %lu Hz; 'timing sources' measures every clock\n", arch::lapic::timer_hz());
   lib::format(out, "boot timeline (TSC %lu Hz, %s), from the multiboot2 handoff:\n", arch::tsc::hz(),
               arch::tsc::source_name());
-  for (int p = 0; p < static_cast<int>(boot::Phase::Count); ++p) {
-    auto ph = static_cast<boot::Phase>(p);
-    print_us(out, boot::phase_name(ph), t0, boot::timeline_tsc(ph));
+  for (int p = 0; p < static_cast<int>(kernel::Phase::Count); ++p) {
+    auto ph = static_cast<kernel::Phase>(p);
+    print_us(out, kernel::phase_name(ph), t0, kernel::timeline_tsc(ph));
   }
   const auto& b = smp::g_bringup;
   if (b.started == 0) {
