@@ -214,19 +214,29 @@ def test_dmesg(m):
     m.cmd("cpus")
     text = raw_until_marker(m, "dmesg 3").split("\r\n")
     assert text[-1] == "" and len(text) == 4
-    raw = raw_until_marker(m, "dmesg -j 6")
-    assert raw.endswith("\r\n") and raw.count("\n") == 1  # one line
-    doc = json.loads(raw)
-    lines = doc["lines"]
+    # The JSON form escapes '>' (\u003e), so it holds no prompt and Machine.json reads it
+    # like any view.
+    out = m.cmd("dmesg -j 6")
+    assert len(out) == 1 and "kmon> " not in out[0] and "kmon\\u003e " in out[0]
+    lines = json.loads(out[0])["lines"]
     # The log since `dmesg 3`: its own line, the 3 lines it printed, the marker's line and
     # its error; what the text printed is what the JSON holds, line for line.
     assert len(lines) == 6 and all(isinstance(s, str) for s in lines)
     assert lines[0] == "kmon> dmesg 3" and lines[1:4] == text[:3] and lines[4].startswith("kmon> nosuch")
     assert lines[5].startswith("error: ")
     # The whole log: from the banner on, as many lines as the text form shows.
-    full = json.loads(raw_until_marker(m, "dmesg -j"))["lines"]
-    assert any(s.startswith("kmon: x86-64 SMP kernel") for s in full)
-    assert full[-1].startswith("error: ") and full[-2].startswith("kmon> nosuch")
+    # A line of KiBs (longer than the buffer the kernel reads the ring with) comes
+    # back whole, as printed.
+    maps = m.json("maps -v")
+    last = m.json("dmesg 4")["lines"]
+    compact = lambda d: json.dumps(d, separators=(",", ":"))  # noqa: E731  (the kernel's spacing)
+    assert last == ["kmon> dmesg -j 6", out[0], "kmon> maps -j -v", compact(maps)]
+    assert len(last[3]) > 2048
+    # The text form two lines later: the same 4 lines, then `dmesg -j 4` and its line.
+    text = raw_until_marker(m, "dmesg 6").split("\r\n")[:-1]
+    assert text == last + ["kmon> dmesg -j 4", compact({"lines": last}).replace(">", "\\u003e")]
+    # The whole log (this boot printed far less than the ring holds): from the banner on.
+    assert m.json("dmesg")["lines"][1].startswith("kmon: x86-64 SMP kernel")
 
 
 # ---------------------------------------------------------------------------- acpi, mptable
