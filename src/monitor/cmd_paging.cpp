@@ -15,11 +15,14 @@ namespace {
 
 const char* const kNoKeywords[] = {nullptr};
 
+// An "ambiguous symbol" error lists a few candidates; monitor::error keeps 512 bytes.
+constexpr usize kMaxParseError = 512;
+
 // monitor::parse_address with its error line as this view's error: under -j the same
 // message as {"error":...}, so the document stays one line.
 bool parse_address_arg(const char* s, u64* v) {
   if (!monitor::json()) return monitor::parse_address(s, v, &monitor::out());
-  char text[monitor::kMaxLine + 64];
+  char text[kMaxParseError];
   lib::BufSink err(text, sizeof text);
   if (monitor::parse_address(s, v, &err)) return true;
   // "error: <message>\r\n" -> "<message>"
