@@ -5,6 +5,7 @@
 #include "acpi/firmware_bytes.hpp"
 #include "acpi/mp_structs.hpp"
 #include "lib/bytes.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 
 namespace acpi {
@@ -325,6 +326,54 @@ void format_mp(lib::Sink& out, const MpTable& t, MpError e) {
     lib::format(out, "ioapic id %u addr 0x%x\n", t.ioapics[i].id, t.ioapics[i].address);
   lib::format(out, "interrupts io=%zu local=%zu; extended entries %zu; ioapics disabled %zu; dropped %zu\n",
               t.io_interrupts, t.local_interrupts, t.ext_entries, t.ioapics_disabled, t.entries_dropped);
+}
+
+void mp_json(lib::Json& j, const MpTable& t, MpError e) {
+  j.key("none");
+  if (t.floating_phys == 0) {
+    j.str(mp_error_text(e)).key("floating").null().key("config").null().key("parse_error").null();
+    j.key("tables").null();
+    return;
+  }
+  j.null().key("floating").begin_object().member_addr("address", t.floating_phys).member("area", mp_area_text(t.area));
+  j.member("spec_rev", u32{t.spec_rev}).member("default_config", u32{t.default_config}).member("imcr", t.imcr);
+  j.end_object().key("config");
+  if (t.config_phys != 0) {
+    j.begin_object().member_addr("address", t.config_phys).member("length", u32{t.base_length});
+    j.member("ext_length", u32{t.ext_length}).member("entries", u32{t.entry_count}).member("oem", t.oem_id);
+    j.member("product", t.product_id).end_object();
+  } else {
+    j.null();
+  }
+  j.key("parse_error");
+  if (e != MpError::None) {
+    j.str(mp_error_text(e)).key("tables").null();
+    return;
+  }
+  j.null();
+  usize enabled = 0;
+  for (usize i = 0; i < t.cpu_count; ++i)
+    if (t.cpus[i].enabled) ++enabled;
+  j.key("tables").begin_object().member_addr("lapic", t.lapic_address);
+  j.member("cpu_count", static_cast<u64>(t.cpu_count)).member("enabled", static_cast<u64>(enabled));
+  j.member("dropped", static_cast<u64>(t.cpus_dropped)).member("rejected", static_cast<u64>(t.cpus_rejected));
+  j.key("cpus").begin_array();
+  for (usize i = 0; i < t.cpu_count; ++i) {
+    const Cpu& c = t.cpus[i];
+    j.begin_object().member("uid", c.uid).member("apic", c.apic_id).member("enabled", c.enabled);
+    j.member("bsp", t.bsp_listed && t.bsp_apic_id == c.apic_id).end_object();
+  }
+  j.end_array().key("buses").begin_array();
+  for (usize i = 0; i < t.bus_count; ++i)
+    j.begin_object().member("id", u32{t.buses[i].id}).member("type", t.buses[i].type).end_object();
+  j.end_array().key("ioapics").begin_array();
+  for (usize i = 0; i < t.ioapic_count; ++i)
+    j.begin_object().member("id", t.ioapics[i].id).member_addr("address", t.ioapics[i].address).end_object();
+  j.end_array().member("io_interrupts", static_cast<u64>(t.io_interrupts));
+  j.member("local_interrupts", static_cast<u64>(t.local_interrupts))
+      .member("ext_entries", static_cast<u64>(t.ext_entries));
+  j.member("ioapics_disabled", static_cast<u64>(t.ioapics_disabled));
+  j.member("entries_dropped", static_cast<u64>(t.entries_dropped)).end_object();
 }
 
 }  // namespace acpi

@@ -83,5 +83,14 @@ const char* mp_error_text(MpError e);
 
 // The `mptable` monitor command's text; every line starts with a letter.
 void format_mp(lib::Sink& out, const MpTable& t, MpError e);
+// The same facts as members of the JSON object `j` has open (`mptable -j`): "none" (the
+// text's reason when there is no floating pointer, else null), "floating" {"address",
+// "area","spec_rev","default_config","imcr"}, "config" {"address","length","ext_length",
+// "entries","oem","product"} or null, "parse_error" (the text's error line or null), and
+// "tables" (null after an error) {"lapic","cpu_count","enabled","dropped","rejected",
+// "cpus":[{"uid","apic","enabled","bsp"}],"buses":[{"id","type"}],"ioapics":[{"id",
+// "address"}],"io_interrupts","local_interrupts","ext_entries","ioapics_disabled",
+// "entries_dropped"}.
+void mp_json(lib::Json& j, const MpTable& t, MpError e);
 
 }  // namespace acpi

@@ -4,6 +4,7 @@
 #include "acpi/firmware_bytes.hpp"
 #include "acpi/structs.hpp"
 #include "lib/bytes.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 
 namespace acpi {
@@ -494,6 +495,17 @@ Trimmed trim(const char* src) {
 
 }  // namespace
 
+// The signature as the text prints it: a line must start with a letter, a corrupt
+// signature may not.
+struct Signature {
+  char s[5];
+  explicit Signature(const TableInfo& t) {
+    memcpy(s, t.signature, 5);
+    s[4] = '\0';
+    if (s[0] >= '0' && s[0] <= '9') s[0] = '?';
+  }
+};
+
 void format_tables(lib::Sink& out, const Info& info) {
   const Trimmed oem = trim(info.oem_id);
   if (info.rsdp_phys != 0) {
@@ -508,12 +520,7 @@ void format_tables(lib::Sink& out, const Info& info) {
 
   for (usize i = 0; i < info.table_count; ++i) {
     const TableInfo& t = info.tables[i];
-    char sig[5];
-    memcpy(sig, t.signature, 5);
-    sig[4] = '\0';
-    // Lines must start with a letter; a corrupt signature may not.
-    if (sig[0] >= '0' && sig[0] <= '9') sig[0] = '?';
-    lib::format(out, "%s 0x%016lx len=%u rev=%u checksum=%s oem=%s\n", sig, t.phys, t.length, t.revision,
+    lib::format(out, "%s 0x%016lx len=%u rev=%u checksum=%s oem=%s\n", Signature(t).s, t.phys, t.length, t.revision,
                 t.checksum_ok ? "ok" : "BAD", trim(t.oem_id).s);
   }
   if (info.tables_dropped != 0) {
@@ -570,6 +577,114 @@ void format_tables(lib::Sink& out, const Info& info) {
   }
   if (m.entries_dropped != 0 || m.entries_unknown != 0) {
     lib::format(out, "entries dropped=%zu unknown-type=%zu\n", m.entries_dropped, m.entries_unknown);
+  }
+}
+
+namespace {
+
+void json_null_or_str(lib::Json& j, const char* k, const char* s) {
+  j.key(k);
+  if (s != nullptr) {
+    j.str(s);
+  } else {
+    j.null();
+  }
+}
+
+void madt_json(lib::Json& j, const Madt& m) {
+  usize enabled = 0;
+  for (usize i = 0; i < m.cpu_count; ++i)
+    if (m.cpus[i].enabled) ++enabled;
+  j.begin_object().member_addr("lapic", m.lapic_address).member_hex("flags", m.flags);
+  j.member("cpu_count", static_cast<u64>(m.cpu_count)).member("enabled", static_cast<u64>(enabled));
+  j.member("dropped", static_cast<u64>(m.cpus_dropped)).member("rejected", static_cast<u64>(m.cpus_rejected));
+  j.key("cpus").begin_array();
+  for (usize i = 0; i < m.cpu_count; ++i) {
+    const Cpu& c = m.cpus[i];
+    j.begin_object().member("uid", c.uid).member("apic", c.apic_id).member("enabled", c.enabled);
+    j.member("online_capable", c.online_capable).member("x2apic", c.x2apic).end_object();
+  }
+  j.end_array().key("ioapics").begin_array();
+  for (usize i = 0; i < m.ioapic_count; ++i) {
+    const IoApic& io = m.ioapics[i];
+    j.begin_object().member("id", io.id).member_addr("address", io.address).member("gsi", io.gsi_base).end_object();
+  }
+  j.end_array().key("overrides").begin_array();
+  for (usize i = 0; i < m.override_count; ++i) {
+    const Override& o = m.overrides[i];
+    j.begin_object().member("bus", u32{o.bus}).member("irq", u32{o.source}).member("gsi", o.gsi);
+    j.member_hex("flags", o.flags).end_object();
+  }
+  j.end_array().key("nmis").begin_array();
+  for (usize i = 0; i < m.nmi_count; ++i) {
+    const LapicNmi& n = m.nmis[i];
+    j.begin_object().key("cpu");
+    if (n.all) {
+      j.str("all");
+    } else {
+      j.num(n.uid);
+    }
+    j.member("lint", u32{n.lint}).member_hex("flags", n.flags).member("x2apic", n.x2apic).end_object();
+  }
+  j.end_array().member("entries_dropped", static_cast<u64>(m.entries_dropped));
+  j.member("entries_unknown", static_cast<u64>(m.entries_unknown)).end_object();
+}
+
+}  // namespace
+
+void tables_json(lib::Json& j, const Info& info) {
+  j.key("rsdp").begin_object().key("address");
+  if (info.rsdp_phys != 0) {
+    j.addr(info.rsdp_phys);
+  } else {
+    j.null();
+  }
+  j.member("revision", u32{info.rsdp_revision}).member("oem", trim(info.oem_id).s);
+  json_null_or_str(j, "root", info.root_phys != 0 ? (info.use_xsdt ? "XSDT" : "RSDT") : nullptr);
+  j.key("root_address");
+  if (info.root_phys != 0) {
+    j.addr(info.root_phys);
+  } else {
+    j.null();
+  }
+  j.end_object().key("tables").begin_array();
+  for (usize i = 0; i < info.table_count; ++i) {
+    const TableInfo& t = info.tables[i];
+    j.begin_object().member("signature", Signature(t).s).member_addr("address", t.phys).member("length", t.length);
+    j.member("revision", u32{t.revision}).member("checksum", t.checksum_ok ? "ok" : "BAD");
+    j.member("oem", trim(t.oem_id).s).end_object();
+  }
+  j.end_array().member("tables_not_listed", static_cast<u64>(info.tables_dropped));
+  json_null_or_str(j, "parse_error", info.error != Error::None ? error_text(info.error) : nullptr);
+  j.key("hpet");
+  if (info.hpet_status == TimerTable::Ok) {
+    const HpetInfo& h = info.hpet;
+    j.begin_object().member_addr("base", h.base).member_hex("block_id", h.block_id, 8).member("number", u32{h.number});
+    j.member("min_tick", u32{h.min_clock_tick}).member_hex("page_protection", h.page_protection).end_object();
+  } else {
+    j.null();
+  }
+  json_null_or_str(j, "hpet_none", info.hpet_status != TimerTable::Ok ? timer_table_text(info.hpet_status) : nullptr);
+  j.key("pm_timer");
+  if (info.pm_timer_status == TimerTable::Ok) {
+    const PmTimerInfo& p = info.pm_timer;
+    j.begin_object().key("port");
+    if (p.io) {
+      j.num(p.address).key("address").null();
+    } else {
+      j.null().member_addr("address", p.address);
+    }
+    j.member("bits", u32{p.ext32 ? 32u : 24u}).member("field", p.from_x ? "X_PM_TMR_BLK" : "PM_TMR_BLK").end_object();
+  } else {
+    j.null();
+  }
+  json_null_or_str(j, "pm_timer_none",
+                   info.pm_timer_status != TimerTable::Ok ? timer_table_text(info.pm_timer_status) : nullptr);
+  j.key("madt");
+  if (info.madt_found) {
+    madt_json(j, info.madt);
+  } else {
+    j.null();
   }
 }
 

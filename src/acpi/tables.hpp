@@ -9,6 +9,7 @@
 #pragma once
 #include "config.hpp"
 #include "lib/fmt.hpp"
+#include "lib/json.hpp"
 #include "lib/physmem.hpp"
 #include "lib/types.hpp"
 
@@ -201,5 +202,16 @@ struct Info {
 // The `acpi` monitor command: the RSDP, one line per table, then the MADT summary.
 // Every line starts with a letter.
 void format_tables(lib::Sink& out, const Info& info);
+// The same facts as members of the JSON object `j` has open (`acpi -j`): "rsdp"
+// {"address","revision","oem","root","root_address"}, "tables" [{"signature","address",
+// "length","revision","checksum","oem"}], "tables_not_listed", "parse_error" (the text's
+// error line, or null), "hpet" {"base","block_id","number","min_tick","page_protection"} or
+// null with "hpet_none" its reason, "pm_timer" {"port","address","bits","field"} or null
+// with "pm_timer_none", "madt" (null: not parsed) {"lapic","flags","cpu_count","enabled",
+// "dropped","rejected","cpus":[{"uid","apic","enabled","online_capable","x2apic"}],
+// "ioapics":[{"id","address","gsi"}],"overrides":[{"bus","irq","gsi","flags"}],
+// "nmis":[{"cpu" (a uid or "all"),"lint","flags","x2apic"}],"entries_dropped",
+// "entries_unknown"}.
+void tables_json(lib::Json& j, const Info& info);
 
 }  // namespace acpi

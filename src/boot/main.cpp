@@ -16,12 +16,12 @@
 #include "arch/uart_regs.hpp"
 #include "boot/multiboot2.hpp"
 #include "boot/ports.hpp"
-#include "boot/timeline.hpp"
 #include "debug/gdb_stub.hpp"
 #include "debug/panic.hpp"
 #include "debug/stop.hpp"
 #include "kernel/console.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/timeline.hpp"
 #include "lib/boot_code.hpp"
 #include "lib/string.hpp"
 #include "mm/kvm.hpp"
@@ -171,8 +171,8 @@ BOOT_CODE void register_cpus() {
 extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   arch::serial::init(arch::uart::kCom1);
   boot::run_global_constructors();
-  boot::timeline_mark(boot::Phase::Handoff, boot_handoff_tsc);
-  boot::timeline_mark(boot::Phase::KernelEntry, arch::rdtsc());
+  kernel::timeline_mark(kernel::Phase::Handoff, boot_handoff_tsc);
+  kernel::timeline_mark(kernel::Phase::KernelEntry, arch::rdtsc());
   if (magic != boot::kMultiboot2BootMagic) kernel::panic("not started by a multiboot2 loader (eax=0x%x)", magic);
 
   // The boot information is read through the boot identity map (it lies below 4 GiB).
@@ -188,6 +188,7 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
   if (!g_boot.has_mmap) kernel::panic("the boot loader gave no memory map");
   boot::g_firmware_map = g_map;
   boot::g_firmware_map.normalize(false);
+  mm::set_firmware_map(&boot::g_firmware_map);
   g_map.normalize();
 
   // Physical memory: never the low 1 MiB (allocator rule), the kernel image, the boot
@@ -204,7 +205,7 @@ extern "C" [[noreturn]] BOOT_CODE void kernel_main(u32 magic, u32 mbi_phys) {
 
   bool huge = (arch::cpuid(arch::cpuid_leaf::kExtFeatures).edx & arch::cpuid_bit::kExt1EdxPdpe1gb) != 0;
   mm::kvm::build_and_switch(g_map, g_frames, huge);
-  boot::timeline_mark(boot::Phase::Paging, arch::rdtsc());
+  kernel::timeline_mark(kernel::Phase::Paging, arch::rdtsc());
 
   arch::idt_init();
   arch::idt_load();
@@ -344,7 +345,7 @@ BOOT_CODE void print_boot_report() {
   print_cache_line(out);
   debug::gdb::describe(out);
   lib::format(out, "boot: %lu us from multiboot handoff to prompt; type 'help'\n",
-              arch::tsc::ticks_to_us(arch::rdtsc() - boot::timeline_tsc(boot::Phase::Handoff)));
+              arch::tsc::ticks_to_us(arch::rdtsc() - kernel::timeline_tsc(kernel::Phase::Handoff)));
 }
 
 // A reference clock the tables name but which gave no figure is worth a line; the source
@@ -385,11 +386,11 @@ BOOT_CODE void report_clock_fallbacks() {
     acpi::ignore();
   else
     acpi::load(g_boot.rsdp, g_boot.rsdp_len, g_boot.rsdp_v2, mm::kvm::phys());
-  boot::timeline_mark(boot::Phase::Acpi, arch::rdtsc());
+  kernel::timeline_mark(kernel::Phase::Acpi, arch::rdtsc());
   set_up_clocks();
   arch::tsc::calibrate();
   arch::lapic::timer_calibrate();
-  boot::timeline_mark(boot::Phase::Timers, arch::rdtsc());
+  kernel::timeline_mark(kernel::Phase::Timers, arch::rdtsc());
   report_clock_fallbacks();
   register_cpus();
   smp::BringupOptions opt{};
@@ -408,17 +409,11 @@ BOOT_CODE void report_clock_fallbacks() {
   bench::floor_run(opt);  // scripts/bench's floor build: times a bare trampoline instead, never returns
 #endif
   smp::start_aps(opt);
-  boot::timeline_mark(boot::Phase::Smp, arch::rdtsc());
+  kernel::timeline_mark(kernel::Phase::Smp, arch::rdtsc());
   print_boot_report();
   debug::gdb::start_polling();
-  boot::timeline_mark(boot::Phase::Prompt, arch::rdtsc());
+  kernel::timeline_mark(kernel::Phase::Prompt, arch::rdtsc());
   mm::kvm::retire_boot_code_and_run(monitor::run);
 }
 
 }  // namespace
-
-namespace boot {
-const BootInfo& info() { return g_boot; }
-const mm::MemoryMap& memory_map() { return g_map; }
-const mm::MemoryMap& firmware_map() { return g_firmware_map; }
-}  // namespace boot

@@ -197,4 +197,14 @@ usize direct_map_ranges(const MemoryMap& map, MemRange* out, usize max) {
   return sink.finish();
 }
 
+namespace {
+const MemoryMap* g_firmware_map;  // a pointer, not a copy: a map is kilobytes
+}  // namespace
+
+void set_firmware_map(const MemoryMap* map) { g_firmware_map = map; }
+const MemoryMap& firmware_map() {
+  KASSERT(g_firmware_map != nullptr);  // kernel_main registers it before anything can ask
+  return *g_firmware_map;
+}
+
 }  // namespace mm

@@ -74,4 +74,10 @@ class MemoryMap {
 // value above max means out was too small and only the lowest max were written.
 [[nodiscard]] usize direct_map_ranges(const MemoryMap& map, MemRange* out, usize max);
 
+// The firmware's map as boot kept it (sorted, overlaps resolved, usable ranges exact, not
+// trimmed to pages), for `physmap` and `xp`. Boot registers it: the layers above mm read it
+// here instead of reaching up into boot. Reading it before that is a bug (KASSERT).
+void set_firmware_map(const MemoryMap* map);
+const MemoryMap& firmware_map();
+
 }  // namespace mm

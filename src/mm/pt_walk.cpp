@@ -1,6 +1,7 @@
 #include "mm/pt_walk.hpp"
 
 #include "arch/pte.hpp"
+#include "lib/json.hpp"
 #include "mm/layout.hpp"
 
 namespace mm {
@@ -58,17 +59,33 @@ RawRange raw_range(const mm::layout::RegionDesc& r) {
 constexpr usize kRegionCount = sizeof(mm::layout::kRegions) / sizeof(mm::layout::kRegions[0]);
 static_assert(kRegionCount == 5, "mapped_bytes_by_region's out_bytes[5] follows mm::layout::kRegions");
 
-// The seed regions overlapping raw [start, end), comma-separated, or "unused".
-void put_labels(lib::Sink& out, u64 start, u64 end) {
+// The labels of the seed regions overlapping raw [start, end), in order, or "unused":
+// label(name) once per label.
+template <typename Label>
+void for_each_label(u64 start, u64 end, Label&& label) {
   bool any = false;
   for (const auto& r : mm::layout::kRegions) {
     RawRange rr = raw_range(r);
     if (rr.start < end && start < rr.end) {
-      lib::format(out, "%s%s", any ? "," : "", mm::layout::region_label(r.region));
+      label(mm::layout::region_label(r.region));
       any = true;
     }
   }
-  if (!any) lib::format(out, "%s", mm::layout::region_label(mm::layout::Region::Unused));
+  if (!any) label(mm::layout::region_label(mm::layout::Region::Unused));
+}
+
+// The same labels, comma-separated (text) or as a JSON array of strings.
+void put_labels(lib::Sink& out, u64 start, u64 end) {
+  bool first = true;
+  for_each_label(start, end, [&](const char* l) {
+    lib::format(out, "%s%s", first ? "" : ",", l);
+    first = false;
+  });
+}
+void json_labels(lib::Json& j, u64 start, u64 end) {
+  j.begin_array();
+  for_each_label(start, end, [&](const char* l) { j.str(l); });
+  j.end_array();
 }
 
 // QEMU's protection value: P, U and W of the leaf ANDed with the levels above
@@ -178,18 +195,42 @@ WalkResult walk(lib::PhysMem& mem, u64 cr3, u64 va) {
   return r;  // not reached: level 1 always returns
 }
 
+namespace {
+
+int step_count(const WalkResult& r) { return r.step_count < 0 ? 0 : r.step_count > 4 ? 4 : r.step_count; }
+
+const char* page_size_name(u64 size) {
+  return size == mm::layout::kHugePageSize ? "1G" : size == mm::layout::kLargePageSize ? "2M" : "4K";
+}
+
+// Effective flags of a translation: "rw-k" (see pt_walk.hpp).
+struct EffectiveFlags {
+  char s[5];
+  explicit EffectiveFlags(const WalkResult& r)
+      : s{'r', r.write ? 'w' : '-', r.exec ? 'x' : '-', r.user ? 'u' : 'k', '\0'} {}
+};
+
+const char* fault_name(WalkResult::Fault f) {
+  switch (f) {
+    case WalkResult::None: return nullptr;
+    case WalkResult::NonCanonical: return "non-canonical";
+    case WalkResult::NotPresent: return "not-present";
+    case WalkResult::ReservedBit: return "reserved-bits";
+    case WalkResult::Unreadable: return "unreadable";
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void format_walk(lib::Sink& out, u64 va, const WalkResult& r) {
-  int n = r.step_count < 0 ? 0 : r.step_count > 4 ? 4 : r.step_count;
+  int n = step_count(r);
   for (int i = 0; i < n; ++i) {
     const WalkStep& s = r.steps[i];
     lib::format(out, "%s[%u] 0x%016lx %s\n", level_name(s.level), s.index, s.entry, RawFlags(s.entry).s);
   }
   if (r.fault == WalkResult::None && r.mapped) {
-    const char* size = r.page_size == mm::layout::kHugePageSize    ? "1G"
-                       : r.page_size == mm::layout::kLargePageSize ? "2M"
-                                                                   : "4K";
-    lib::format(out, "0x%016lx -> 0x%016lx %s r%c%c%c\n", va, r.pa, size, r.write ? 'w' : '-', r.exec ? 'x' : '-',
-                r.user ? 'u' : 'k');
+    lib::format(out, "0x%016lx -> 0x%016lx %s %s\n", va, r.pa, page_size_name(r.page_size), EffectiveFlags(r).s);
     return;
   }
   const WalkStep* last = n > 0 ? &r.steps[n - 1] : nullptr;
@@ -217,6 +258,57 @@ void format_walk(lib::Sink& out, u64 va, const WalkResult& r) {
   lib::format(out, "error: 0x%016lx not mapped\n", va);
 }
 
+void format_walk_json(lib::Sink& out, u64 va, const WalkResult& r) {
+  const int n = step_count(r);
+  const bool mapped = r.fault == WalkResult::None && r.mapped;
+  lib::Json j(out);
+  j.begin_object().member_addr("va", va);
+  if (mapped) {
+    j.member_addr("pa", r.pa).member("size", r.page_size).member("page", page_size_name(r.page_size));
+    j.member("flags", EffectiveFlags(r).s);
+  } else {
+    j.key("pa").null().key("size").null().key("page").null().key("flags").null();
+  }
+  j.key("levels").begin_array();
+  for (int i = 0; i < n; ++i) {
+    const WalkStep& s = r.steps[i];
+    j.begin_object().member("name", level_name(s.level)).member("index", s.index);
+    j.member_hex("entry", s.entry, 16).member("flags", RawFlags(s.entry).s).end_object();
+  }
+  j.end_array().member("mapped", mapped);
+  // Where the text says "error: ... not mapped (<level>[<index>] ...)": the same facts.
+  j.key("fault");
+  if (mapped) {
+    j.null();
+  } else {
+    j.str(fault_name(r.fault) != nullptr ? fault_name(r.fault) : "not-mapped");
+  }
+  const WalkStep* last = n > 0 ? &r.steps[n - 1] : nullptr;
+  const bool at_entry = (r.fault == WalkResult::NotPresent || r.fault == WalkResult::ReservedBit) && last;
+  j.key("fault_level");
+  if (at_entry) {
+    j.str(level_name(last->level));
+  } else if (r.fault == WalkResult::Unreadable) {
+    j.str(level_name(4 - n));
+  } else {
+    j.null();
+  }
+  j.key("fault_index");
+  if (at_entry) {
+    j.num(last->index);
+  } else {
+    j.null();
+  }
+  j.key("fault_table");
+  if (r.fault == WalkResult::Unreadable) {
+    j.addr(r.fault_table);
+  } else {
+    j.null();
+  }
+  j.end_object();
+  (void)j.finish();
+}
+
 void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3) {
   const u64 pml4 = pml4_of(cr3);
   const u8* t = mem.map(pml4, mm::layout::kPageSize);
@@ -237,43 +329,122 @@ void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3) {
   }
 }
 
-void format_maps(lib::Sink& out, lib::PhysMem& mem, u64 cr3, bool verbose) {
-  // mem_print() of QEMU's target/i386/monitor.c: a run starts at the first present
-  // entry and is printed when the protection changes, ending where the new one starts.
+void format_pml4_json(lib::Sink& out, lib::PhysMem& mem, u64 cr3) {
+  const u64 pml4 = pml4_of(cr3);
+  const u8* t = mem.map(pml4, mm::layout::kPageSize);
+  lib::Json j(out);
+  if (t == nullptr) {
+    char msg[64];
+    lib::snformat(msg, sizeof msg, "PML4 at 0x%016lx unreadable", pml4);
+    j.begin_object().member("error", msg).end_object();
+    (void)j.finish();
+    return;
+  }
+  j.begin_object().member_addr("pml4", pml4).key("entries").begin_array();
+  for (unsigned i = 0; i < pte::kEntries; ++i) {
+    u64 e;
+    __builtin_memcpy(&e, t + i * 8, 8);
+    if (!pte::kPresent.in(e)) continue;
+    const u64 raw = u64{i} * mm::layout::kPml4Span;
+    // end: exclusive, canonical; the last entry's wraps to 0 as layout's text prints it.
+    j.begin_object().member("index", i).member_addr("va", canonical(raw));
+    j.member_addr("end", canonical(raw) + mm::layout::kPml4Span).member_hex("entry", e, 16);
+    j.member("flags", RawFlags(e).s).key("regions");
+    json_labels(j, raw, raw + mm::layout::kPml4Span);
+    j.member("reserved", pte::kPageSize.in(e)).end_object();
+  }
+  j.end_array().end_object();
+  (void)j.finish();
+}
+
+namespace {
+
+constexpr u64 kNxKey = u64{1} << 63;  // maps -v also splits runs on XD: part of the key
+
+// One run of `maps`: raw [start, end) in the 48-bit space, prot as QEMU's (kNxKey added
+// for an NX run when verbose).
+struct MapRun {
+  u64 start, end, prot;
+  bool user() const { return (prot & pte::kUser.mask) != 0; }
+  bool write() const { return (prot & pte::kWrite.mask) != 0; }
+  bool exec() const { return (prot & kNxKey) == 0; }
+  // "-rw" as QEMU prints it: u or -, r, w or -.
+  struct Prot {
+    char s[4];
+  };
+  Prot prot_text() const { return Prot{{user() ? 'u' : '-', 'r', write() ? 'w' : '-', '\0'}}; }
+};
+
+// mem_print() of QEMU's target/i386/monitor.c: a run starts at the first present entry
+// and ends where the protection changes. run(MapRun) once per run in address order;
+// returns the entries skipped (see format_maps), or -1 when the PML4 is unreadable.
+template <typename Run>
+i64 for_each_run(lib::PhysMem& mem, u64 cr3, bool verbose, Run&& run) {
   constexpr u64 kNone = ~u64{0};
-  constexpr u64 kNxKey = u64{1} << 63;  // verbose also splits runs on XD
   u64 start = kNone;
   u64 last = 0;
   auto emit = [&](u64 end, u64 prot) {
     if (prot == last) return;
-    if (start != kNone) {
-      lib::format(out, "%016lx-%016lx %016lx %c%c%c", canonical(start), canonical(end), canonical(end - start),
-                  (last & pte::kUser.mask) ? 'u' : '-', 'r', (last & pte::kWrite.mask) ? 'w' : '-');
-      if (verbose) {
-        const bool x = (last & kNxKey) == 0;
-        lib::format(out, " %c ", x ? 'x' : '-');
-        put_labels(out, start, end);
-        if (x && (last & pte::kWrite.mask)) lib::format(out, " !WX");
-        if (last & pte::kUser.mask) lib::format(out, " !USER");
-      }
-      out.put('\n');
-    }
+    if (start != kNone) run(MapRun{start, end, last});
     start = prot != 0 ? end : kNone;
     last = prot;
   };
+  if (mem.map(pml4_of(cr3), mm::layout::kPageSize) == nullptr) return -1;
   u64 skipped = 0;
-  if (mem.map(pml4_of(cr3), mm::layout::kPageSize) == nullptr) {
-    lib::format(out, "error: PML4 at 0x%016lx unreadable\n", pml4_of(cr3));
-    return;
-  }
   walk_space(
       mem, cr3,
       [&](u64 va, u64, u64 prot, bool nx) { emit(va, (verbose && prot != 0 && nx) ? (prot | kNxKey) : prot); },
       &skipped);
   emit(kLinearTop, 0);  // QEMU's final flush at 1 << 48
-  if (skipped != 0) {
-    lib::format(out, "error: %lu page-table entries skipped (table unreadable or reserved bits set)\n", skipped);
+  return static_cast<i64>(skipped);
+}
+
+}  // namespace
+
+void format_maps(lib::Sink& out, lib::PhysMem& mem, u64 cr3, bool verbose) {
+  const i64 skipped = for_each_run(mem, cr3, verbose, [&](const MapRun& r) {
+    lib::format(out, "%016lx-%016lx %016lx %s", canonical(r.start), canonical(r.end), canonical(r.end - r.start),
+                r.prot_text().s);
+    if (verbose) {
+      lib::format(out, " %c ", r.exec() ? 'x' : '-');
+      put_labels(out, r.start, r.end);
+      if (r.exec() && r.write()) lib::format(out, " !WX");
+      if (r.user()) lib::format(out, " !USER");
+    }
+    out.put('\n');
+  });
+  if (skipped < 0) {
+    lib::format(out, "error: PML4 at 0x%016lx unreadable\n", pml4_of(cr3));
+  } else if (skipped != 0) {
+    lib::format(out, "error: %ld page-table entries skipped (table unreadable or reserved bits set)\n", skipped);
   }
+}
+
+void format_maps_json(lib::Sink& out, lib::PhysMem& mem, u64 cr3, bool verbose) {
+  lib::Json j(out);
+  if (mem.map(pml4_of(cr3), mm::layout::kPageSize) == nullptr) {
+    char msg[64];
+    lib::snformat(msg, sizeof msg, "PML4 at 0x%016lx unreadable", pml4_of(cr3));
+    j.begin_object().member("error", msg).end_object();
+    (void)j.finish();
+    return;
+  }
+  j.begin_object().key("runs").begin_array();
+  const i64 skipped = for_each_run(mem, cr3, verbose, [&](const MapRun& r) {
+    j.begin_object().member_addr("start", canonical(r.start)).member_addr("end", canonical(r.end));
+    j.member("size", r.end - r.start).member("flags", r.prot_text().s);
+    if (verbose) {
+      j.member("exec", r.exec()).key("regions");
+      json_labels(j, r.start, r.end);
+      j.key("warnings").begin_array();
+      if (r.exec() && r.write()) j.str("!WX");
+      if (r.user()) j.str("!USER");
+      j.end_array();
+    }
+    j.end_object();
+  });
+  j.end_array().member("skipped", static_cast<u64>(skipped < 0 ? 0 : skipped)).end_object();
+  (void)j.finish();
 }
 
 void mapped_bytes_by_region(lib::PhysMem& mem, u64 cr3, u64 out_bytes[5]) {

@@ -68,8 +68,19 @@ struct WalkResult {
 // or a PCID) and bits 52-63 are ignored.
 WalkResult walk(lib::PhysMem& mem, u64 cr3, u64 va);
 void format_walk(lib::Sink& out, u64 va, const WalkResult& r);
+// `walk -j`: one JSON line, {"va","pa","size","page","flags","levels":[{"name","index",
+// "entry","flags"}],"mapped","fault","fault_level","fault_index","fault_table"}. pa, size
+// (bytes), page ("4K"/"2M"/"1G") and flags ("rw-k") are null when not mapped; fault is
+// null or "non-canonical", "not-present", "reserved-bits", "unreadable"; fault_level and
+// fault_index name the entry the text's error names (fault_level and fault_table the
+// unreadable table), else null. An unmapped address is an answer, not an error document.
+void format_walk_json(lib::Sink& out, u64 va, const WalkResult& r);
 
 void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3);
+// `pml4 -j`: {"pml4":<addr>,"entries":[{"index","va","end","entry","flags","regions":[..],
+// "reserved"}]}; end exclusive (wraps to 0 at the top); reserved: the text's "!RSVD". An
+// unreadable PML4 is {"error":"PML4 at 0x<pa> unreadable"}.
+void format_pml4_json(lib::Sink& out, lib::PhysMem& mem, u64 cr3);
 
 // QEMU 7.2 `info mem` for 4-level paging, line for line. A run is a maximal sequence of
 // present pages, in address order over the 48-bit linear space (the lower half, then
@@ -88,6 +99,11 @@ void format_pml4(lib::Sink& out, lib::PhysMem& mem, u64 cr3);
 // it changes), the seed regions the run overlaps (comma-separated, or "unused"), and
 // "!WX" for a writable and executable run, "!USER" for a user-accessible one.
 void format_maps(lib::Sink& out, lib::PhysMem& mem, u64 cr3, bool verbose);
+// `maps -j [-v]`: {"runs":[{"start","end","size","flags"}],"skipped":<n>}, the text's runs
+// and addresses (end keeps QEMU's quirk above), size in bytes, flags "-rw" as printed;
+// verbose adds "exec" (bool), "regions" (labels) and "warnings" (["!WX","!USER"] as
+// printed). skipped: the entries the text's error line counts (0 when it prints none).
+void format_maps_json(lib::Sink& out, lib::PhysMem& mem, u64 cr3, bool verbose);
 
 // Mapped bytes (present leaves, any permissions) inside each of mm::layout::kRegions, in
 // that order (out_bytes has one slot per region: user, directmap, percpu, kernel, devices).

@@ -1,7 +1,6 @@
 // Examining memory: x (bytes, or typed values and instructions with x/<spec>), xp (the
 // same for physical addresses, through the direct map, RAM only), and sym (addresses to
 // symbols and back). Formats: monitor/examine.
-#include "boot/timeline.hpp"
 #include "debug/gdb_stub.hpp"
 #include "debug/insn.hpp"
 #include "kernel/ksyms.hpp"
@@ -24,7 +23,7 @@ const char* const kNoKeywords[] = {nullptr};
 class PhysReader final : public monitor::ExMemory {
  public:
   usize read(u64 pa, u8* buf, usize n) override {
-    const mm::MemoryMap& map = boot::firmware_map();
+    const mm::MemoryMap& map = mm::firmware_map();
     usize got = 0;
     while (got < n) {
       u64 a = pa + got;

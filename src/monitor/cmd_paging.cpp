@@ -1,6 +1,7 @@
 // Page-table commands: pml4, walk, maps, layout (x is in cmd_examine.cpp). They read the live tables through
 // the direct map with the same walker the host tests check (mm/pt_walk).
 #include "arch/cpu.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "mm/frame_alloc.hpp"
 #include "mm/kvm.hpp"
@@ -14,21 +15,46 @@ namespace {
 
 const char* const kNoKeywords[] = {nullptr};
 
+// An "ambiguous symbol" error lists a few candidates; monitor::error keeps 512 bytes.
+constexpr usize kMaxParseError = 512;
+
+// monitor::parse_address with its error line as this view's error: under -j the same
+// message as {"error":...}, so the document stays one line.
+bool parse_address_arg(const char* s, u64* v) {
+  if (!monitor::json()) return monitor::parse_address(s, v, &monitor::out());
+  char text[kMaxParseError];
+  lib::BufSink err(text, sizeof text);
+  if (monitor::parse_address(s, v, &err)) return true;
+  // "error: <message>\r\n" -> "<message>"
+  constexpr char kPrefix[] = "error: ";
+  char* msg = lib::strncmp(text, kPrefix, sizeof kPrefix - 1) == 0 ? text + sizeof kPrefix - 1 : text;
+  for (char* p = msg; *p != '\0'; ++p)
+    if (*p == '\r' || *p == '\n') *p = '\0';
+  monitor::error("%s", msg);
+  return false;
+}
+
 int cmd_pml4(const monitor::Args& a) {
   if (a.argc > 2) return monitor::error("usage: pml4 [cr3]");
   u64 cr3 = arch::read_cr3();
-  if (a.argc == 2 && !monitor::parse_address(a.argv[1], &cr3, &monitor::out())) return 1;
+  if (a.argc == 2 && !parse_address_arg(a.argv[1], &cr3)) return 1;
   if ((cr3 & 0xfff) != 0 && a.argc == 2) return monitor::error("cr3 0x%lx is not page-aligned", cr3);
-  mm::format_pml4(monitor::out(), mm::kvm::phys(), cr3);
+  if (monitor::json())
+    mm::format_pml4_json(monitor::out(), mm::kvm::phys(), cr3);
+  else
+    mm::format_pml4(monitor::out(), mm::kvm::phys(), cr3);
   return 0;
 }
 
 int cmd_walk(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: walk <va>");
   u64 va;
-  if (!monitor::parse_address(a.argv[1], &va, &monitor::out())) return 1;
+  if (!parse_address_arg(a.argv[1], &va)) return 1;
   mm::WalkResult r = mm::walk(mm::kvm::phys(), arch::read_cr3(), va);
-  mm::format_walk(monitor::out(), va, r);
+  if (monitor::json())
+    mm::format_walk_json(monitor::out(), va, r);
+  else
+    mm::format_walk(monitor::out(), va, r);
   return 0;
 }
 
@@ -39,22 +65,29 @@ int cmd_maps(const monitor::Args& a) {
     verbose = true;
   else if (a.argc != 1)
     return monitor::error("usage: maps [-v]");
-  mm::format_maps(monitor::out(), mm::kvm::phys(), arch::read_cr3(), verbose);
+  if (monitor::json())
+    mm::format_maps_json(monitor::out(), mm::kvm::phys(), arch::read_cr3(), verbose);
+  else
+    mm::format_maps(monitor::out(), mm::kvm::phys(), arch::read_cr3(), verbose);
   return 0;
 }
 
-int cmd_layout(const monitor::Args& a) {
-  if (a.argc != 1) return monitor::error("usage: layout");
-  auto& out = monitor::out();
-  u64 mapped[5] = {};
+// One row of `layout`: a seed region with what is mapped in it and the RAM behind it.
+struct LayoutRow {
+  const mm::layout::RegionDesc* region;
+  u64 size;
+  unsigned pml4_first, pml4_last;
+  u64 mapped, backed;
+};
+constexpr int kLayoutRows = 5;  // mm::layout::kRegions; mapped_bytes_by_region fills as many
+
+void layout_rows(LayoutRow rows[kLayoutRows]) {
+  u64 mapped[kLayoutRows] = {};
   mm::mapped_bytes_by_region(mm::kvm::phys(), arch::read_cr3(), mapped);
   const auto& fr = mm::kvm::frames();
   u64 image = reinterpret_cast<u64>(__kernel_phys_end) - reinterpret_cast<u64>(__kernel_phys_start);
-  lib::format(out, "%-18s %-18s %-10s %-9s %-13s %-13s %s\n", "start", "end", "size", "pml4", "mapped", "backed",
-              "region");
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kLayoutRows; ++i) {
     const auto& r = mm::layout::kRegions[i];
-    u64 size = r.end - r.start;
     u64 backed = 0;
     switch (r.region) {
       case mm::layout::Region::DirectMap: backed = mapped[i]; break;
@@ -64,20 +97,55 @@ int cmd_layout(const monitor::Args& a) {
       case mm::layout::Region::Kernel: backed = image; break;
       default: break;  // user: nothing; devices: MMIO, no RAM behind them
     }
+    rows[i] = LayoutRow{&r,        r.end - r.start, mm::layout::pml4_index(r.start), mm::layout::pml4_index(r.end - 1),
+                        mapped[i], backed};
+  }
+}
+
+// layout -j: {"regions":[{"start","end","size","pml4":[first,last],"mapped","backed",
+// "region","name"}]}: the text's columns, sizes in bytes; name is the region's label in
+// pml4 and maps -v.
+void layout_json(lib::Sink& out, const LayoutRow rows[kLayoutRows]) {
+  lib::Json j(out);
+  j.begin_object().key("regions").begin_array();
+  for (int i = 0; i < kLayoutRows; ++i) {
+    const LayoutRow& row = rows[i];
+    const auto& r = *row.region;
+    j.begin_object().member_addr("start", r.start).member_addr("end", r.end).member("size", row.size);
+    j.key("pml4").begin_array().num(row.pml4_first).num(row.pml4_last).end_array();
+    j.member("mapped", row.mapped).member("backed", row.backed).member("region", r.description);
+    j.member("name", mm::layout::region_label(r.region)).end_object();
+  }
+  j.end_array().end_object();
+  (void)j.finish();
+}
+
+int cmd_layout(const monitor::Args& a) {
+  if (a.argc != 1) return monitor::error("usage: layout");
+  auto& out = monitor::out();
+  LayoutRow rows[kLayoutRows];
+  layout_rows(rows);
+  if (monitor::json()) {
+    layout_json(out, rows);
+    return 0;
+  }
+  lib::format(out, "%-18s %-18s %-10s %-9s %-13s %-13s %s\n", "start", "end", "size", "pml4", "mapped", "backed",
+              "region");
+  for (const LayoutRow& row : rows) {
+    const auto& r = *row.region;
     char sz[16], idx[16];
-    if (size >= TiB)
-      lib::snformat(sz, sizeof sz, "%lu TiB", size / TiB);
-    else if (size >= GiB)
-      lib::snformat(sz, sizeof sz, "%lu GiB", size / GiB);
+    if (row.size >= TiB)
+      lib::snformat(sz, sizeof sz, "%lu TiB", row.size / TiB);
+    else if (row.size >= GiB)
+      lib::snformat(sz, sizeof sz, "%lu GiB", row.size / GiB);
     else
-      lib::snformat(sz, sizeof sz, "%lu MiB", size / MiB);
-    unsigned first = mm::layout::pml4_index(r.start), last = mm::layout::pml4_index(r.end - 1);
-    if (first == last)
-      lib::snformat(idx, sizeof idx, "%u", first);
+      lib::snformat(sz, sizeof sz, "%lu MiB", row.size / MiB);
+    if (row.pml4_first == row.pml4_last)
+      lib::snformat(idx, sizeof idx, "%u", row.pml4_first);
     else
-      lib::snformat(idx, sizeof idx, "%u-%u", first, last);
-    lib::format(out, "0x%016lx 0x%016lx %-10s %-9s %-13lu %-13lu %s\n", r.start, r.end - 1 + 1, sz, idx, mapped[i],
-                backed, r.description);
+      lib::snformat(idx, sizeof idx, "%u-%u", row.pml4_first, row.pml4_last);
+    lib::format(out, "0x%016lx 0x%016lx %-10s %-9s %-13lu %-13lu %s\n", r.start, r.end - 1 + 1, sz, idx, row.mapped,
+                row.backed, r.description);
   }
   lib::format(out, "(mapped: bytes of virtual space mapped; backed: bytes of RAM behind them)\n");
   return 0;
@@ -103,9 +171,10 @@ const char kLayoutHelp[] =
 }  // namespace
 
 MONITOR_COMMAND(pml4, "[cr3]", "present PML4 entries with flags and layout labels", cmd_pml4, kNoKeywords, true,
-                kPml4Help);
+                kPml4Help, monitor::kJsonView);
 MONITOR_COMMAND(walk, "<va>", "walk the page tables for an address, level by level", cmd_walk, kNoKeywords, true,
-                kWalkHelp);
+                kWalkHelp, monitor::kJsonView);
 MONITOR_COMMAND(maps, "[-v]", "effective mappings merged as QEMU's info mem; -v adds NX, labels", cmd_maps,
-                kMapsKeywords, true, kMapsHelp);
-MONITOR_COMMAND(layout, "", "the seed's regions: mapped and backed bytes", cmd_layout, kNoKeywords, true, kLayoutHelp);
+                kMapsKeywords, true, kMapsHelp, monitor::kJsonView);
+MONITOR_COMMAND(layout, "", "the seed's regions: mapped and backed bytes", cmd_layout, kNoKeywords, true, kLayoutHelp,
+                monitor::kJsonView);

@@ -4,9 +4,10 @@
 #include "arch/lapic.hpp"
 #include "arch/trap.hpp"
 #include "arch/tsc.hpp"
-#include "boot/timeline.hpp"
 #include "debug/panic.hpp"
+#include "kernel/timeline.hpp"
 #include "lib/calibration.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
@@ -17,8 +18,36 @@ namespace {
 
 const char* const kNoKeywords[] = {nullptr};
 
+// acpi -j: {"ignored","none","rsdp_source", then acpi::tables_json's members}: ignored
+// (acpi=off) and none (no RSDP: the reason) are the text's one-line answers; the rest is
+// null or absent then.
+void acpi_json(lib::Sink& out) {
+  lib::Json j(out);
+  j.begin_object().member("ignored", acpi::g_ignored).key("none");
+  const bool none = !acpi::g_ignored && acpi::g_info.error == acpi::Error::NoRsdp;
+  if (none) {
+    j.str(acpi::error_text(acpi::g_info.error));
+  } else {
+    j.null();
+  }
+  j.key("rsdp_source");
+  if (acpi::g_ignored || none) {
+    j.null().end_object();
+    (void)j.finish();
+    return;
+  }
+  j.str(acpi::g_rsdp_source);
+  acpi::tables_json(j, acpi::g_info);
+  j.end_object();
+  (void)j.finish();
+}
+
 int cmd_acpi(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: acpi");
+  if (monitor::json()) {
+    acpi_json(monitor::out());
+    return 0;
+  }
   if (acpi::g_ignored) {
     lib::format(monitor::out(), "ACPI ignored (acpi=off on the kernel command line): no table was read\n");
     return 0;
@@ -34,8 +63,27 @@ int cmd_acpi(const monitor::Args& a) {
   return 0;
 }
 
+// mptable -j: {"read","cpu_list_source", then acpi::mp_json's members when read}; read
+// false is the text's "not read (the CPU list came from ...)".
+void mptable_json(lib::Sink& out) {
+  lib::Json j(out);
+  j.begin_object().member("read", acpi::g_mp_read).key("cpu_list_source");
+  if (smp::g_cpu_list_source != nullptr) {
+    j.str(smp::g_cpu_list_source);
+  } else {
+    j.null();
+  }
+  if (acpi::g_mp_read) acpi::mp_json(j, acpi::g_mp, acpi::g_mp_error);
+  j.end_object();
+  (void)j.finish();
+}
+
 int cmd_mptable(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: mptable");
+  if (monitor::json()) {
+    mptable_json(monitor::out());
+    return 0;
+  }
   if (!acpi::g_mp_read) {
     // The MP table is read only when there is no usable MADT (ACPI's list wins).
     lib::format(monitor::out(), "MP table: not read (the CPU list came from %s)\n",
@@ -46,46 +94,180 @@ int cmd_mptable(const monitor::Args& a) {
   return 0;
 }
 
+// One line of `timing sources`: a reference clock measured now.
+struct SourceRow {
+  arch::tsc::Source source;
+  arch::tsc::Measurement m;
+  bool windowed;  // measured over a window (all but cpuid): lapic_hz, ref_hz, window_us apply
+  i64 ppm;        // the TSC rate found vs the boot calibration
+  const char* note;
+};
+constexpr int kSourceCount = static_cast<int>(arch::tsc::Source::Uncalibrated);
+
+SourceRow measure_source(arch::tsc::Source s) {
+  SourceRow r{s, arch::tsc::measure(s), s != arch::tsc::Source::Cpuid, 0,
+              s == arch::tsc::source() ? "calibrated the TSC at boot" : ""};
+  if (r.m.ok) r.ppm = lib::ppm_diff(r.m.tsc_hz, arch::tsc::hz());
+  return r;
+}
+
+// timing sources -j: {"sources":[{"source","state","tsc_hz","lapic_hz","ref_hz",
+// "window_us","vs_boot_ppm","note"}],"boot":{"tsc_hz","source","lapic_hz"}}: the text's
+// columns and its last line; "-" there is null here, and so is an empty note.
+void sources_json(lib::Sink& out, const SourceRow rows[kSourceCount]) {
+  lib::Json j(out);
+  auto num_or_null = [&](const char* k, bool have, u64 v) {
+    j.key(k);
+    if (have) {
+      j.num(v);
+    } else {
+      j.null();
+    }
+  };
+  j.begin_object().key("sources").begin_array();
+  for (int i = 0; i < kSourceCount; ++i) {
+    const SourceRow& r = rows[i];
+    const bool ok = r.m.ok, win = ok && r.windowed;
+    j.begin_object().member("source", arch::tsc::source_name(r.source)).member("state", ok ? "ok" : "absent");
+    num_or_null("tsc_hz", ok, r.m.tsc_hz);
+    num_or_null("lapic_hz", win, r.m.lapic_hz);
+    num_or_null("ref_hz", win, r.m.ref_hz);
+    num_or_null("window_us", win, r.m.window_us);
+    j.key("vs_boot_ppm");
+    if (ok) {
+      j.snum(r.ppm);
+    } else {
+      j.null();
+    }
+    const char* note = ok ? r.note : r.m.why;
+    j.key("note");
+    if (note != nullptr && note[0] != '\0') {
+      j.str(note);
+    } else {
+      j.null();
+    }
+    j.end_object();
+  }
+  j.end_array().key("boot").begin_object().member("tsc_hz", arch::tsc::hz());
+  j.member("source", arch::tsc::source_name()).member("lapic_hz", arch::lapic::timer_hz()).end_object();
+  j.end_object();
+  (void)j.finish();
+}
+
 // `timing sources`: every reference clock measured now, one 10 ms window each, against the
 // TSC and this CPU's APIC timer; the figures are compared with the boot calibration.
 int timing_sources(lib::Sink& out) {
   if (monitor::in_panic_shell() || monitor::in_stop_shell())
     return monitor::error("timing sources runs the clocks; not while the other CPUs are stopped");
+  SourceRow rows[kSourceCount];
+  for (int i = 0; i < kSourceCount; ++i) rows[i] = measure_source(static_cast<arch::tsc::Source>(i));
+  if (monitor::json()) {
+    sources_json(out, rows);
+    return 0;
+  }
   lib::format(out, "source   state   tsc_hz       lapic_hz    ref_hz      window_us  vs_boot_ppm  note\n");
-  for (int i = 0; i < static_cast<int>(arch::tsc::Source::Uncalibrated); ++i) {
-    const auto s = static_cast<arch::tsc::Source>(i);
-    const arch::tsc::Measurement m = arch::tsc::measure(s);
-    const char* note = s == arch::tsc::source() ? "calibrated the TSC at boot" : "";
+  for (const SourceRow& r : rows) {
+    const arch::tsc::Measurement& m = r.m;
     if (!m.ok) {
-      lib::format(out, "%-8s %-7s %-12s %-11s %-11s %-10s %-12s %s\n", arch::tsc::source_name(s), "absent", "-", "-",
-                  "-", "-", "-", m.why != nullptr ? m.why : "");
+      lib::format(out, "%-8s %-7s %-12s %-11s %-11s %-10s %-12s %s\n", arch::tsc::source_name(r.source), "absent", "-",
+                  "-", "-", "-", "-", m.why != nullptr ? m.why : "");
       continue;
     }
     char ref[24], win[24], lapic[24];
     lib::snformat(ref, sizeof ref, "%lu", m.ref_hz);
     lib::snformat(win, sizeof win, "%lu", m.window_us);
     lib::snformat(lapic, sizeof lapic, "%lu", m.lapic_hz);
-    const bool windowed = s != arch::tsc::Source::Cpuid;
-    const i64 ppm = lib::ppm_diff(m.tsc_hz, arch::tsc::hz());
-    lib::format(out, "%-8s %-7s %-12lu %-11s %-11s %-10s %c%-11ld %s\n", arch::tsc::source_name(s), "ok", m.tsc_hz,
-                windowed ? lapic : "-", windowed ? ref : "-", windowed ? win : "-", ppm < 0 ? '-' : '+',
-                ppm < 0 ? -ppm : ppm, note);
+    lib::format(out, "%-8s %-7s %-12lu %-11s %-11s %-10s %c%-11ld %s\n", arch::tsc::source_name(r.source), "ok",
+                m.tsc_hz, r.windowed ? lapic : "-", r.windowed ? ref : "-", r.windowed ? win : "-",
+                r.ppm < 0 ? '-' : '+', r.ppm < 0 ? -r.ppm : r.ppm, r.note);
   }
   lib::format(out, "boot: tsc %lu Hz from %s, lapic timer %lu Hz\n", arch::tsc::hz(), arch::tsc::source_name(),
               arch::lapic::timer_hz());
   return 0;
 }
 
+// Nanoseconds from `from` to `to` (TSC); 0 when `to` is not later.
+u64 span_ns(u64 from, u64 to) { return to >= from ? arch::tsc::ticks_to_ns(to - from) : 0; }
+
 void print_us(lib::Sink& out, const char* what, u64 from, u64 to) {
-  u64 ns = to >= from ? arch::tsc::ticks_to_ns(to - from) : 0;
+  u64 ns = span_ns(from, to);
   lib::format(out, "  %8lu.%03lu us  %s\n", ns / 1000, ns % 1000, what);
+}
+
+constexpr unsigned kUsDecimals = 3;  // microseconds with nanosecond digits, as the text
+
+// timing -j: {"clock":{...},"boot":[{"phase","us"}],"bringup":{...}|null}; every figure of
+// the text as a number (us as fixed-point with 3 decimals), the text's sentences as
+// member names (docs/json/mem.md lists them).
+void timing_json(lib::Sink& out) {
+  lib::Json j(out);
+  const arch::tsc::Measurement& cal = arch::tsc::boot_measurement();
+  const bool calibrated = arch::tsc::source() != arch::tsc::Source::Uncalibrated;
+  const bool window = cal.ok && cal.ref_ticks != 0;
+  j.begin_object().key("clock").begin_object().member("tsc_hz", arch::tsc::hz());
+  j.member("source", arch::tsc::source_name()).member("calibrated", calibrated).key("why");
+  if (calibrated) {
+    j.null();
+  } else {
+    j.str(cal.why);
+  }
+  j.key("ref_ticks");
+  if (window) {
+    j.num(cal.ref_ticks).member("ref_hz", cal.ref_hz).member("window_us", cal.window_us);
+  } else {
+    j.null().key("ref_hz").null().key("window_us").null();
+  }
+  j.member("lapic_hz", arch::lapic::timer_hz()).end_object();
+
+  const u64 t0 = kernel::timeline_tsc(kernel::Phase::Handoff);
+  j.key("boot").begin_array();
+  for (int p = 0; p < static_cast<int>(kernel::Phase::Count); ++p) {
+    auto ph = static_cast<kernel::Phase>(p);
+    j.begin_object().member("phase", kernel::phase_name(ph));
+    j.member_fixed("us", span_ns(t0, kernel::timeline_tsc(ph)), kUsDecimals).end_object();
+  }
+  j.end_array().key("bringup");
+  const auto& b = smp::g_bringup;
+  if (b.started == 0) {
+    j.null().end_object();
+    (void)j.finish();
+    return;
+  }
+  const u64 o = b.first_init_tsc;
+  j.begin_object().member("init_delay_us", b.init_delay_us);
+  j.member_fixed("init_sent_us", span_ns(o, b.init_sent_tsc), kUsDecimals);
+  j.member_fixed("sipi1_us", span_ns(o, b.sipi1_tsc), kUsDecimals);
+  j.member_fixed("sipi2_us", span_ns(o, b.sipi2_tsc), kUsDecimals);
+  j.key("cpus").begin_array();
+  for (u64 i = 1; i < smp::g_cpu_count; ++i) {
+    const smp::CpuEntry& e = smp::g_cpus[i];
+    j.begin_object().member("index", i).member("apic", e.apic_id).member("state", smp::cpu_state_name(e.state));
+    j.key("us");
+    if (e.state == smp::CpuState::Online && e.arrival_tsc != 0) {
+      j.fixed(span_ns(o, e.arrival_tsc), kUsDecimals);
+    } else {
+      j.null();
+    }
+    j.end_object();
+  }
+  j.end_array();
+  j.member_fixed("last_online_us", span_ns(o, b.last_arrival_tsc), kUsDecimals);
+  j.member_fixed("wait_over_us", span_ns(o, b.done_tsc), kUsDecimals);
+  j.member_fixed("flushed_us", span_ns(o, b.flushed_tsc), kUsDecimals);
+  j.member("started", b.started).member("online", b.arrived).member("failed", b.failed);
+  j.end_object().end_object();
+  (void)j.finish();
 }
 
 int cmd_timing(const monitor::Args& a) {
   auto& out = monitor::out();
   if (a.argc == 2 && lib::streq(a.argv[1], "sources")) return timing_sources(out);
   if (a.argc != 1) return monitor::error("usage: timing [sources]");
-  u64 t0 = boot::timeline_tsc(boot::Phase::Handoff);
+  if (monitor::json()) {
+    timing_json(out);
+    return 0;
+  }
+  u64 t0 = kernel::timeline_tsc(kernel::Phase::Handoff);
   const arch::tsc::Measurement& cal = arch::tsc::boot_measurement();
   if (arch::tsc::source() == arch::tsc::Source::Uncalibrated)
     lib::format(out, "clock: TSC assumed %lu Hz, uncalibrated (%s)", arch::tsc::hz(), cal.why);
@@ -96,9 +278,9 @@ int cmd_timing(const monitor::Args& a) {
   lib::format(out, "; APIC timer %lu Hz; 'timing sources' measures every clock\n", arch::lapic::timer_hz());
   lib::format(out, "boot timeline (TSC %lu Hz, %s), from the multiboot2 handoff:\n", arch::tsc::hz(),
               arch::tsc::source_name());
-  for (int p = 0; p < static_cast<int>(boot::Phase::Count); ++p) {
-    auto ph = static_cast<boot::Phase>(p);
-    print_us(out, boot::phase_name(ph), t0, boot::timeline_tsc(ph));
+  for (int p = 0; p < static_cast<int>(kernel::Phase::Count); ++p) {
+    auto ph = static_cast<kernel::Phase>(p);
+    print_us(out, kernel::phase_name(ph), t0, kernel::timeline_tsc(ph));
   }
   const auto& b = smp::g_bringup;
   if (b.started == 0) {
@@ -222,7 +404,8 @@ int cmd_reboot(const monitor::Args& a) {
 
 }  // namespace
 
-MONITOR_COMMAND(acpi, "", "ACPI tables: address, length, checksum; MADT summary", cmd_acpi, kNoKeywords, true);
+MONITOR_COMMAND(acpi, "", "ACPI tables: address, length, checksum; MADT summary", cmd_acpi, kNoKeywords, true,
+                monitor::kNoHelp, monitor::kJsonView);
 const char* const kTimingKeywords[] = {"sources", nullptr};
 const char kTimingHelp[] =
     "timing: the clock (the TSC's rate and what it was calibrated against), the boot\n"
@@ -236,9 +419,9 @@ const char kMptableHelp[] =
     "  processors, buses, I/O APICs), read when there is no usable ACPI MADT.\n"
     "examples: mptable";
 MONITOR_COMMAND(timing, "[sources]", "boot timeline; 'sources': every clock measured against the TSC", cmd_timing,
-                kTimingKeywords, true, kTimingHelp);
+                kTimingKeywords, true, kTimingHelp, monitor::kJsonView);
 MONITOR_COMMAND(mptable, "", "MP table (MP spec 1.4): processors, I/O APICs", cmd_mptable, kNoKeywords, true,
-                kMptableHelp);
+                kMptableHelp, monitor::kJsonView);
 MONITOR_COMMAND(crash, "<kind> [cpu|guarded]",
                 "raise a fault on purpose: pf gp ud de stack bp; 'guarded': caught, back to the prompt", cmd_crash,
                 kCrashKeywords, false);

@@ -13,6 +13,7 @@
 
 #include "acpi/tables.hpp"
 #include "lib/fmt.hpp"
+#include "lib/json.hpp"
 #include "smp/slot_plan.hpp"
 
 namespace {
@@ -259,6 +260,19 @@ std::string render(const acpi::Info& info) {
   static char buf[64 * 1024];
   lib::BufSink s(buf, sizeof buf);
   acpi::format_tables(s, info);
+  EXPECT_FALSE(s.truncated());
+  return std::string(s.str());
+}
+
+// `acpi -j`'s part: tables_json's members in an object of their own.
+std::string render_json(const acpi::Info& info) {
+  static char buf[256 * 1024];
+  lib::BufSink s(buf, sizeof buf);
+  lib::Json j(s);
+  j.begin_object();
+  acpi::tables_json(j, info);
+  j.end_object();
+  EXPECT_TRUE(j.finish());
   EXPECT_FALSE(s.truncated());
   return std::string(s.str());
 }
@@ -511,6 +525,66 @@ TEST(AcpiFormat, Q35Smp4Exact) {
             "override bus 0 irq 10 gsi 10 flags 0xd\n"
             "override bus 0 irq 11 gsi 11 flags 0xd\n"
             "nmi cpu all lint 1 flags 0x0\n");
+}
+
+// The JSON twin of Q35Smp4Exact: the same tables, clocks and MADT, field by field.
+TEST(AcpiFormat, Q35Smp4JsonExact) {
+  const Layout& l = layout("q35-smp4");
+  FakeMem mem;
+  place_fixture(mem, l);
+  auto info = new_info();
+  ASSERT_EQ(acpi::parse_acpi_at(mem, l.rsdp, info.get()), acpi::Error::None);
+  EXPECT_EQ(render_json(*info),
+            "{\"rsdp\":{\"address\":\"0x00000000000f59e0\",\"revision\":0,\"oem\":\"BOCHS\",\"root\":\"RSDT\","
+            "\"root_address\":\"0x000000001ffe2353\"},\"tables\":["
+            "{\"signature\":\"RSDT\",\"address\":\"0x000000001ffe2353\",\"length\":56,\"revision\":1,"
+            "\"checksum\":\"ok\",\"oem\":\"BOCHS\"},"
+            "{\"signature\":\"FACP\",\"address\":\"0x000000001ffe2133\",\"length\":244,\"revision\":3,"
+            "\"checksum\":\"ok\",\"oem\":\"BOCHS\"},"
+            "{\"signature\":\"APIC\",\"address\":\"0x000000001ffe2227\",\"length\":144,\"revision\":1,"
+            "\"checksum\":\"ok\",\"oem\":\"BOCHS\"},"
+            "{\"signature\":\"HPET\",\"address\":\"0x000000001ffe22b7\",\"length\":56,\"revision\":1,"
+            "\"checksum\":\"ok\",\"oem\":\"BOCHS\"},"
+            "{\"signature\":\"MCFG\",\"address\":\"0x000000001ffe22ef\",\"length\":60,\"revision\":1,"
+            "\"checksum\":\"ok\",\"oem\":\"BOCHS\"},"
+            "{\"signature\":\"WAET\",\"address\":\"0x000000001ffe232b\",\"length\":40,\"revision\":1,"
+            "\"checksum\":\"ok\",\"oem\":\"BOCHS\"},"
+            "{\"signature\":\"FACS\",\"address\":\"0x000000001ffe0000\",\"length\":64,\"revision\":0,"
+            "\"checksum\":\"ok\",\"oem\":\"\"},"
+            "{\"signature\":\"DSDT\",\"address\":\"0x000000001ffe0040\",\"length\":8435,\"revision\":1,"
+            "\"checksum\":\"ok\",\"oem\":\"BOCHS\"}],"
+            "\"tables_not_listed\":0,\"parse_error\":null,"
+            "\"hpet\":{\"base\":\"0x00000000fed00000\",\"block_id\":\"0x8086a201\",\"number\":0,\"min_tick\":0,"
+            "\"page_protection\":\"0x0\"},\"hpet_none\":null,"
+            "\"pm_timer\":{\"port\":1544,\"address\":null,\"bits\":24,\"field\":\"X_PM_TMR_BLK\"},"
+            "\"pm_timer_none\":null,"
+            "\"madt\":{\"lapic\":\"0x00000000fee00000\",\"flags\":\"0x1\",\"cpu_count\":4,\"enabled\":4,"
+            "\"dropped\":0,\"rejected\":0,\"cpus\":["
+            "{\"uid\":0,\"apic\":0,\"enabled\":true,\"online_capable\":false,\"x2apic\":false},"
+            "{\"uid\":1,\"apic\":1,\"enabled\":true,\"online_capable\":false,\"x2apic\":false},"
+            "{\"uid\":2,\"apic\":2,\"enabled\":true,\"online_capable\":false,\"x2apic\":false},"
+            "{\"uid\":3,\"apic\":3,\"enabled\":true,\"online_capable\":false,\"x2apic\":false}],"
+            "\"ioapics\":[{\"id\":0,\"address\":\"0x00000000fec00000\",\"gsi\":0}],"
+            "\"overrides\":[{\"bus\":0,\"irq\":0,\"gsi\":2,\"flags\":\"0x0\"},"
+            "{\"bus\":0,\"irq\":5,\"gsi\":5,\"flags\":\"0xd\"},{\"bus\":0,\"irq\":9,\"gsi\":9,\"flags\":\"0xd\"},"
+            "{\"bus\":0,\"irq\":10,\"gsi\":10,\"flags\":\"0xd\"},{\"bus\":0,\"irq\":11,\"gsi\":11,\"flags\":\"0xd\"}],"
+            "\"nmis\":[{\"cpu\":\"all\",\"lint\":1,\"flags\":\"0x0\",\"x2apic\":false}],"
+            "\"entries_dropped\":0,\"entries_unknown\":0}}\n");
+}
+
+// No MADT, an error, a copy of the RSDP without its address: nulls where the text says
+// "not parsed", "none (...)" or leaves the address out.
+TEST(AcpiFormat, JsonNullsForWhatTheTextLeavesOut) {
+  auto info = new_info();
+  info->error = acpi::Error::MadtBadEntry;
+  const std::string doc = render_json(*info);
+  EXPECT_NE(doc.find("\"rsdp\":{\"address\":null,\"revision\":0,\"oem\":\"\",\"root\":null,\"root_address\":null}"),
+            std::string::npos)
+      << doc;
+  EXPECT_NE(doc.find(std::string("\"parse_error\":\"") + acpi::error_text(acpi::Error::MadtBadEntry) + "\""),
+            std::string::npos);
+  EXPECT_NE(doc.find("\"hpet\":null,\"hpet_none\":\""), std::string::npos);
+  EXPECT_NE(doc.find("\"madt\":null}"), std::string::npos);
 }
 
 TEST(AcpiFormat, MaxCpusAndCopyWithoutAddress) {
@@ -1096,6 +1170,9 @@ TEST(AcpiFuzz, MutatedRootAndTablesNeverCrash) {
     acpi::format_tables(s, *info);
     const std::string out(s.str());
     for (const auto& line : lines_of(out)) ASSERT_FALSE(!line.empty() && line[0] >= '0' && line[0] <= '9') << line;
+    // The JSON twin of whatever was parsed is one complete line.
+    const std::string doc = render_json(*info);
+    ASSERT_EQ(doc.find('\n'), doc.size() - 1);
   }
   EXPECT_GT(found, 100u);
 }

@@ -603,3 +603,15 @@ TEST(MemMap, UntrimmedKeepsFirmwareBounds) {
   m.normalize();
   EXPECT_EQ(m[0].end, 0x9f000u);
 }
+
+// The firmware map is registered by boot and read by the monitor (physmap, xp) through
+// mm: what firmware_map() gives is the registered map itself, not a copy.
+TEST(MemoryMap, FirmwareMapIsTheRegisteredOne) {
+  static MemoryMap m;  // static: a map is kilobytes
+  m.clear();
+  ASSERT_TRUE(m.add(0x100000, 0x1000, MemType::Usable));
+  mm::set_firmware_map(&m);
+  EXPECT_EQ(&mm::firmware_map(), &m);
+  EXPECT_EQ(mm::firmware_map().size(), 1u);
+  EXPECT_EQ(mm::firmware_map()[0].start, 0x100000u);
+}

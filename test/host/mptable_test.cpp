@@ -13,6 +13,7 @@
 
 #include "acpi/mptable.hpp"
 #include "lib/fmt.hpp"
+#include "lib/json.hpp"
 
 namespace {
 
@@ -86,6 +87,19 @@ std::string render(const acpi::MpTable& t, acpi::MpError e) {
   static char buf[64 * 1024];
   lib::BufSink s(buf, sizeof buf);
   acpi::format_mp(s, t, e);
+  EXPECT_FALSE(s.truncated());
+  return std::string(s.str());
+}
+
+// `mptable -j`'s part: mp_json's members in an object of their own.
+std::string render_json(const acpi::MpTable& t, acpi::MpError e) {
+  static char buf[256 * 1024];
+  lib::BufSink s(buf, sizeof buf);
+  lib::Json j(s);
+  j.begin_object();
+  acpi::mp_json(j, t, e);
+  j.end_object();
+  EXPECT_TRUE(j.finish());
   EXPECT_FALSE(s.truncated());
   return std::string(s.str());
 }
@@ -213,6 +227,35 @@ TEST(MpTable, PcAcpiOffFourSockets) {
             "bus 1 ISA\n"
             "ioapic id 0 addr 0xfec00000\n"
             "interrupts io=11 local=2; extended entries 0; ioapics disabled 0; dropped 0\n");
+}
+
+// The JSON twin of the text above, field by field; a table with an error and none at all.
+TEST(MpTable, PcAcpiOffFourSocketsJson) {
+  FakeMem mem;
+  place_fixture(mem, kPcAcpiOff);
+  auto t = new_table();
+  ASSERT_EQ(acpi::parse_mp(mem, t.get()), acpi::MpError::None);
+  EXPECT_EQ(render_json(*t, acpi::MpError::None),
+            "{\"none\":null,\"floating\":{\"address\":\"0x00000000000f53f0\",\"area\":\"the BIOS ROM area\","
+            "\"spec_rev\":4,\"default_config\":0,\"imcr\":false},"
+            "\"config\":{\"address\":\"0x00000000000f5400\",\"length\":252,\"ext_length\":0,\"entries\":20,"
+            "\"oem\":\"BOCHSCPU\",\"product\":\"0.1\"},\"parse_error\":null,"
+            "\"tables\":{\"lapic\":\"0x00000000fee00000\",\"cpu_count\":4,\"enabled\":4,\"dropped\":0,"
+            "\"rejected\":0,\"cpus\":[{\"uid\":0,\"apic\":0,\"enabled\":true,\"bsp\":true},"
+            "{\"uid\":1,\"apic\":1,\"enabled\":true,\"bsp\":false},{\"uid\":2,\"apic\":2,\"enabled\":true,"
+            "\"bsp\":false},{\"uid\":3,\"apic\":3,\"enabled\":true,\"bsp\":false}],"
+            "\"buses\":[{\"id\":0,\"type\":\"PCI\"},{\"id\":1,\"type\":\"ISA\"}],"
+            "\"ioapics\":[{\"id\":0,\"address\":\"0x00000000fec00000\"}],\"io_interrupts\":11,"
+            "\"local_interrupts\":2,\"ext_entries\":0,\"ioapics_disabled\":0,\"entries_dropped\":0}}\n");
+  const std::string bad = render_json(*t, acpi::MpError::ConfigChecksum);
+  const std::string tail =
+      std::string("\"parse_error\":\"") + acpi::mp_error_text(acpi::MpError::ConfigChecksum) + "\",\"tables\":null}\n";
+  ASSERT_GE(bad.size(), tail.size());
+  EXPECT_EQ(bad.substr(bad.size() - tail.size()), tail);
+  auto none = new_table();
+  EXPECT_EQ(render_json(*none, acpi::MpError::NotFound),
+            std::string("{\"none\":\"") + "no MP floating pointer (\\\"_MP_\\\") found" +
+                "\",\"floating\":null,\"config\":null,\"parse_error\":null,\"tables\":null}\n");
 }
 
 TEST(MpTable, Q35OneSocketListsOnlyTheFirstLogicalCpu) {

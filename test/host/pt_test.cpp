@@ -128,6 +128,40 @@ std::string walk_text(lib::PhysMem& mem, u64 cr3, u64 va) {
   return s.str;
 }
 
+std::string walk_json(lib::PhysMem& mem, u64 cr3, u64 va) {
+  StrSink s;
+  mm::format_walk_json(s, va, mm::walk(mem, cr3, va));
+  return s.str;
+}
+
+// The -j documents: one line each, brackets balanced outside strings, no control
+// character (a JSON parser is the QEMU tests' job; this is what garbage must not break).
+void expect_one_json_line(const std::string& doc) {
+  ASSERT_FALSE(doc.empty());
+  EXPECT_EQ(doc.back(), '\n') << doc;
+  int depth = 0;
+  bool in_str = false, esc = false;
+  for (char c : doc.substr(0, doc.size() - 1)) {
+    ASSERT_GE(static_cast<unsigned char>(c), 0x20) << doc;
+    if (in_str) {
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
+      continue;
+    }
+    if (c == '"') in_str = true;
+    if (c == '{' || c == '[') ++depth;
+    if (c == '}' || c == ']') --depth;
+    ASSERT_GE(depth, 0) << doc;
+  }
+  EXPECT_EQ(depth, 0) << doc;
+  EXPECT_FALSE(in_str) << doc;
+  EXPECT_EQ(doc.front(), '{') << doc;
+}
+
 }  // namespace
 
 TEST(PtEntry, FieldsAndBits) {
@@ -599,6 +633,9 @@ TEST(PtWalk, GarbageTablesNeverFault) {
       if (r.step_count >= 3) ++deep_walks;
       if (r.mapped) ++mapped_walks;
       mm::format_walk(s, va, r);
+      StrSink js;
+      mm::format_walk_json(js, va, r);
+      expect_one_json_line(js.str);
       if (r.mapped) EXPECT_TRUE(r.page_size == 4 * KiB || r.page_size == 2 * MiB || r.page_size == 1 * GiB);
     }
     mm::format_pml4(s, mem, cr3);
@@ -606,6 +643,12 @@ TEST(PtWalk, GarbageTablesNeverFault) {
     mm::format_maps(s, mem, cr3, false);
     mm::format_maps(s, mem, cr3, true);
     maps_bytes += s.str.size() - before;
+    for (int form = 0; form < 3; ++form) {
+      StrSink js;
+      if (form == 0) mm::format_pml4_json(js, mem, cr3);
+      if (form > 0) mm::format_maps_json(js, mem, cr3, form == 2);
+      expect_one_json_line(js.str);
+    }
     u64 bytes[5];
     mm::mapped_bytes_by_region(mem, cr3, bytes);
     // Every maps line is a run or an error, each ending in a newline.
@@ -623,4 +666,121 @@ TEST(PtWalk, GarbageTablesNeverFault) {
   EXPECT_GT(deep_walks, 0);
   EXPECT_GT(mapped_walks, 0);
   EXPECT_GT(maps_bytes, 1000u);
+}
+
+// The -j twins carry the text's facts: the same levels, entries, flags and addresses.
+TEST(PtWalk, WalkJsonExact) {
+  Layout l;
+  l.build();
+  const u64 cr3 = l.b.pml4();
+  EXPECT_EQ(walk_json(l.mem, cr3, 0xffff800140000123),
+            "{\"va\":\"0xffff800140000123\",\"pa\":\"0x0000000140000123\",\"size\":1073741824,\"page\":\"1G\","
+            "\"flags\":\"rw-k\",\"levels\":[{\"name\":\"pml4\",\"index\":256,\"entry\":\"0x0000000010001003\","
+            "\"flags\":\"PW--------\"},{\"name\":\"pdpt\",\"index\":5,\"entry\":\"0x8000000140000183\","
+            "\"flags\":\"PW-----SGN\"}],\"mapped\":true,\"fault\":null,\"fault_level\":null,\"fault_index\":null,"
+            "\"fault_table\":null}\n");
+  EXPECT_EQ(walk_json(l.mem, cr3, 0xffff8000000a0000),
+            "{\"va\":\"0xffff8000000a0000\",\"pa\":null,\"size\":null,\"page\":null,\"flags\":null,\"levels\":["
+            "{\"name\":\"pml4\",\"index\":256,\"entry\":\"0x0000000010001003\",\"flags\":\"PW--------\"},"
+            "{\"name\":\"pdpt\",\"index\":0,\"entry\":\"0x0000000010002003\",\"flags\":\"PW--------\"},"
+            "{\"name\":\"pd\",\"index\":0,\"entry\":\"0x0000000010003003\",\"flags\":\"PW--------\"},"
+            "{\"name\":\"pt\",\"index\":160,\"entry\":\"0x0000000000000000\",\"flags\":\"----------\"}],"
+            "\"mapped\":false,\"fault\":\"not-present\",\"fault_level\":\"pt\",\"fault_index\":160,"
+            "\"fault_table\":null}\n");
+  EXPECT_EQ(walk_json(l.mem, cr3, 0x0000800000000000),
+            "{\"va\":\"0x0000800000000000\",\"pa\":null,\"size\":null,\"page\":null,\"flags\":null,\"levels\":[],"
+            "\"mapped\":false,\"fault\":\"non-canonical\",\"fault_level\":null,\"fault_index\":null,"
+            "\"fault_table\":null}\n");
+  l.mem.fail_page = 0x1000b000;
+  const std::string unreadable = walk_json(l.mem, cr3, 0xffffffff80201234);
+  EXPECT_NE(unreadable.find("\"fault\":\"unreadable\",\"fault_level\":\"pt\",\"fault_index\":null,"
+                            "\"fault_table\":\"0x000000001000b000\"}"),
+            std::string::npos)
+      << unreadable;
+  EXPECT_NE(unreadable.find("{\"name\":\"pd\",\"index\":1,\"entry\":\"0x000000001000b003\""), std::string::npos);
+}
+
+TEST(PtWalk, WalkJsonReservedBit) {
+  FakeMem m;
+  m.set(kFakeBase, 0x0000000010001083);  // PS in a PML4E: reserved
+  EXPECT_EQ(walk_json(m, kFakeBase, 0x1000),
+            "{\"va\":\"0x0000000000001000\",\"pa\":null,\"size\":null,\"page\":null,\"flags\":null,\"levels\":["
+            "{\"name\":\"pml4\",\"index\":0,\"entry\":\"0x0000000010001083\",\"flags\":\"PW-----S--\"}],"
+            "\"mapped\":false,\"fault\":\"reserved-bits\",\"fault_level\":\"pml4\",\"fault_index\":0,"
+            "\"fault_table\":null}\n");
+}
+
+TEST(PtWalk, Pml4JsonExact) {
+  Layout l;
+  l.build();
+  l.mem.set(kFakeBase + 400 * 8, 0x0000000010022083);
+  StrSink s;
+  mm::format_pml4_json(s, l.mem, l.b.pml4());
+  EXPECT_EQ(s.str,
+            "{\"pml4\":\"0x0000000010000000\",\"entries\":["
+            "{\"index\":256,\"va\":\"0xffff800000000000\",\"end\":\"0xffff808000000000\",\"entry\":"
+            "\"0x0000000010001003\",\"flags\":\"PW--------\",\"regions\":[\"directmap\"],\"reserved\":false},"
+            "{\"index\":400,\"va\":\"0xffffc80000000000\",\"end\":\"0xffffc88000000000\",\"entry\":"
+            "\"0x0000000010022083\",\"flags\":\"PW-----S--\",\"regions\":[\"unused\"],\"reserved\":true},"
+            "{\"index\":511,\"va\":\"0xffffff8000000000\",\"end\":\"0x0000000000000000\",\"entry\":"
+            "\"0x0000000010009003\",\"flags\":\"PW--------\",\"regions\":[\"percpu\",\"kernel\",\"devices\"],"
+            "\"reserved\":false}]}\n");
+  FakeMem bad;
+  bad.fail_all = true;
+  s.str.clear();
+  mm::format_pml4_json(s, bad, kFakeBase);
+  EXPECT_EQ(s.str, "{\"error\":\"PML4 at 0x0000000010000000 unreadable\"}\n");
+  s.str.clear();
+  mm::format_maps_json(s, bad, kFakeBase, true);
+  EXPECT_EQ(s.str, "{\"error\":\"PML4 at 0x0000000010000000 unreadable\"}\n");
+}
+
+// maps -j: the same runs as the text (count and bounds, QEMU's end quirk kept), -v's
+// columns as members, and the skipped count of the text's error line.
+TEST(PtWalk, MapsJsonAgreesWithText) {
+  Layout l;
+  l.build();
+  StrSink text, js;
+  mm::format_maps(text, l.mem, l.b.pml4(), true);
+  mm::format_maps_json(js, l.mem, l.b.pml4(), true);
+  expect_one_json_line(js.str);
+  usize lines = 0;
+  for (char c : text.str) lines += c == '\n';
+  usize runs = 0;
+  for (usize p = 0; (p = js.str.find("\"start\":", p)) != std::string::npos; ++p) ++runs;
+  EXPECT_EQ(runs, lines);
+  const std::string first_verbose =
+      "{\"runs\":[{\"start\":\"0xffff800000000000\",\"end\":\"0xffff80000009f000\",\"size\":651264,"
+      "\"flags\":\"-rw\",\"exec\":false,\"regions\":[\"directmap\"],\"warnings\":[]},{\"start\"";
+  EXPECT_EQ(js.str.substr(0, first_verbose.size()), first_verbose);
+  EXPECT_NE(js.str.find("{\"start\":\"0xffffffff80200000\",\"end\":\"0xffffffff80203000\",\"size\":12288,"
+                        "\"flags\":\"-r-\",\"exec\":true,\"regions\":[\"kernel\"],\"warnings\":[]}"),
+            std::string::npos);
+  EXPECT_NE(
+      js.str.find("{\"start\":\"0xfffffffffffff000\",\"end\":\"0x0001000000000000\",\"size\":4096,"
+                  "\"flags\":\"-rw\",\"exec\":false,\"regions\":[\"devices\"],\"warnings\":[]}],\"skipped\":0}\n"),
+      std::string::npos)
+      << js.str;
+  js.str.clear();
+  mm::format_maps_json(js, l.mem, l.b.pml4(), false);
+  EXPECT_EQ(js.str.find("\"exec\""), std::string::npos);
+  const std::string first =
+      "{\"runs\":[{\"start\":\"0xffff800000000000\",\"end\":\"0xffff80000009f000\",\"size\":651264,"
+      "\"flags\":\"-rw\"}";
+  EXPECT_EQ(js.str.substr(0, first.size()), first);
+
+  // Skipped entries are counted as the text counts them; a writable, executable user run
+  // carries both warnings.
+  FakeMem m2;
+  const u64 pml4 = kFakeBase, pdpt = kFakeBase + 0x1000, pd = kFakeBase + 0x2000;
+  m2.set(pml4 + 0 * 8, 0x0000000010001083);
+  m2.set(pml4 + 1 * 8, pdpt | 7);
+  m2.set(pdpt + 1 * 8, pd | 7);
+  m2.set(pd + 1 * 8, 0x0000000000600087);
+  js.str.clear();
+  mm::format_maps_json(js, m2, pml4, true);
+  EXPECT_EQ(js.str,
+            "{\"runs\":[{\"start\":\"0x0000008040200000\",\"end\":\"0x0000008040400000\",\"size\":2097152,"
+            "\"flags\":\"urw\",\"exec\":true,\"regions\":[\"user\"],\"warnings\":[\"!WX\",\"!USER\"]}],"
+            "\"skipped\":1}\n");
 }

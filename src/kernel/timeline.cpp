@@ -1,6 +1,6 @@
-#include "boot/timeline.hpp"
+#include "kernel/timeline.hpp"
 
-namespace boot {
+namespace kernel {
 namespace {
 u64 g_marks[static_cast<int>(Phase::Count)];
 }
@@ -18,4 +18,4 @@ const char* phase_name(Phase p) {
 }
 void timeline_mark(Phase p, u64 tsc) { g_marks[static_cast<int>(p)] = tsc; }
 u64 timeline_tsc(Phase p) { return g_marks[static_cast<int>(p)]; }
-}  // namespace boot
+}  // namespace kernel
