@@ -3,14 +3,16 @@ JSON agrees member by member with its text form in the same boot, has the contra
 (addresses as 18-character "0x" strings, numbers as ints), and a bad argument gives exactly
 one {"error": ...} line carrying the text form's message. Where it is cheap, the JSON is also
 checked against something other than the kernel: QEMU's registers (HMP), the ELF's symbols
-(llvm-nm). And the one CPU-argument parser (monitor/cpu_arg) keeps each mode's messages."""
+(llvm-nm). The views are also compared at kstop> and kpanic> (what each CPU saved) and for
+CPUs without a slot (members null), each in a boot of its own. And the one CPU-argument
+parser (monitor/cpu_arg) keeps each mode's messages."""
 import json
 import re
 
 import pytest
 
 import kmon
-from machine import PROMPT, STOP_PROMPT, Config, Machine, hmp_cpu_registers
+from machine import PANIC_PROMPT, PROMPT, STOP_PROMPT, Config, Machine, hmp_cpu_registers
 from test_debugger import symbols
 
 CFG = Config(smp="4", mem="256M")
@@ -83,7 +85,10 @@ def check_percpu(t, j):
     is a high-water mark: those two may only grow from text to JSON."""
     assert j["cpu"] == int(t["cpu"]) and j["apic"] == int(t["apic"]) and j["state"] == t["state"]
     assert j["base"] == t["base"] and is_addr(j["base"])
-    assert j["gs_base"] == t["gs_base"] and j["gs_base_note"] is None  # read on that CPU now
+    gs = re.match(r"^(0x[0-9a-f]{16}|unavailable|none)(?: \((.*)\))?$", t["gs_base"])
+    assert gs, t["gs_base"]
+    value, note = gs.groups()
+    assert j["gs_base"] == (value if value.startswith("0x") else None) and j["gs_base_note"] == note
     assert j["self"] == t["self"] and is_addr(j["self"])
     lo, hi, _ = RANGE.match(t["stack"]).groups()
     assert j["stack"] == {"lo": f"0x{lo}", "hi": f"0x{hi}"}
@@ -104,6 +109,7 @@ def test_percpu_json_agrees_with_text(m):
         t = percpu_text(m.cmd(f"percpu {i}"))
         j = m.json(f"percpu {i}")
         check_percpu(t, j)
+        assert j["gs_base"] == j["base"] and j["gs_base_note"] is None  # read on that CPU now: its slot
         assert j["base"] == f"{0xffffff8000000000 + i * (16 << 20):#018x}"  # the seed's slot layout
 
 
@@ -334,6 +340,12 @@ def test_views_at_kstop_agree_with_text(m):
         assert hit["symbol"] == "(anonymous namespace)::ping(void*, arch::TrapFrame const*)" and hit["offset"] == 0
         doc = json_any(m, "breaks")
         assert [b["hits"] for b in doc["breaks"]] == [1]
+        # percpu: the stopped CPUs' gs_base is their slot, said so; the shell's CPU reads its own.
+        for i in range(NCPUS):
+            text, _ = m.cmd_any(f"percpu {i}")
+            j = json_any(m, f"percpu {i}")
+            check_percpu(percpu_text(text), j)
+            assert (j["gs_base"], j["gs_base_note"]) == (j["base"], None if i == 3 else "stopped; its slot")
         # The running-CPU mode refuses the other CPUs while they are stopped.
         out, _ = m.cmd_any("lapic 1")
         assert len(out) == 1 and out[0].startswith("error: cpu 1 is stopped"), out
@@ -345,6 +357,25 @@ def test_views_at_kstop_agree_with_text(m):
         m.cmd_any("delete all")
         out, prompt = m.cmd_any("continue")
     assert prompt == PROMPT and re.match(r"cpu 3 \(apic 3\): 1 round trips", out[-1]), out
+
+
+# -- a CPU with interrupts off: answered by NMI ---------------------------------------------
+
+def test_views_of_a_wedged_cpu(m):
+    """CPU 2 spins with interrupts off (`wedge`): regs and bt are taken by NMI, said in
+    `source` as in the text; ipi fails with one error line."""
+    assert "interrupts off" in m.cmd("wedge 2")[0]
+    try:
+        j = m.json("regs 2")
+        assert j["source"] == "taken on that cpu: nmi" and j["rip_symbol"] is not None
+        text = m.cmd("bt 2")
+        j = m.json("bt 2")
+        assert j["source"] == "taken on that cpu: nmi" == bt_text(text)[0][2]
+        assert j["frames"] and j["frames"][0]["exact"]
+        check_error(m, "ipi 2 1")
+    finally:
+        m.cmd("wedge release")
+    assert m.json("ipi 2 1")["round_trips"] == 1
 
 
 # -- the CPU argument: one parser, each mode's messages as before ---------------------------
@@ -388,3 +419,40 @@ def test_cpus_without_a_slot():
         check_error(mach, "bt 3")
         assert mach.cmd("bt 3") == ["error: cpu 3 has no slot"]
         assert [c["cpu"] for c in mach.json("bt all")["cpus"]] == [0, 1]
+
+
+# -- the panic shell: every CPU's saved state ----------------------------------------------
+
+def test_views_in_the_panic_shell():
+    """`crash ud 1`: CPU 1 panics in a cross-call handler and serves kpanic>, CPU 0 is
+    stopped by the panic NMI. regs, bt and percpu of both read what they saved, in both
+    forms; CPU 1's chain crosses the trap frame, whose interrupted pc is exact."""
+    with Machine(Config(smp="2", mem="256M"), name="json-cpus-panic") as mach:
+        mach.boot()
+        _, prompt = mach.cmd_any("crash ud 1")
+        assert prompt == PANIC_PROMPT
+
+        def both(line):
+            text, p = mach.cmd_any(line)
+            out, p2 = mach.cmd_any(kmon.json_line(line))
+            assert p == p2 == PANIC_PROMPT, (line, text, out)
+            return text, kmon.parse_view(line, out)
+
+        sources = {}
+        for i in range(2):
+            text, j = both(f"regs {i}")
+            check_regs(text, j)
+            sources[i] = j["source"]
+            text, j = both(f"bt {i}")
+            check_bt(text, j)
+            assert j["source"] == sources[i]
+            text, j = both(f"percpu {i}")
+            check_percpu(percpu_text(text), j)
+            assert j["gs_base_note"] == (None if i == 1 else "stopped; its slot")
+        assert sources == {0: "saved when stopped by the panic NMI", 1: "saved by this cpu when it took the exception"}
+        frames = both("bt 1")[1]["frames"]
+        assert frames[0]["symbol"].startswith("(anonymous namespace)::do_crash(")
+        interrupted = [f for f in frames[1:] if f["exact"]]
+        assert [f["symbol"] for f in interrupted] == ["ap_main"], frames  # where the IPI came in
+        text, doc = both("bt all")
+        assert len(doc["cpus"]) == len("\n".join(text).split("\n\n")) == 2
