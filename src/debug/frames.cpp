@@ -43,15 +43,23 @@ void backtrace(const smp::PerCpu* p, const arch::TrapFrame& f, Frames* out) {
   unwind(unwind_table(), FrameRegs{f.rip, f.rsp, f.rbp}, r, n, read_direct, nullptr, out);
 }
 
+const char* frame_symbol(const Frames& f, usize k, u64* offset) {
+  u64 off = 0;
+  const char* name = kernel::ksyms::lookup(symbol_pc(f, k), &off);
+  // The offset from the symbol to pc itself (a return address may end its function).
+  if (name != nullptr) *offset = f.pc[k] - (symbol_pc(f, k) - off);
+  return name;
+}
+
 void print_frames(lib::Sink& out, const Frames& f, const char* prefix, bool quiet_end) {
   for (usize k = 0; k < f.count; ++k) {
     lib::format(out, "%s#%lu 0x%016lx ", prefix, static_cast<u64>(k), f.pc[k]);
     u64 off = 0;
-    const char* name = kernel::ksyms::lookup(symbol_pc(f, k), &off);
+    const char* name = frame_symbol(f, k, &off);
     if (name == nullptr)
       lib::format(out, "?\n");
-    else  // the offset from the symbol to pc itself (a return address may end its function)
-      lib::format(out, "%s+0x%lx\n", name, f.pc[k] - (symbol_pc(f, k) - off));
+    else
+      lib::format(out, "%s+0x%lx\n", name, off);
   }
   if (!quiet_end) lib::format(out, "%s(%s)\n", prefix, f.end);
 }

@@ -20,6 +20,9 @@ usize cpu_stacks(const smp::PerCpu* p, StackRange* out);
 // Unwinds from f (the CPU's interrupted or stopped state) through p's stacks, reading
 // memory directly: call it on that CPU, or while that CPU is stopped.
 void backtrace(const smp::PerCpu* p, const arch::TrapFrame& f, Frames* out);
+// Frame k's symbol and the offset from it to pc itself, as print_frames shows them;
+// nullptr if no symbol (printed as "?").
+const char* frame_symbol(const Frames& f, usize k, u64* offset);
 // One line per frame: "<prefix>#<k> 0x<pc> <symbol>+0x<off>" (the contract's bt lines
 // with an empty prefix), symbols looked up at the call for return addresses; then the
 // reason the walk ended, in parentheses, unless `quiet_end`.

@@ -29,24 +29,6 @@ u64 arrival_us(const smp::CpuEntry& e) {
   return arch::tsc::ticks_to_us(e.arrival_tsc - origin);
 }
 
-bool parse_cpu(const char* s, u64* index) {
-  if (!lib::parse_u64(s, index)) {
-    monitor::error("invalid cpu '%s' (a decimal index; see cpus)", s);
-    return false;
-  }
-  if (*index >= smp::g_cpu_count && *index - smp::g_cpu_count < smp::g_noslot_count) {
-    monitor::error("cpu %lu (apic %u) has no slot: %s lists more CPUs than KCONFIG_MAX_CPUS=%lu", *index,
-                   smp::g_noslot[*index - smp::g_cpu_count].apic_id,
-                   smp::g_cpu_list_source != nullptr ? smp::g_cpu_list_source : "the firmware", config::kMaxCpus);
-    return false;
-  }
-  if (*index >= smp::g_cpu_count) {
-    monitor::error("no cpu %lu (there are %lu)", *index, smp::g_cpu_count + smp::g_noslot_count);
-    return false;
-  }
-  return true;
-}
-
 // The lapic column: the mode a CPU's local APIC was left in by its arrival ("-" for a CPU
 // that never ran kernel code); "x2apic(fw)" when firmware had switched it already.
 const char* lapic_column(const smp::CpuEntry& e, smp::CpuState st) {
@@ -119,53 +101,144 @@ void probe_gs(void* arg, const arch::TrapFrame* f) {
   p->rsp = f->rsp;
 }
 
-void print_percpu(u64 i) {
-  auto& out = monitor::out();
-  const smp::CpuEntry& e = smp::g_cpus[i];
-  smp::PerCpu* p = e.percpu;
-  smp::CpuState st = p != nullptr ? p->state.load() : e.state;
-  lib::format(out, "cpu: %lu\napic: %u\nstate: %s\nbase: 0x%016lx\n", i, e.apic_id, smp::cpu_state_name(st),
-              mm::layout::percpu_slot(i));
-  if (p == nullptr) {
-    lib::format(out, "gs_base: none (no slot backed)\n");
-    return;
+// gs_base as percpu shows it: read on that CPU now, or (stopped) its slot's address.
+struct GsRead {
+  bool known;
+  u64 value;
+  const char* note;  // the text's parenthesis; nullptr when read on that CPU now
+};
+
+GsRead read_gs_base(u64 i, const smp::PerCpu* p) {
+  if (p == nullptr) return {false, 0, "no slot backed"};
+  if (monitor::in_panic_shell()) {
+    if (i == smp::this_cpu()->index) return {true, arch::rdmsr(arch::msr::kGsBase), nullptr};
+    return {true, reinterpret_cast<u64>(p->self), "stopped; its slot"};
   }
   GsProbe probe{};
-  if (monitor::in_panic_shell()) {
-    if (i == smp::this_cpu()->index)
-      lib::format(out, "gs_base: 0x%016lx\n", arch::rdmsr(arch::msr::kGsBase));
-    else
-      lib::format(out, "gs_base: 0x%016lx (stopped; its slot)\n", reinterpret_cast<u64>(p->self));
-  } else {
-    smp::XcallResult r = smp::xcall(i, probe_gs, &probe, kXcallTimeoutUs);
-    if (r == smp::XcallResult::Done || r == smp::XcallResult::DoneViaNmi)
-      lib::format(out, "gs_base: 0x%016lx\n", probe.gs_base);
-    else
-      lib::format(out, "gs_base: unavailable (%s)\n", smp::xcall_result_name(r));
+  smp::XcallResult r = smp::xcall(i, probe_gs, &probe, kXcallTimeoutUs);
+  if (r == smp::XcallResult::Done || r == smp::XcallResult::DoneViaNmi) return {true, probe.gs_base, nullptr};
+  return {false, 0, smp::xcall_result_name(r)};
+}
+
+const char* const kIstUse[mm::layout::kIstCount] = {"#DF", "NMI", "#MC"};
+
+// percpu's keys, read once for either form.
+struct PercpuView {
+  u64 index;
+  u32 apic;
+  smp::CpuState state;
+  const smp::PerCpu* p;  // nullptr: no slot backed, and nothing below gs_base
+  GsRead gs;
+  u64 stack_used, arrival_us, ipis, nmis, exceptions;
+};
+
+PercpuView read_percpu(u64 i) {
+  const smp::CpuEntry& e = smp::g_cpus[i];
+  const smp::PerCpu* p = e.percpu;
+  PercpuView v{};
+  v.index = i;
+  v.apic = e.apic_id;
+  v.state = p != nullptr ? p->state.load() : e.state;
+  v.p = p;
+  v.gs = read_gs_base(i, p);
+  if (p == nullptr) return v;
+  v.stack_used = smp::stack_high_water(p);
+  v.arrival_us = i == 0 ? 0 : arrival_us(e);
+  v.ipis = p->ipis.load();
+  v.nmis = p->nmis.load();
+  v.exceptions = p->exceptions.load();
+  return v;
+}
+
+void print_percpu(const PercpuView& v) {
+  auto& out = monitor::out();
+  lib::format(out, "cpu: %lu\napic: %u\nstate: %s\nbase: 0x%016lx\n", v.index, v.apic, smp::cpu_state_name(v.state),
+              mm::layout::percpu_slot(v.index));
+  const smp::PerCpu* p = v.p;
+  if (p == nullptr) {
+    lib::format(out, "gs_base: none (%s)\n", v.gs.note);
+    return;
   }
+  if (!v.gs.known)
+    lib::format(out, "gs_base: unavailable (%s)\n", v.gs.note);
+  else if (v.gs.note != nullptr)
+    lib::format(out, "gs_base: 0x%016lx (%s)\n", v.gs.value, v.gs.note);
+  else
+    lib::format(out, "gs_base: 0x%016lx\n", v.gs.value);
   lib::format(out, "self: 0x%016lx\n", reinterpret_cast<u64>(p->self));
   lib::format(out, "stack: 0x%016lx-0x%016lx\n", p->stack_lo, p->stack_hi);
-  lib::format(out, "stack_used: %lu of %lu bytes (high-water mark)\n", smp::stack_high_water(p),
-              p->stack_hi - p->stack_lo);
+  lib::format(out, "stack_used: %lu of %lu bytes (high-water mark)\n", v.stack_used, p->stack_hi - p->stack_lo);
   for (unsigned k = 0; k < mm::layout::kIstCount; ++k)
-    lib::format(out, "ist%u: 0x%016lx-0x%016lx %s\n", k + 1, p->ist_lo[k], p->ist_hi[k],
-                k == 0 ? "#DF" : (k == 1 ? "NMI" : "#MC"));
-  lib::format(out, "arrival_us: %lu\n", i == 0 ? 0 : arrival_us(e));
-  lib::format(out, "ipis: %lu\nnmis: %lu\nexceptions: %lu\n", p->ipis.load(), p->nmis.load(), p->exceptions.load());
+    lib::format(out, "ist%u: 0x%016lx-0x%016lx %s\n", k + 1, p->ist_lo[k], p->ist_hi[k], kIstUse[k]);
+  lib::format(out, "arrival_us: %lu\n", v.arrival_us);
+  lib::format(out, "ipis: %lu\nnmis: %lu\nexceptions: %lu\n", v.ipis, v.nmis, v.exceptions);
+}
+
+void range_json(lib::Json& j, const char* key, u64 lo, u64 hi, const char* use) {
+  j.key(key).begin_object().member_addr("lo", lo).member_addr("hi", hi);
+  if (use != nullptr) j.member("for", use);
+  j.end_object();
+}
+
+// One CPU's percpu object: the text's keys; the parts the text leaves out for a CPU with
+// no slot backed are null, so every object has the same members.
+void percpu_json(lib::Json& j, const PercpuView& v) {
+  j.begin_object().member("cpu", v.index).member("apic", v.apic).member("state", smp::cpu_state_name(v.state));
+  j.member_addr("base", mm::layout::percpu_slot(v.index)).key("gs_base");
+  if (v.gs.known)
+    j.addr(v.gs.value);
+  else
+    j.null();
+  j.key("gs_base_note");
+  if (v.gs.note != nullptr)
+    j.str(v.gs.note);
+  else
+    j.null();
+  const smp::PerCpu* p = v.p;
+  if (p == nullptr) {
+    const char* const rest[] = {"self", "stack",      "stack_used", "stack_size", "ist1",      "ist2",
+                                "ist3", "arrival_us", "ipis",       "nmis",       "exceptions"};
+    for (const char* k : rest) j.key(k).null();
+    j.end_object();
+    return;
+  }
+  j.member_addr("self", reinterpret_cast<u64>(p->self));
+  range_json(j, "stack", p->stack_lo, p->stack_hi, nullptr);
+  j.member("stack_used", v.stack_used).member("stack_size", p->stack_hi - p->stack_lo);
+  static_assert(mm::layout::kIstCount == 3, "the ist keys below");
+  const char* const ist_keys[] = {"ist1", "ist2", "ist3"};
+  for (unsigned k = 0; k < mm::layout::kIstCount; ++k)
+    range_json(j, ist_keys[k], p->ist_lo[k], p->ist_hi[k], kIstUse[k]);
+  j.member("arrival_us", v.arrival_us).member("ipis", v.ipis).member("nmis", v.nmis);
+  j.member("exceptions", v.exceptions).end_object();
 }
 
 int cmd_percpu(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: percpu <n>|all");
-  if (lib::streq(a.argv[1], "all")) {
-    for (u64 i = 0; i < smp::g_cpu_count; ++i) {
-      if (i != 0) lib::format(monitor::out(), "\n");
-      print_percpu(i);
+  bool all = lib::streq(a.argv[1], "all");
+  u64 i = 0;
+  if (!all && !monitor::parse_cpu(a.argv[1], monitor::CpuArg::Listed, &i)) return 1;
+  auto& out = monitor::out();
+  if (monitor::json()) {
+    lib::Json j(out);
+    if (all) {
+      j.begin_object().key("cpus").begin_array();
+      for (u64 k = 0; k < smp::g_cpu_count; ++k) percpu_json(j, read_percpu(k));
+      j.end_array().end_object();
+    } else {
+      percpu_json(j, read_percpu(i));
     }
+    (void)j.finish();
     return 0;
   }
-  u64 i;
-  if (!parse_cpu(a.argv[1], &i)) return 1;
-  print_percpu(i);
+  if (!all) {
+    print_percpu(read_percpu(i));
+    return 0;
+  }
+  for (u64 k = 0; k < smp::g_cpu_count; ++k) {
+    if (k != 0) lib::format(out, "\n");
+    print_percpu(read_percpu(k));
+  }
   return 0;
 }
 
@@ -185,10 +258,82 @@ void snap_regs(void* arg, const arch::TrapFrame* f) {
   s->apic_id = arch::lapic::id();
 }
 
+void print_regs(u64 i, const RegsSnap& s, const char* how) {
+  auto& out = monitor::out();
+  const arch::TrapFrame& f = s.f;
+  lib::format(out, "cpu %lu apic %lu (%s)\n", i, s.apic_id, how);
+  lib::format(out, "rip=0x%016lx ", f.rip);
+  kernel::ksyms::print(out, f.rip);
+  lib::format(out, "\nrsp=0x%016lx rbp=0x%016lx rflags=0x%016lx\n", f.rsp, f.rbp, f.rflags);
+  lib::format(out, "rax=0x%016lx rbx=0x%016lx rcx=0x%016lx rdx=0x%016lx\n", f.rax, f.rbx, f.rcx, f.rdx);
+  lib::format(out, "rsi=0x%016lx rdi=0x%016lx r8=0x%016lx r9=0x%016lx\n", f.rsi, f.rdi, f.r8, f.r9);
+  lib::format(out, "r10=0x%016lx r11=0x%016lx r12=0x%016lx r13=0x%016lx\n", f.r10, f.r11, f.r12, f.r13);
+  lib::format(out, "r14=0x%016lx r15=0x%016lx cs=0x%lx ss=0x%lx\n", f.r14, f.r15, f.cs, f.ss);
+  lib::format(out, "cr0=0x%016lx cr2=0x%016lx cr3=0x%016lx cr4=0x%016lx\n", s.cr0, s.cr2, s.cr3, s.cr4);
+  lib::format(out, "efer=0x%016lx gs_base=0x%016lx\n", s.efer, s.gs_base);
+}
+
+// A symbol and the offset into it as two members, null when unknown (the text's "?").
+void symbol_json(lib::Json& j, const char* name_key, const char* offset_key, u64 addr) {
+  u64 off = 0;
+  const char* name = kernel::ksyms::lookup(addr, &off);
+  if (name == nullptr) {
+    j.key(name_key).null().key(offset_key).null();
+    return;
+  }
+  j.member(name_key, name).member(offset_key, off);
+}
+
+constexpr unsigned kRegDigits = 16;  // the text's 0x%016lx
+
+// regs -j: the register names as keys, raw values as the text shows them (cs and ss in as
+// few digits as the text; the rest 16); rip's symbol as rip_symbol and rip_offset.
+void regs_json(u64 i, const RegsSnap& s, const char* how) {
+  const arch::TrapFrame& f = s.f;
+  lib::Json j(monitor::out());
+  j.begin_object().member("cpu", i).member("apic", s.apic_id).member("source", how);
+  j.member_hex("rip", f.rip, kRegDigits);
+  symbol_json(j, "rip_symbol", "rip_offset", f.rip);
+  const struct {
+    const char* name;
+    u64 value;
+    unsigned digits;
+  } regs[] = {
+      {"rsp", f.rsp, kRegDigits},
+      {"rbp", f.rbp, kRegDigits},
+      {"rflags", f.rflags, kRegDigits},
+      {"rax", f.rax, kRegDigits},
+      {"rbx", f.rbx, kRegDigits},
+      {"rcx", f.rcx, kRegDigits},
+      {"rdx", f.rdx, kRegDigits},
+      {"rsi", f.rsi, kRegDigits},
+      {"rdi", f.rdi, kRegDigits},
+      {"r8", f.r8, kRegDigits},
+      {"r9", f.r9, kRegDigits},
+      {"r10", f.r10, kRegDigits},
+      {"r11", f.r11, kRegDigits},
+      {"r12", f.r12, kRegDigits},
+      {"r13", f.r13, kRegDigits},
+      {"r14", f.r14, kRegDigits},
+      {"r15", f.r15, kRegDigits},
+      {"cs", f.cs, 0},
+      {"ss", f.ss, 0},
+      {"cr0", s.cr0, kRegDigits},
+      {"cr2", s.cr2, kRegDigits},
+      {"cr3", s.cr3, kRegDigits},
+      {"cr4", s.cr4, kRegDigits},
+      {"efer", s.efer, kRegDigits},
+      {"gs_base", s.gs_base, kRegDigits},
+  };
+  for (const auto& r : regs) j.member_hex(r.name, r.value, r.digits);
+  j.end_object();
+  (void)j.finish();
+}
+
 int cmd_regs(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: regs <n>");
   u64 i;
-  if (!parse_cpu(a.argv[1], &i)) return 1;
+  if (!monitor::parse_cpu(a.argv[1], monitor::CpuArg::Listed, &i)) return 1;
   smp::PerCpu* p = smp::cpu(i);
   if (p == nullptr) return monitor::error("cpu %lu has no slot (%s)", i, smp::cpu_state_name(smp::g_cpus[i].state));
   RegsSnap s{};
@@ -217,29 +362,25 @@ int cmd_regs(const monitor::Args& a) {
           : r == smp::XcallResult::Done ? "taken on that cpu: ipi"
                                         : "taken on that cpu: nmi";
   }
-  auto& out = monitor::out();
-  const arch::TrapFrame& f = s.f;
-  lib::format(out, "cpu %lu apic %lu (%s)\n", i, s.apic_id, how);
-  lib::format(out, "rip=0x%016lx ", f.rip);
-  kernel::ksyms::print(out, f.rip);
-  lib::format(out, "\nrsp=0x%016lx rbp=0x%016lx rflags=0x%016lx\n", f.rsp, f.rbp, f.rflags);
-  lib::format(out, "rax=0x%016lx rbx=0x%016lx rcx=0x%016lx rdx=0x%016lx\n", f.rax, f.rbx, f.rcx, f.rdx);
-  lib::format(out, "rsi=0x%016lx rdi=0x%016lx r8=0x%016lx r9=0x%016lx\n", f.rsi, f.rdi, f.r8, f.r9);
-  lib::format(out, "r10=0x%016lx r11=0x%016lx r12=0x%016lx r13=0x%016lx\n", f.r10, f.r11, f.r12, f.r13);
-  lib::format(out, "r14=0x%016lx r15=0x%016lx cs=0x%lx ss=0x%lx\n", f.r14, f.r15, f.cs, f.ss);
-  lib::format(out, "cr0=0x%016lx cr2=0x%016lx cr3=0x%016lx cr4=0x%016lx\n", s.cr0, s.cr2, s.cr3, s.cr4);
-  lib::format(out, "efer=0x%016lx gs_base=0x%016lx\n", s.efer, s.gs_base);
+  if (monitor::json())
+    regs_json(i, s, how);
+  else
+    print_regs(i, s, how);
   return 0;
 }
 
 void ping(void*, const arch::TrapFrame*) {}
 
+constexpr unsigned kNsDigits = 3;  // us with the ns digits
+
 int cmd_ipi(const monitor::Args& a) {
   if (a.argc < 2 || a.argc > 3) return monitor::error("usage: ipi <n> [count]");
   if (monitor::in_panic_shell()) return monitor::error("the other CPUs are stopped");
   u64 i, count = 16;
-  if (!parse_cpu(a.argv[1], &i)) return 1;
-  if (a.argc == 3 && (!monitor::parse_count(a.argv[2], &count, &monitor::out()) || count == 0 || count > 10000))
+  if (!monitor::parse_cpu(a.argv[1], monitor::CpuArg::Listed, &i)) return 1;
+  // The text form says what was wrong with the number first; -j prints one error only.
+  lib::Sink* count_err = monitor::json() ? nullptr : &monitor::out();
+  if (a.argc == 3 && (!monitor::parse_count(a.argv[2], &count, count_err) || count == 0 || count > 10000))
     return monitor::error("count must be 1-10000");
   smp::PerCpu* p = smp::cpu(i);
   if (p == nullptr || p->state != smp::CpuState::Online) return monitor::error("cpu %lu is not online", i);
@@ -268,6 +409,15 @@ int cmd_ipi(const monitor::Args& a) {
     sum += dt;
   }
   u64 mn = arch::tsc::ticks_to_ns(min), av = arch::tsc::ticks_to_ns(sum / count), mx = arch::tsc::ticks_to_ns(max);
+  if (monitor::json()) {
+    // Microseconds with the nanosecond digits, as the text.
+    lib::Json j(monitor::out());
+    j.begin_object().member("cpu", i).member("apic", p->apic_id).member("round_trips", count);
+    j.member_fixed("min_us", mn, kNsDigits).member_fixed("avg_us", av, kNsDigits).member_fixed("max_us", mx, kNsDigits);
+    j.end_object();
+    (void)j.finish();
+    return 0;
+  }
   lib::format(monitor::out(),
               "cpu %lu (apic %u): %lu round trips, min %lu.%03lu us, avg %lu.%03lu us, max %lu.%03lu us\n", i,
               p->apic_id, count, mn / 1000, mn % 1000, av / 1000, av % 1000, mx / 1000, mx % 1000);
@@ -278,10 +428,12 @@ int cmd_ipi(const monitor::Args& a) {
 
 MONITOR_COMMAND(cpus, "", "every CPU in the MADT: index, APIC ID, state, slot, arrival", cmd_cpus, kNoKeywords, true,
                 monitor::kNoHelp, monitor::kJsonView);
-MONITOR_COMMAND(percpu, "<n>|all", "per-CPU data; gs_base as that CPU reads it now", cmd_percpu, kAllKeywords, true);
+MONITOR_COMMAND(percpu, "<n>|all", "per-CPU data; gs_base as that CPU reads it now", cmd_percpu, kAllKeywords, true,
+                monitor::kNoHelp, monitor::kJsonView);
 MONITOR_COMMAND(regs, "<n>", "registers of CPU n, taken on that CPU (NMI if it ignores the IPI)", cmd_regs, kNoKeywords,
-                true);
-MONITOR_COMMAND(ipi, "<n> [count]", "cross-CPU call round trip to CPU n: min/avg/max", cmd_ipi, kNoKeywords, false);
+                true, monitor::kNoHelp, monitor::kJsonView);
+MONITOR_COMMAND(ipi, "<n> [count]", "cross-CPU call round trip to CPU n: min/avg/max", cmd_ipi, kNoKeywords, false,
+                monitor::kNoHelp, monitor::kJsonView);
 
 namespace {
 // Debug aid for the NMI path: the CPU spins with interrupts off, as a wedged core would.
@@ -302,7 +454,7 @@ int cmd_wedge(const monitor::Args& a) {
     return 0;
   }
   u64 i;
-  if (!parse_cpu(a.argv[1], &i)) return 1;
+  if (!monitor::parse_cpu(a.argv[1], monitor::CpuArg::Listed, &i)) return 1;
   if (smp::cpu(i) == smp::this_cpu()) return monitor::error("cannot wedge the CPU running the monitor");
   g_wedge_release = false;
   g_wedge_entered = false;

@@ -7,6 +7,7 @@
 #include "debug/frames.hpp"
 #include "debug/stop.hpp"
 #include "kernel/ksyms.hpp"
+#include "lib/json.hpp"
 #include "lib/string.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/percpu.hpp"
@@ -30,43 +31,104 @@ void bt_on_cpu(void* arg, const arch::TrapFrame* f) {
   debug::backtrace(req->cpu, *f, &req->frames);
 }
 
-int print_bt(u64 i) {
-  auto& out = monitor::out();
+constexpr usize kMaxBtError = 128;
+
+// CPU i's frames (i has a slot: parse_cpu's Stopped mode, or bt all's loop, checked it),
+// taken on it now or read from what it saved when it stopped; false with the reason in
+// `err` (the text of its error line) if there are none.
+bool take_bt(u64 i, BtRequest* req, const char** how, lib::Sink& err) {
   smp::PerCpu* p = smp::cpu(i);
-  if (p == nullptr) return monitor::error("cpu %lu has no slot", i);
-  BtRequest req{p, {}};
-  const char* how;
+  req->cpu = p;
   if (monitor::in_panic_shell()) {
-    if (p->stopped_frame == nullptr) return monitor::error("cpu %lu saved no frame when it stopped", i);
-    bt_on_cpu(&req, p->stopped_frame);
-    how = smp::stop_source_text(p->stopped_how);
-  } else {
-    if (p->state != smp::CpuState::Online)
-      return monitor::error("cpu %lu is %s; no frames to take", i, smp::cpu_state_name(p->state));
-    smp::XcallResult r = smp::xcall(i, bt_on_cpu, &req, kXcallTimeoutUs);
-    if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)
-      return monitor::error("cpu %lu did not answer (%s)", i, smp::xcall_result_name(r));
-    how = p == smp::this_cpu()          ? "this cpu"
-          : r == smp::XcallResult::Done ? "taken on that cpu: ipi"
-                                        : "taken on that cpu: nmi";
+    if (p->stopped_frame == nullptr) {
+      lib::format(err, "cpu %lu saved no frame when it stopped", i);
+      return false;
+    }
+    bt_on_cpu(req, p->stopped_frame);
+    *how = smp::stop_source_text(p->stopped_how);
+    return true;
   }
-  lib::format(out, "cpu %lu apic %u (%s)\n", i, p->apic_id, how);
+  if (p->state != smp::CpuState::Online) {
+    lib::format(err, "cpu %lu is %s; no frames to take", i, smp::cpu_state_name(p->state));
+    return false;
+  }
+  smp::XcallResult r = smp::xcall(i, bt_on_cpu, req, kXcallTimeoutUs);
+  if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi) {
+    lib::format(err, "cpu %lu did not answer (%s)", i, smp::xcall_result_name(r));
+    return false;
+  }
+  *how = p == smp::this_cpu()          ? "this cpu"
+         : r == smp::XcallResult::Done ? "taken on that cpu: ipi"
+                                       : "taken on that cpu: nmi";
+  return true;
+}
+
+// bt -j's object for one CPU: the header's cpu, apic and source, one object per frame
+// line, and the reason the walk ended (the text's last line, without its parentheses).
+// symbol and offset are null where the text prints "?"; exact says pc is where the CPU
+// was (frame 0, or code a trap frame interrupted) rather than a return address.
+void bt_json(lib::Json& j, u64 i, const BtRequest& req, const char* how) {
+  j.begin_object().member("cpu", i).member("apic", req.cpu->apic_id).member("source", how);
+  j.key("frames").begin_array();
+  const debug::Frames& f = req.frames;
+  for (usize k = 0; k < f.count; ++k) {
+    j.begin_object().member("index", static_cast<u64>(k)).member_addr("pc", f.pc[k]);
+    u64 off = 0;
+    const char* name = debug::frame_symbol(f, k, &off);
+    if (name != nullptr)
+      j.member("symbol", name).member("offset", off);
+    else
+      j.key("symbol").null().key("offset").null();
+    j.member("exact", f.exact[k]).end_object();
+  }
+  j.end_array().member("end", f.end).end_object();
+}
+
+// One CPU's backtrace, text or -j, or its error line.
+int print_bt(u64 i) {
+  BtRequest req{};
+  const char* how = nullptr;
+  char why[kMaxBtError];
+  lib::BufSink err(why, sizeof why);
+  if (!take_bt(i, &req, &how, err)) return monitor::error("%s", err.str());
+  auto& out = monitor::out();
+  if (monitor::json()) {
+    lib::Json j(out);
+    bt_json(j, i, req, how);
+    (void)j.finish();
+    return 0;
+  }
+  lib::format(out, "cpu %lu apic %u (%s)\n", i, req.cpu->apic_id, how);
   debug::print_frames(out, req.frames, "", false);
   return 0;
 }
 
-bool parse_cpu_index(const char* s, u64* i) {
-  if (!lib::parse_u64(s, i) || *i >= smp::g_cpu_count) {
-    monitor::error("no cpu '%s' (see cpus)", s);
-    return false;
+// bt all -j: {"cpus":[...]}, one object per CPU with a slot; a CPU whose frames could not
+// be taken is {"cpu":i,"error":"..."} (the text prints its error line and goes on).
+int bt_all_json() {
+  lib::Json j(monitor::out());
+  j.begin_object().key("cpus").begin_array();
+  for (u64 i = 0; i < smp::g_cpu_count; ++i) {
+    if (smp::cpu(i) == nullptr) continue;
+    BtRequest req{};
+    const char* how = nullptr;
+    char why[kMaxBtError];
+    lib::BufSink err(why, sizeof why);
+    if (take_bt(i, &req, &how, err))
+      bt_json(j, i, req, how);
+    else
+      j.begin_object().member("cpu", i).member("error", err.str()).end_object();
   }
-  return true;
+  j.end_array().end_object();
+  (void)j.finish();
+  return 0;
 }
 
 int cmd_bt(const monitor::Args& a) {
   if (a.argc > 2) return monitor::error("usage: bt [<n>|all]");
   if (a.argc == 1) return print_bt(smp::this_cpu()->index);
   if (lib::streq(a.argv[1], "all")) {
+    if (monitor::json()) return bt_all_json();
     int rc = 0;
     for (u64 i = 0; i < smp::g_cpu_count; ++i) {
       if (smp::cpu(i) == nullptr) continue;
@@ -76,17 +138,39 @@ int cmd_bt(const monitor::Args& a) {
     return rc;
   }
   u64 i;
-  if (!parse_cpu_index(a.argv[1], &i)) return 1;
+  if (!monitor::parse_cpu(a.argv[1], monitor::CpuArg::Stopped, &i)) return 1;
   return print_bt(i);
 }
+
+const char* kind_name(debug::BpKind kind) { return kind == debug::BpKind::Exec ? "break" : "watch"; }
+const char* access_name(debug::BpKind kind) { return kind == debug::BpKind::Write ? "w" : "rw"; }
 
 void print_slot(unsigned k) {
   const debug::BpSlot& s = debug::breakpoint(k);
   auto& out = monitor::out();
-  lib::format(out, "%u %-5s 0x%016lx ", k, s.kind == debug::BpKind::Exec ? "break" : "watch", s.addr);
+  lib::format(out, "%u %-5s 0x%016lx ", k, kind_name(s.kind), s.addr);
   kernel::ksyms::print(out, s.addr);
-  if (s.kind != debug::BpKind::Exec) lib::format(out, " len %u %s", s.len, s.kind == debug::BpKind::Write ? "w" : "rw");
+  if (s.kind != debug::BpKind::Exec) lib::format(out, " len %u %s", s.len, access_name(s.kind));
   lib::format(out, " hits %lu\n", debug::breakpoint_hits(k));
+}
+
+// breaks -j: one object per used slot, as its line: slot, kind, addr, the address's
+// symbol and offset (null for "?"), len and access (null for a breakpoint, whose line has
+// neither), hits.
+void slot_json(lib::Json& j, unsigned k) {
+  const debug::BpSlot& s = debug::breakpoint(k);
+  j.begin_object().member("slot", k).member("kind", kind_name(s.kind)).member_addr("addr", s.addr);
+  u64 off = 0;
+  const char* name = kernel::ksyms::lookup(s.addr, &off);
+  if (name != nullptr)
+    j.member("symbol", name).member("offset", off);
+  else
+    j.key("symbol").null().key("offset").null();
+  if (s.kind != debug::BpKind::Exec)
+    j.member("len", static_cast<u64>(s.len)).member("access", access_name(s.kind));
+  else
+    j.key("len").null().key("access").null();
+  j.member("hits", debug::breakpoint_hits(k)).end_object();
 }
 
 int set_point(debug::BpKind kind, u64 addr, u8 len) {
@@ -152,6 +236,15 @@ int cmd_watch(const monitor::Args& a) {
 
 int cmd_breaks(const monitor::Args& a) {
   if (a.argc != 1) return monitor::error("usage: breaks");
+  if (monitor::json()) {
+    lib::Json j(monitor::out());
+    j.begin_object().key("breaks").begin_array();
+    for (unsigned k = 0; k < debug::kDebugRegs; ++k)
+      if (debug::breakpoint(k).used) slot_json(j, k);
+    j.end_array().end_object();
+    (void)j.finish();
+    return 0;
+  }
   bool any = false;
   for (unsigned k = 0; k < debug::kDebugRegs; ++k) {
     if (!debug::breakpoint(k).used) continue;
@@ -215,13 +308,13 @@ constexpr const char* kStepHelp =
 }  // namespace
 
 MONITOR_COMMAND(bt, "[<n>|all]", "backtrace of CPU n (or every CPU), taken on that CPU", cmd_bt, kAllKeywords, true,
-                kBtHelp);
+                kBtHelp, monitor::kJsonView);
 MONITOR_COMMAND(break, "<addr|sym>", "execution breakpoint on every CPU (debug registers)", cmd_break, kNoKeywords,
                 true, kBreakHelp);
 MONITOR_COMMAND(watch, "<addr|sym> [len 1|2|4|8] [w|rw]", "data watchpoint on every CPU (default len 8, w)", cmd_watch,
                 kWatchKeywords, true, kWatchHelp);
 MONITOR_COMMAND(breaks, "", "list breakpoints and watchpoints with their hit counts", cmd_breaks, kNoKeywords, true,
-                kBreaksHelp);
+                kBreaksHelp, monitor::kJsonView);
 MONITOR_COMMAND(delete, "<k>|all", "remove breakpoint or watchpoint k", cmd_delete, kAllKeywords, true, kDeleteHelp);
 MONITOR_COMMAND(continue, "", "at kstop>: resume every CPU", cmd_continue, kNoKeywords, true, kContinueHelp);
 MONITOR_COMMAND(step, "", "at kstop>: run one instruction on the stopped CPU, then stop again", cmd_step, kNoKeywords,

@@ -235,22 +235,6 @@ debug::ResumePlan stop_shell(const debug::StopInfo& why) {
 
 bool in_stop_shell() { return g_stop_shell; }
 
-bool parse_running_cpu(const char* s, u64* index, const char* what) {
-  if (!lib::parse_u64(s, index) || *index >= smp::g_cpu_count) {
-    error("no cpu '%s' (a decimal index below %lu; see cpus)", s, smp::g_cpu_count);
-    return false;
-  }
-  smp::PerCpu* p = smp::cpu(*index);
-  if (p == nullptr || (p->state != smp::CpuState::Online && p != smp::this_cpu())) {
-    error("cpu %lu is %s", *index, smp::cpu_state_name(p != nullptr ? p->state : smp::g_cpus[*index].state));
-    return false;
-  }
-  if (in_panic_shell() && p != smp::this_cpu()) {
-    error("cpu %lu is stopped (panic shell): only this cpu, %lu, %s", *index, smp::this_cpu()->index, what);
-    return false;
-  }
-  return true;
-}
 void leave_stop_shell(const debug::ResumePlan& plan) {
   g_plan = plan;
   g_leave_stop = true;

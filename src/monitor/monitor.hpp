@@ -4,6 +4,7 @@
 #pragma once
 #include "debug/stop.hpp"
 #include "lib/fmt.hpp"
+#include "monitor/cpu_arg.hpp"  // parse_cpu: every command with a CPU argument
 #include "monitor/parse.hpp"
 
 namespace monitor {
@@ -23,10 +24,6 @@ bool json();
 // so commands read what they saved instead of asking them.
 bool in_panic_shell();
 bool in_stop_shell();
-// The CPU argument of a command that runs something on CPU n: a decimal index of an
-// online CPU (or this one); while the others are stopped, only this one. On failure one
-// error line, ending "only this cpu, <i>, <what>" in the stopped case.
-[[nodiscard]] bool parse_running_cpu(const char* s, u64* index, const char* what);
 // The debugger's stop shell (kstop>): runs until `continue` or `step`.
 debug::ResumePlan stop_shell(const debug::StopInfo& why);
 // `continue` / `step` at kstop>: the shell returns this plan.
