@@ -136,7 +136,8 @@ void lapic_json(lib::Sink& out, u64 cpu, const LapicSnap& s, const RegLine (&r)[
 int cmd_lapic(const monitor::Args& a) {
   if (a.argc > 2) return monitor::error("usage: lapic [n]");
   u64 cpu = smp::this_cpu()->index;
-  if (a.argc == 2 && !monitor::parse_running_cpu(a.argv[1], &cpu, "can read its local APIC")) return 1;
+  if (a.argc == 2 && !monitor::parse_cpu(a.argv[1], monitor::CpuArg::Running, &cpu, "can read its local APIC"))
+    return 1;
   LapicSnap s{};
   smp::XcallResult r = smp::xcall(cpu, snap_lapic, &s, kXcallTimeoutUs);
   if (r != smp::XcallResult::Done && r != smp::XcallResult::DoneViaNmi)

@@ -12,15 +12,6 @@ const char* const kNoKeywords[] = {nullptr};
 constexpr u64 kLabelBytes = 256;
 constexpr u64 kMaxBytes = 64 * 1024;
 
-// parse_address prints its own "error: " line; under -j it becomes the {"error":...} document.
-bool parse_address_arg(const char* s, u64* v) {
-  if (!monitor::json()) return monitor::parse_address(s, v, &monitor::out());
-  monitor::ErrorLine e;
-  if (monitor::parse_address(s, v, &e)) return true;
-  monitor::error("%s", e.message());
-  return false;
-}
-
 // dis -j: {"name","address","size","instructions":[...]}, the header's fields (size 0: a
 // label, disassembled kLabelBytes far) and x/i -j's units.
 int dis_json(const kernel::ksyms::Symbol& sym, u64 addr, u64 end) {
@@ -39,7 +30,7 @@ int dis_json(const kernel::ksyms::Symbol& sym, u64 addr, u64 end) {
 int cmd_dis(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: dis <sym>|<addr>");
   u64 addr;
-  if (!parse_address_arg(a.argv[1], &addr)) return 1;
+  if (!monitor::parse_address_arg(a.argv[1], &addr)) return 1;
   kernel::ksyms::Symbol sym;
   if (!kernel::ksyms::containing(addr, &sym))
     return monitor::error("no symbol at 0x%016lx (x/i <addr> <count> reads any code)", addr);

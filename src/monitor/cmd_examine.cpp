@@ -73,24 +73,6 @@ int count_error(u64 count, u64 max) {
   return monitor::error("count %lu out of range (1-%lu)", count, max);
 }
 
-// parse_address and parse_count print their own "error: " line; under -j that line
-// becomes the one {"error":...} document.
-bool parse_address_arg(const char* s, u64* v) {
-  if (!monitor::json()) return monitor::parse_address(s, v, &monitor::out());
-  monitor::ErrorLine e;
-  if (monitor::parse_address(s, v, &e)) return true;
-  monitor::error("%s", e.message());
-  return false;
-}
-
-bool parse_count_arg(const char* s, u64* v) {
-  if (!monitor::json()) return monitor::parse_count(s, v, &monitor::out());
-  monitor::ErrorLine e;
-  if (monitor::parse_count(s, v, &e)) return true;
-  monitor::error("%s", e.message());
-  return false;
-}
-
 // x/<spec> -j: {"address","format","unit","count","units":[...]} (monitor/examine: the
 // units of each format). unit is null for i, which has none.
 int typed_json(const monitor::ExSpec& spec, u64 addr, u64 count, const monitor::ExSymbols& syms,
@@ -136,8 +118,8 @@ int examine_typed(const monitor::Args& a, const char* spec_text, bool physical) 
   if (!monitor::parse_ex_spec(spec_text, &spec))
     return monitor::error("bad format '/%s': [count] units b h w g, formats x d u c s a i (i16, i32)", spec_text);
   u64 addr, count = spec.has_count ? spec.count : 1;
-  if (!parse_address_arg(a.argv[1], &addr)) return 1;
-  if (a.argc == 3 && !parse_count_arg(a.argv[2], &count)) return 1;
+  if (!monitor::parse_address_arg(a.argv[1], &addr)) return 1;
+  if (a.argc == 3 && !monitor::parse_count_arg(a.argv[2], &count)) return 1;
   auto& out = monitor::out();
   debug::VirtReader virt;
   PhysReader phys;
@@ -163,8 +145,8 @@ int cmd_x(const monitor::Args& a) {
   if (*slash == '/') return examine_typed(a, slash + 1, false);
   if (a.argc < 2 || a.argc > 3) return monitor::error("usage: x <va> [len]");
   u64 va, len = 64;
-  if (!parse_address_arg(a.argv[1], &va)) return 1;
-  if (a.argc == 3 && !parse_count_arg(a.argv[2], &len)) return 1;
+  if (!monitor::parse_address_arg(a.argv[1], &va)) return 1;
+  if (a.argc == 3 && !monitor::parse_count_arg(a.argv[2], &len)) return 1;
   if (len == 0 || len > 4096) return monitor::error("length %lu out of range (1-4096)", len);
   if (!check_virtual_range(va, len)) return 1;
   debug::VirtReader mem;
@@ -179,8 +161,8 @@ int cmd_xp(const monitor::Args& a) {
   if (*slash == '/') return examine_typed(a, slash + 1, true);
   if (a.argc < 2 || a.argc > 3) return monitor::error("usage: xp <pa> [len]");
   u64 pa, len = 64;
-  if (!parse_address_arg(a.argv[1], &pa)) return 1;
-  if (a.argc == 3 && !parse_count_arg(a.argv[2], &len)) return 1;
+  if (!monitor::parse_address_arg(a.argv[1], &pa)) return 1;
+  if (a.argc == 3 && !monitor::parse_count_arg(a.argv[2], &len)) return 1;
   if (len == 0 || len > 4096) return monitor::error("length %lu out of range (1-4096)", len);
   PhysReader mem;
   u8 probe[16];
@@ -224,7 +206,7 @@ int cmd_sym(const monitor::Args& a) {
     lib::format(out, "0x%016lx %lu %s\n", sym.addr, sym.size, sym.name);
     return 0;
   }
-  if (!parse_address_arg(s, &addr)) return 1;
+  if (!monitor::parse_address_arg(s, &addr)) return 1;
   u64 off = 0;
   const char* name = kernel::ksyms::lookup(addr, &off);
   if (name == nullptr) return monitor::error("no symbol at 0x%016lx", addr);

@@ -126,18 +126,6 @@ int cmd_idt(const monitor::Args& a) {
   return 0;
 }
 
-bool parse_cpu(const char* s, u64* index) {
-  if (!lib::parse_u64(s, index) || *index >= smp::g_cpu_count) {
-    monitor::error("no cpu '%s' (a decimal index below %lu; see cpus)", s, smp::g_cpu_count);
-    return false;
-  }
-  if (smp::cpu(*index) == nullptr) {
-    monitor::error("cpu %lu has no slot (%s): nothing counted", *index, smp::cpu_state_name(smp::g_cpus[*index].state));
-    return false;
-  }
-  return true;
-}
-
 // Calls f(cpu, vector, count) for each nonzero count of CPU index, by vector.
 template <typename F>
 void each_count(u64 index, F f) {
@@ -163,7 +151,7 @@ int cmd_intr(const monitor::Args& a) {
   auto& out = monitor::out();
   u64 index = 0;
   bool all = a.argc == 1 || lib::streq(a.argv[1], "all");
-  if (!all && !parse_cpu(a.argv[1], &index)) return 1;
+  if (!all && !monitor::parse_cpu(a.argv[1], monitor::CpuArg::Stopped, &index, "nothing counted")) return 1;
   if (monitor::json()) {
     // {"counts":[{"cpu","vec","count","name"}]}: the text's rows without its hex column
     // (vec again); name null for '-'.

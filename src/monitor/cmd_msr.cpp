@@ -119,7 +119,8 @@ int cmd_rdmsr(const monitor::Args& a) {
   if (a.argc != 3) return monitor::error("usage: rdmsr <cpu> <msr>");
   u64 cpu;
   MsrOp op{};
-  if (!monitor::parse_running_cpu(a.argv[1], &cpu, "can be asked") || !parse_msr(a.argv[2], &op.msr)) return 1;
+  if (!monitor::parse_cpu(a.argv[1], monitor::CpuArg::Running, &cpu, "can be asked") || !parse_msr(a.argv[2], &op.msr))
+    return 1;
   if (monitor::in_panic_shell()) {
     bool safe = false;
     for (u32 m : kPanicSafeMsrs) safe = safe || m == op.msr;
@@ -137,7 +138,8 @@ int cmd_wrmsr(const monitor::Args& a) {
   u64 cpu;
   MsrOp op{};
   op.write = true;
-  if (!monitor::parse_running_cpu(a.argv[1], &cpu, "can be asked") || !parse_msr(a.argv[2], &op.msr)) return 1;
+  if (!monitor::parse_cpu(a.argv[1], monitor::CpuArg::Running, &cpu, "can be asked") || !parse_msr(a.argv[2], &op.msr))
+    return 1;
   if (!monitor::parse_address(a.argv[3], &op.value))
     return monitor::error("invalid value '%s' (hex, 0x optional, 64 bits)", a.argv[3]);
   for (const Refused& r : kRefused)

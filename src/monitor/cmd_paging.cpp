@@ -15,29 +15,10 @@ namespace {
 
 const char* const kNoKeywords[] = {nullptr};
 
-// An "ambiguous symbol" error lists a few candidates; monitor::error keeps 512 bytes.
-constexpr usize kMaxParseError = 512;
-
-// monitor::parse_address with its error line as this view's error: under -j the same
-// message as {"error":...}, so the document stays one line.
-bool parse_address_arg(const char* s, u64* v) {
-  if (!monitor::json()) return monitor::parse_address(s, v, &monitor::out());
-  char text[kMaxParseError];
-  lib::BufSink err(text, sizeof text);
-  if (monitor::parse_address(s, v, &err)) return true;
-  // "error: <message>\r\n" -> "<message>"
-  constexpr char kPrefix[] = "error: ";
-  char* msg = lib::strncmp(text, kPrefix, sizeof kPrefix - 1) == 0 ? text + sizeof kPrefix - 1 : text;
-  for (char* p = msg; *p != '\0'; ++p)
-    if (*p == '\r' || *p == '\n') *p = '\0';
-  monitor::error("%s", msg);
-  return false;
-}
-
 int cmd_pml4(const monitor::Args& a) {
   if (a.argc > 2) return monitor::error("usage: pml4 [cr3]");
   u64 cr3 = arch::read_cr3();
-  if (a.argc == 2 && !parse_address_arg(a.argv[1], &cr3)) return 1;
+  if (a.argc == 2 && !monitor::parse_address_arg(a.argv[1], &cr3)) return 1;
   if ((cr3 & 0xfff) != 0 && a.argc == 2) return monitor::error("cr3 0x%lx is not page-aligned", cr3);
   if (monitor::json())
     mm::format_pml4_json(monitor::out(), mm::kvm::phys(), cr3);
@@ -49,7 +30,7 @@ int cmd_pml4(const monitor::Args& a) {
 int cmd_walk(const monitor::Args& a) {
   if (a.argc != 2) return monitor::error("usage: walk <va>");
   u64 va;
-  if (!parse_address_arg(a.argv[1], &va)) return 1;
+  if (!monitor::parse_address_arg(a.argv[1], &va)) return 1;
   mm::WalkResult r = mm::walk(mm::kvm::phys(), arch::read_cr3(), va);
   if (monitor::json())
     mm::format_walk_json(monitor::out(), va, r);

@@ -25,13 +25,14 @@ bool running(const char* s, u64* index, const char* what) {
   return true;
 }
 
-bool stopped(const char* s, u64* index) {
+bool stopped(const char* s, u64* index, const char* what) {
   if (!lib::parse_u64(s, index) || *index >= smp::g_cpu_count) {
-    error("no cpu '%s' (see cpus)", s);
+    error("no cpu '%s' (a decimal index below %lu; see cpus)", s, smp::g_cpu_count);
     return false;
   }
   if (smp::cpu(*index) == nullptr) {
-    error("cpu %lu has no slot", *index);
+    error("cpu %lu has no slot (%s)%s%s", *index, smp::cpu_state_name(smp::g_cpus[*index].state),
+          what != nullptr ? ": " : "", what != nullptr ? what : "");
     return false;
   }
   return true;
@@ -60,7 +61,7 @@ bool listed(const char* s, u64* index) {
 bool parse_cpu(const char* s, CpuArg mode, u64* index, const char* what) {
   switch (mode) {
     case CpuArg::Running: return running(s, index, what);
-    case CpuArg::Stopped: return stopped(s, index);
+    case CpuArg::Stopped: return stopped(s, index, what);
     case CpuArg::Listed: return listed(s, index);
   }
   return false;

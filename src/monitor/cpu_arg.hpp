@@ -11,8 +11,8 @@ enum class CpuArg {
   // others are stopped (panic shell, kstop>), only this one. The stopped case's error
   // ends "only this cpu, <i>, <what>".
   Running,
-  // The command reads what the CPU saved (its frames when stopped, else it is asked): a
-  // CPU with a slot.
+  // The command reads what the CPU saved or counted (its frames when stopped, its
+  // interrupt counts): a CPU with a slot, whatever its state.
   Stopped,
   // Any index the firmware listed; one beyond the slots is refused with the reason it
   // has none (KCONFIG_MAX_CPUS). The command checks the state it needs itself.
@@ -21,13 +21,9 @@ enum class CpuArg {
 
 // A decimal CPU index in s, checked for `mode`; on failure one error line (monitor::error)
 // and false. `what` completes the Running mode's stopped-shell message (what only this CPU
-// still can, e.g. "can read its local APIC"; by default "can be asked"); the other modes
-// ignore it.
+// still can, e.g. "can read its local APIC"; by default "can be asked") and the Stopped
+// mode's "has no slot" one (what that means for the command, e.g. "nothing counted");
+// Listed ignores it.
 [[nodiscard]] bool parse_cpu(const char* s, CpuArg mode, u64* index, const char* what = nullptr);
-
-// The Running mode under its former name, for callers not yet moved to parse_cpu.
-[[nodiscard]] inline bool parse_running_cpu(const char* s, u64* index, const char* what) {
-  return parse_cpu(s, CpuArg::Running, index, what);
-}
 
 }  // namespace monitor

@@ -9,6 +9,7 @@
 #include "kernel/console.hpp"
 #include "lib/json.hpp"
 #include "lib/string.hpp"
+#include "monitor/examine.hpp"
 #include "monitor/line_editor.hpp"
 #include "smp/percpu.hpp"
 
@@ -178,6 +179,22 @@ int error(const char* fmt, ...) {
 }
 
 bool json() { return g_json; }
+
+bool parse_address_arg(const char* s, u64* v) {
+  if (!g_json) return parse_address(s, v, &out());
+  ErrorLine e;
+  if (parse_address(s, v, &e)) return true;
+  error("%s", e.message());
+  return false;
+}
+
+bool parse_count_arg(const char* s, u64* v) {
+  if (!g_json) return parse_count(s, v, &out());
+  ErrorLine e;
+  if (parse_count(s, v, &e)) return true;
+  error("%s", e.message());
+  return false;
+}
 
 bool in_panic_shell() { return g_panic_shell || g_stop_shell; }
 const Command* commands_begin() { return __monitor_cmds_start; }

@@ -20,6 +20,10 @@ __attribute__((format(printf, 1, 2))) int error(const char* fmt, ...);
 // it prints one JSON document on one line (lib::Json) and nothing else, and checks its
 // arguments before it writes anything, so an error is still a single line.
 bool json();
+// parse_address / parse_count for a command's argument: on failure their own error line,
+// or under -j that line's message as the one {"error":...} document.
+[[nodiscard]] bool parse_address_arg(const char* s, u64* v);
+[[nodiscard]] bool parse_count_arg(const char* s, u64* v);
 // True in the panic shell and in the debugger's stop shell: the other CPUs are stopped,
 // so commands read what they saved instead of asking them.
 bool in_panic_shell();

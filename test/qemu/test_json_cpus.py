@@ -386,8 +386,8 @@ def test_views_of_a_wedged_cpu(m):
     ("percpu 4", "no cpu 4 (there are 4)"),
     ("ipi 12", "no cpu 12 (there are 4)"),
     # stopped (bt): a CPU with a slot
-    ("bt 4", "no cpu '4' (see cpus)"),
-    ("bt -1", "no cpu '-1' (see cpus)"),
+    ("bt 4", "no cpu '4' (a decimal index below 4; see cpus)"),
+    ("bt -1", "no cpu '-1' (a decimal index below 4; see cpus)"),
     # running (lapic, rdmsr, wrmsr): an online CPU
     ("lapic 4", "no cpu '4' (a decimal index below 4; see cpus)"),
     ("rdmsr z 0x10", "no cpu 'z' (a decimal index below 4; see cpus)"),
@@ -417,7 +417,7 @@ def test_cpus_without_a_slot():
         assert [c["gs_base"] is None for c in doc["cpus"]] == [False, False, True, True]
         check_error(mach, "regs 3")
         check_error(mach, "bt 3")
-        assert mach.cmd("bt 3") == ["error: cpu 3 has no slot"]
+        assert mach.cmd("bt 3") == ["error: cpu 3 has no slot (offline)"]
         assert [c["cpu"] for c in mach.json("bt all")["cpus"]] == [0, 1]
 
 
