@@ -198,7 +198,7 @@ constexpr unsigned kUsDecimals = 3;  // microseconds with nanosecond digits, as 
 
 // timing -j: {"clock":{...},"boot":[{"phase","us"}],"bringup":{...}|null}; every figure of
 // the text as a number (us as fixed-point with 3 decimals), the text's sentences as
-// member names (docs/json/mem.md lists them).
+// member names (the README's JSON views list them).
 void timing_json(lib::Sink& out) {
   lib::Json j(out);
   const arch::tsc::Measurement& cal = arch::tsc::boot_measurement();

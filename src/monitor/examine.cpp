@@ -10,7 +10,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // A unit's raw bytes (zero-extended) as the signed number it holds.
 i64 sign_extend(u64 raw, u8 unit) {
   unsigned bits = 8u * unit;
-  return bits == 64 ? static_cast<i64>(raw) : static_cast<i64>(raw << (64 - bits)) >> (64 - bits);
+  if (bits == 0 || bits >= 64) return static_cast<i64>(raw);  // no unit, or nothing to extend
+  return static_cast<i64>(raw << (64 - bits)) >> (64 - bits);
 }
 
 u64 load_le(const u8* p, u8 unit) {

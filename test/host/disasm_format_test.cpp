@@ -2,6 +2,7 @@
 // decoder's text and llvm-objdump's annotations (branch target, RIP-relative address,
 // large immediate), from decoded bytes, with and without symbols.
 #include "disasm/format.hpp"
+#include "fake_symbols.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,26 +17,7 @@ class StrSink final : public lib::Sink {
   std::string data;
 };
 
-const char* fake_containing(u64 addr, u64* off) {
-  if (addr >= 0x1000 && addr < 0x1010) {
-    *off = addr - 0x1000;
-    return "func";
-  }
-  if (addr >= 0x2000 && addr < 0x2100) {
-    *off = addr - 0x2000;
-    return "ns::g_data";
-  }
-  return nullptr;
-}
-const char* fake_nearest(u64 addr, u64* off) {
-  if (const char* n = fake_containing(addr, off)) return n;
-  if (addr >= 0x1000 && addr < 0x3000) {
-    *off = addr - 0x1000;
-    return "func";
-  }
-  return nullptr;
-}
-const disasm::Symbols kSyms{fake_containing, fake_nearest};
+const auto& kSyms = test::kFakeSymbols;
 const disasm::Symbols kNoSyms{nullptr, nullptr};
 
 // The line for the instruction at the start of `bytes`, fetched at addr.
@@ -98,9 +80,9 @@ TEST(FormatInsn, BadBytesGetNoAnnotation) {
 
 TEST(PutSymbol, NameOffsetOrNothing) {
   StrSink out;
-  disasm::put_symbol(out, fake_containing, 0x1000, " <", ">");
-  disasm::put_symbol(out, fake_containing, 0x2012, " <", ">");
-  disasm::put_symbol(out, fake_containing, 0x9000, " <", ">");
+  disasm::put_symbol(out, test::fake_containing, 0x1000, " <", ">");
+  disasm::put_symbol(out, test::fake_containing, 0x2012, " <", ">");
+  disasm::put_symbol(out, test::fake_containing, 0x9000, " <", ">");
   disasm::put_symbol(out, nullptr, 0x1000, " <", ">");
   EXPECT_EQ(out.data, " <func> <ns::g_data+0x12>");
 }

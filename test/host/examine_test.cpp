@@ -3,6 +3,7 @@
 // disasm_format_test), refusals at the edge of readable memory (one error line, never a
 // read past it), and the -j views' JSON of the same data.
 #include "monitor/examine.hpp"
+#include "fake_symbols.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,26 +42,7 @@ class FakeMemory final : public ExMemory {
   std::vector<u8> bytes_;
 };
 
-const char* fake_containing(u64 addr, u64* off) {
-  if (addr >= 0x1000 && addr < 0x1010) {
-    *off = addr - 0x1000;
-    return "func";
-  }
-  if (addr >= 0x2000 && addr < 0x2100) {
-    *off = addr - 0x2000;
-    return "ns::g_data";
-  }
-  return nullptr;
-}
-const char* fake_nearest(u64 addr, u64* off) {
-  if (const char* n = fake_containing(addr, off)) return n;
-  if (addr >= 0x1000 && addr < 0x3000) {
-    *off = addr - 0x1000;
-    return "func";
-  }
-  return nullptr;
-}
-const ExSymbols kSyms{fake_containing, fake_nearest};
+const auto& kSyms = test::kFakeSymbols;
 
 ExSpec spec(const char* s) {
   ExSpec sp;

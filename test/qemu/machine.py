@@ -341,6 +341,23 @@ class Machine:
             lines.pop()
         return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
 
+    def cmd_raw(self, line: str, timeout: float = 60.0) -> str:
+        """A command's raw output (echo and prompt excluded) when that output may hold the
+        prompt itself (dmesg: the log has earlier prompts), where cmd() would stop early.
+        A command no output can hold yet (an unknown name, fresh each time) follows it; the
+        output is everything before that command's prompt."""
+        import uuid
+        marker = "nosuch" + uuid.uuid4().hex[:8]
+        assert self.child is not None
+        self.child.send(line + "\r")
+        # Let the command start before the next line is typed (it waits in the UART meanwhile).
+        self.child.expect_exact(line + "\r\n", timeout=timeout)
+        self.child.send(marker + "\r")
+        self.child.expect_exact(f"kmon> {marker}\r\n", timeout=timeout)
+        raw = self.child.before
+        self.child.expect_exact("kmon> ", timeout=timeout)  # after the marker's error line
+        return raw
+
     def json(self, line: str, timeout: float = 60.0):
         """`line` run with -j after its command name, parsed (python/kmon.py's rules: one
         JSON line; an {"error": ...} document raises kmon.KmonError)."""

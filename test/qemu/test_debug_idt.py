@@ -7,11 +7,11 @@ SDM Vol. 3A Figure 6-8); `intr` against a counter kept on another path (`percpu`
 `ipis:`, bumped by the cross-call handler itself) and against faults we cause.
 """
 import re
-import subprocess
 
 import pytest
 
-from machine import ELF, Config, Machine
+import machine  # noqa: E402
+from machine import Config, Machine
 
 KERNEL_VECTORS = {0xF0: "cross-call", 0xF1: "apic-timer", 0xF2: "tlb-flush", 0xF3: "debug-wake", 0xFE: "apic-error",
                   0xFF: "spurious"}
@@ -25,13 +25,8 @@ def m():
 
 
 def elf_symbols():
-    out = subprocess.run(["llvm-nm", str(ELF)], check=True, capture_output=True, text=True).stdout
-    syms = {}
-    for ln in out.splitlines():
-        f = ln.split()
-        if len(f) == 3:
-            syms[f[2]] = int(f[0], 16)
-    return syms
+    """{name: address} of the ELF's symbols (machine.elf_symbols, llvm-nm)."""
+    return {e.name: e.addr for e in machine.elf_symbols()}
 
 
 def idt_rows(lines):

@@ -6,7 +6,6 @@ ends turned into "\\n". The ring's wrap-around is checked by the host test
 (test/host/log_ring_test.cpp); a wrap here would need a build with a small
 KCONFIG_LOG_BYTES.
 """
-import uuid
 
 import pytest
 
@@ -27,20 +26,8 @@ def norm(text: str) -> str:
 
 
 def dmesg(m: Machine, args: str = "") -> str:
-    """Runs dmesg; returns its raw output (echo and prompt excluded). Machine.cmd would
-    stop at the first `kmon> `, which dmesg's own output holds (earlier prompts); so a
-    command no log can hold yet (an unknown name, fresh each time) follows it, and the
-    output is everything before that command's prompt."""
-    line = f"dmesg {args}".strip()
-    marker = "nosuch" + uuid.uuid4().hex[:8]
-    m.send(line + "\r")
-    # Let dmesg start before the next line is typed (it waits in the UART meanwhile).
-    m.child.expect_exact(line + "\r\n", timeout=60)
-    m.send(marker + "\r")
-    m.child.expect_exact(f"kmon> {marker}\r\n", timeout=60)
-    raw = m.child.before
-    m.child.expect_exact("kmon> ", timeout=60)  # after its error line
-    return raw
+    """Runs dmesg; its raw output (Machine.cmd_raw: the log holds earlier prompts)."""
+    return m.cmd_raw(f"dmesg {args}".strip())
 
 
 def test_dmesg_equals_boot_serial(m):

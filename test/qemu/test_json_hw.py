@@ -10,12 +10,12 @@ symbol's address and the handler of an IDT gate).
 """
 import json
 import re
-import subprocess
 
 import pytest
 
 import kmon
-from machine import ELF, Config, Machine
+import machine  # noqa: E402
+from machine import Config, Machine
 
 HEX16 = re.compile(r"0x[0-9a-f]{16}")
 
@@ -67,13 +67,8 @@ def symbol_text(d):
 
 
 def elf_symbols():
-    out = subprocess.run(["llvm-nm", str(ELF)], check=True, capture_output=True, text=True).stdout
-    syms = {}
-    for ln in out.splitlines():
-        f = ln.split()
-        if len(f) == 3:
-            syms[f[2]] = int(f[0], 16)
-    return syms
+    """{name: address} of the ELF's symbols (machine.elf_symbols, llvm-nm)."""
+    return {e.name: e.addr for e in machine.elf_symbols()}
 
 
 def both(m, line):

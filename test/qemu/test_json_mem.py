@@ -8,7 +8,6 @@ walk -j, CR3 from `info registers` for pml4 -j.
 """
 import json
 import re
-import uuid
 
 import pytest
 
@@ -197,22 +196,10 @@ def test_physmap(m):
 
 # ---------------------------------------------------------------------------- dmesg
 
-def raw_until_marker(m: Machine, line: str) -> str:
-    """dmesg's raw output: Machine.cmd would stop at the first `kmon> `, which the log
-    holds, so a fresh unknown command follows it (as test_debug_log.py does)."""
-    marker = "nosuch" + uuid.uuid4().hex[:8]
-    m.send(line + "\r")
-    m.child.expect_exact(line + "\r\n", timeout=60)
-    m.send(marker + "\r")
-    m.child.expect_exact(f"kmon> {marker}\r\n", timeout=60)
-    raw = m.child.before
-    m.child.expect_exact("kmon> ", timeout=60)
-    return raw
-
 
 def test_dmesg(m):
     m.cmd("cpus")
-    text = raw_until_marker(m, "dmesg 3").split("\r\n")
+    text = m.cmd_raw("dmesg 3").split("\r\n")
     assert text[-1] == "" and len(text) == 4
     # The JSON form escapes '>' (\u003e), so it holds no prompt and Machine.json reads it
     # like any view.
@@ -233,7 +220,7 @@ def test_dmesg(m):
     assert last == ["kmon> dmesg -j 6", out[0], "kmon> maps -j -v", compact(maps)]
     assert len(last[3]) > 2048
     # The text form two lines later: the same 4 lines, then `dmesg -j 4` and its line.
-    text = raw_until_marker(m, "dmesg 6").split("\r\n")[:-1]
+    text = m.cmd_raw("dmesg 6").split("\r\n")[:-1]
     assert text == last + ["kmon> dmesg -j 4", compact({"lines": last}).replace(">", "\\u003e")]
     # The whole log (this boot printed far less than the ring holds): from the banner on.
     assert m.json("dmesg")["lines"][1].startswith("kmon: x86-64 SMP kernel")
