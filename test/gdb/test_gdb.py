@@ -112,6 +112,15 @@ class Gdb:
         self.child.expect_exact("Continuing.", timeout=30 * SCALE)
         self.running = True
 
+    def wait_stop(self, pattern, timeout=60):
+        """The running target stops: waits for `pattern` (a regex on gdb's stop message),
+        then the prompt; returns the match."""
+        self.child.expect(pattern, timeout=timeout * SCALE)
+        match = self.child.match
+        self.wait_prompt(timeout)
+        self.running = False
+        return match
+
     def interrupt(self):
         assert self.running
         self.child.sendintr()

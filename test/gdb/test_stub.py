@@ -8,7 +8,6 @@ gdb/kernel.gdb connected to the kernel's stub, `qemus` one connected to QEMU's s
 stub pauses every vCPU while it is attached, so the two are never used at the same time:
 ours first (the machine stopped by the kernel), then QEMU's (the machine paused by QEMU),
 then QEMU's detaches and the kernel runs on."""
-import os
 import random
 import re
 import socket
@@ -222,10 +221,7 @@ def test_break_hbreak_watch_stepi_hit_where_the_elf_says(st):
         g.cmd(f"{kind} *0x{handler:x}")
         resume(s, g)
         s.m.send("ipi 2 1\r")
-        g.child.expect(r"Thread (\d+) hit (?:Hardware assisted )?[Bb]reakpoint \d+", timeout=60 * SCALE)
-        tid = int(g.child.match.group(1))
-        g.wait_prompt()
-        g.running = False
+        tid = int(g.wait_stop(r"Thread (\d+) hit (?:Hardware assisted )?[Bb]reakpoint \d+").group(1))
         assert tid == 3, tid  # CPU 2
         assert int(g.cmd("p/x $pc")[0].split()[-1], 16) == handler
         # stepi: one instruction, as long as llvm-objdump says it is.
@@ -253,10 +249,7 @@ def test_break_hbreak_watch_stepi_hit_where_the_elf_says(st):
     g.cmd(f"watch *(unsigned long *)0x{addr:x}")
     resume(s, g)
     s.m.send("ipi 2 1\r")
-    g.child.expect(r"Thread (\d+) hit Hardware watchpoint \d+", timeout=60 * SCALE)
-    tid = int(g.child.match.group(1))
-    g.wait_prompt()
-    g.running = False
+    tid = int(g.wait_stop(r"Thread (\d+) hit Hardware watchpoint \d+").group(1))
     assert tid == 3
     pc = int(g.cmd("p/x $pc")[0].split()[-1], 16)
     assert "on_cross_call" in g.cmd(f"info symbol 0x{pc:x}")[0]
@@ -298,7 +291,7 @@ def test_ctrl_c_stops_an_idle_a_busy_and_a_wedged_cpu0(st):
             assert "cpu 3 " in cur, cur
         g.resume()
         if line:
-            s.serial_until(f"busy for 4000 ms", timeout=60)
+            s.serial_until("busy for 4000 ms", timeout=60)
     g.interrupt()
     detach_ours(s, g)
 
@@ -383,9 +376,7 @@ def test_kstop_and_gdb_share_a_stop(st):
     resume(s, g)
     s.m.cmd("break smp::xcall_handle")
     s.m.send("ipi 3 1\r")
-    g.child.expect(r"Thread (\d+) received signal SIGTRAP|Thread (\d+) hit", timeout=60 * SCALE)
-    g.wait_prompt()
-    g.running = False
+    g.wait_stop(r"Thread (\d+) received signal SIGTRAP|Thread (\d+) hit")
     s.serial_until(STOP_PROMPT)
     s.m.cmd_any("delete all")
     out, prompt = s.m.cmd_any("continue")
@@ -466,18 +457,13 @@ def test_a_fault_reports_to_gdb_and_lands_in_the_panic_shell():
         s.serial_until(STOP_PROMPT)
         resume(s, g)
         s.m.send("crash pf 1\r")
-        g.child.expect(r"Thread (\d+) received signal SIGSEGV", timeout=60 * SCALE)
-        assert int(g.child.match.group(1)) == 2
-        g.wait_prompt()
-        g.running = False
+        assert int(g.wait_stop(r"Thread (\d+) received signal SIGSEGV").group(1)) == 2
         s.serial_until(PANIC_PROMPT)
         pc = int(g.cmd("p/x $pc")[0].split()[-1], 16)
         assert "do_crash" in g.cmd(f"info symbol 0x{pc:x}")[0]
         g.child.sendline("continue")
         g.child.expect_exact("panicked and cannot run again", timeout=30 * SCALE)
-        g.child.expect(r"received signal SIGSEGV", timeout=30 * SCALE)
-        g.wait_prompt()
-        g.running = False
+        g.wait_stop(r"received signal SIGSEGV", timeout=30)
         detach(g)
     finally:
         s.close()

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "acpi/tables.hpp"
+#include "firmware_mem.hpp"
 #include "lib/fmt.hpp"
 #include "lib/json.hpp"
 #include "smp/slot_plan.hpp"
@@ -20,59 +21,11 @@ namespace {
 
 using Bytes = std::vector<u8>;
 
-// Reallocates b with capacity == size: ASan only sees reads past the allocation, and a
-// vector shrunk by resize() (or grown by insert()) keeps spare capacity behind its end.
-void tighten(Bytes& b) {
-  Bytes exact(b.begin(), b.end());
-  b.swap(exact);
-}
+using test::tighten;
 
-Bytes load(const std::string& config, const std::string& file) {
-  const std::string path = std::string(FIXTURE_DIR) + "/acpi/" + config + "/" + file;
-  Bytes out;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    ADD_FAILURE() << "cannot open " << path;
-    return out;
-  }
-  u8 buf[4096];
-  usize n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.insert(out.end(), buf, buf + n);
-  std::fclose(f);
-  return out;
-}
+Bytes load(const std::string& config, const std::string& file) { return test::load_fixture("acpi", config, file); }
 
-// Physical memory made of separate, exactly sized heap blocks, so that ASan flags any
-// read past a table even when tables are adjacent in the real layout.
-class FakeMem final : public lib::PhysMem {
- public:
-  void place(u64 base, Bytes bytes) {
-    tighten(bytes);
-    regions_.push_back({base, std::move(bytes)});
-  }
-  Bytes* at(u64 base) {
-    for (auto& r : regions_)
-      if (r.base == base) return &r.bytes;
-    return nullptr;
-  }
-  u8* map(u64 pa, usize len) override {
-    if (len == 0) len = 1;
-    ++maps;
-    for (auto& r : regions_) {
-      const u64 size = r.bytes.size();
-      if (pa >= r.base && pa - r.base <= size && len <= size - (pa - r.base)) return r.bytes.data() + (pa - r.base);
-    }
-    return nullptr;
-  }
-  usize maps = 0;
-
- private:
-  struct Region {
-    u64 base;
-    Bytes bytes;
-  };
-  std::vector<Region> regions_;
-};
+using FakeMem = test::BlockMem;
 
 struct TableLoc {
   const char* sig;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "acpi/mptable.hpp"
+#include "firmware_mem.hpp"
 #include "lib/fmt.hpp"
 #include "lib/json.hpp"
 
@@ -19,41 +20,9 @@ namespace {
 
 using Bytes = std::vector<u8>;
 
-Bytes load(const std::string& config, const std::string& file) {
-  const std::string path = std::string(FIXTURE_DIR) + "/mptable/" + config + "/" + file;
-  Bytes out;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    ADD_FAILURE() << "cannot open " << path;
-    return out;
-  }
-  u8 buf[4096];
-  usize n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.insert(out.end(), buf, buf + n);
-  std::fclose(f);
-  return out;
-}
+Bytes load(const std::string& config, const std::string& file) { return test::load_fixture("mptable", config, file); }
 
-// Physical memory as separate, exactly sized blocks (ASan sees a read past any of them).
-class FakeMem final : public lib::PhysMem {
- public:
-  void place(u64 base, const Bytes& bytes) { regions_.push_back({base, Bytes(bytes.begin(), bytes.end())}); }
-  u8* map(u64 pa, usize len) override {
-    if (len == 0) len = 1;
-    for (auto& r : regions_) {
-      const u64 size = r.bytes.size();
-      if (pa >= r.base && pa - r.base <= size && len <= size - (pa - r.base)) return r.bytes.data() + (pa - r.base);
-    }
-    return nullptr;
-  }
-
- private:
-  struct Region {
-    u64 base;
-    Bytes bytes;
-  };
-  std::vector<Region> regions_;
-};
+using FakeMem = test::BlockMem;
 
 struct Fixture {
   const char* name;

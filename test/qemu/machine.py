@@ -683,6 +683,19 @@ def elf_symbol(name: str, path: Path = ELF) -> ElfSymbol:
     raise KeyError(f"no symbol {name!r} in {path}")
 
 
+def xp_bytes(m: "Machine", pa: int, n: int) -> bytes:
+    """n bytes of guest physical memory at pa, read by QEMU (HMP `xp`), 4 KiB at a time."""
+    out = bytearray()
+    while len(out) < n:
+        k = min(4096, n - len(out))
+        text = m.hmp(f"xp /{k}xb {pa + len(out):#x}")
+        # Lines "<16 hex digits>: 0x.. 0x..": only the bytes carry a 0x prefix.
+        vals = [int(v, 16) for v in re.findall(r"0x([0-9a-f]{2})\b", text)]
+        assert len(vals) >= k, text[:300]
+        out += bytes(vals[:k])
+    return bytes(out)
+
+
 def elf_read_symbol(name: str, size: int, path: Path = ELF) -> bytes:
     """`size` bytes at symbol `name` of the ELF file (its address mapped to a file offset
     through the PT_LOAD program headers): constants as the build under test has them."""

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from machine import ELF, PANIC_PROMPT, PROMPT, Config, Machine, parse_info_mem
+from machine import ELF, PANIC_PROMPT, PROMPT, Config, Machine, parse_info_mem, xp_bytes
 
 E820_TYPES = {1: "usable", 2: "reserved", 3: "acpi", 4: "nvs", 5: "bad"}
 
@@ -85,17 +85,6 @@ def test_physmap_under_uefi_lies_in_qemus_ram():
 
 # --------------------------------------------------------------------------- acpi
 
-
-def xp_bytes(m: Machine, pa: int, n: int) -> bytes:
-    out = bytearray()
-    while len(out) < n:
-        k = min(4096, n - len(out))
-        text = m.hmp(f"xp /{k}xb {pa + len(out):#x}")
-        # Lines "<16 hex digits>: 0x.. 0x..": only the bytes carry a 0x prefix.
-        vals = [int(v, 16) for v in re.findall(r"0x([0-9a-f]{2})\b", text)]
-        assert len(vals) >= k, text[:300]
-        out += bytes(vals[:k])
-    return bytes(out)
 
 
 def checksum_ok(b: bytes) -> bool:

@@ -17,8 +17,7 @@ import struct
 
 import pytest
 
-from machine import Config, Machine
-from test_oracles import xp_bytes
+from machine import Config, Machine, xp_bytes
 from test_smp import check_topology, iso_with_cmdline, parse_cpus
 
 AGREE = 0.005  # every source within 0.5 % of every other
