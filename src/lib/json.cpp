@@ -51,6 +51,12 @@ bool Json::value_start() {
   return true;
 }
 
+bool Json::scalar_start() {
+  if (!value_start()) return false;
+  if (depth_ == 0) done_ = true;  // a scalar is the whole document
+  return true;
+}
+
 Json& Json::open(char c, bool is_array) {
   if (depth_ >= kMaxDepth || !value_start()) {
     ok_ = false;
@@ -98,11 +104,10 @@ Json& Json::key(const char* k) {
 }
 
 Json& Json::str(const char* s, usize n) {
-  if (!value_start()) return *this;
+  if (!scalar_start()) return *this;
   out_.put('"');
   json_escape(out_, s, n);
   out_.put('"');
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 
@@ -114,57 +119,50 @@ Json& Json::str(const char* s) {
 }
 
 Json& Json::num(u64 v) {
-  if (!value_start()) return *this;
+  if (!scalar_start()) return *this;
   format(out_, "%lu", v);
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 
 Json& Json::snum(i64 v) {
-  if (!value_start()) return *this;
+  if (!scalar_start()) return *this;
   format(out_, "%ld", v);
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 
 Json& Json::fixed(u64 v, unsigned decimals) {
   if (decimals == 0) return num(v);
-  if (decimals > 19 || !value_start()) {
+  if (decimals > 19 || !scalar_start()) {
     ok_ = false;
     return *this;
   }
   u64 scale = 1;
   for (unsigned i = 0; i < decimals; ++i) scale *= 10;
   format(out_, "%lu.%0*lu", v / scale, static_cast<int>(decimals), v % scale);
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 
 Json& Json::boolean(bool v) {
-  if (!value_start()) return *this;
+  if (!scalar_start()) return *this;
   format(out_, "%s", v ? "true" : "false");
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 
 Json& Json::null() {
-  if (!value_start()) return *this;
+  if (!scalar_start()) return *this;
   out_.write("null", 4);
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 
 Json& Json::addr(u64 v) {
-  if (!value_start()) return *this;
+  if (!scalar_start()) return *this;
   format(out_, "\"0x%016lx\"", v);
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 
 Json& Json::hex(u64 v, unsigned digits) {
-  if (!value_start()) return *this;
+  if (!scalar_start()) return *this;
   format(out_, "\"0x%0*lx\"", static_cast<int>(digits > 16 ? 16 : digits), v);
-  if (depth_ == 0) done_ = true;
   return *this;
 }
 

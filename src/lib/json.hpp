@@ -67,7 +67,8 @@ class Json {
   unsigned depth() const { return depth_; }
 
  private:
-  bool value_start();  // the comma before a value, if one is due; false on misuse
+  bool value_start();   // the comma before a value, if one is due; false on misuse
+  bool scalar_start();  // value_start for a value that is not a container
   Json& open(char c, bool is_array);
   Json& close(char c, bool is_array);
 

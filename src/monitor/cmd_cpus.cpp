@@ -11,6 +11,7 @@
 #include "kernel/stop_clock.hpp"
 #include "lib/json.hpp"
 #include "lib/string.hpp"
+#include "monitor/examine.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
 #include "smp/percpu.hpp"
@@ -46,15 +47,9 @@ void cpus_json(lib::Sink& out) {
   for (u64 i = 0; i < smp::g_cpu_count; ++i) {
     const smp::CpuEntry& e = smp::g_cpus[i];
     smp::CpuState st = e.percpu != nullptr ? e.percpu->state.load() : e.state;
-    const char* lapic = lapic_column(e, st);
     j.begin_object().member("index", i).member("apic", e.apic_id).member("state", smp::cpu_state_name(st));
     j.member_addr("slot", mm::layout::percpu_slot(i)).member("arrival_us", i == 0 ? 0 : arrival_us(e));
-    j.key("lapic");
-    if (lib::strcmp(lapic, "-") == 0) {
-      j.null();
-    } else {
-      j.str(lapic);
-    }
+    monitor::text_member(j, "lapic", lapic_column(e, st));
     j.member("uid", e.acpi_uid).member("bootstrap", i == 0).end_object();
   }
   for (u64 k = 0; k < smp::g_noslot_count; ++k) {

@@ -9,6 +9,7 @@
 #include "kernel/ksyms.hpp"
 #include "lib/json.hpp"
 #include "lib/string.hpp"
+#include "monitor/examine.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/percpu.hpp"
 #include "smp/xcall.hpp"
@@ -75,10 +76,7 @@ void bt_json(lib::Json& j, u64 i, const BtRequest& req, const char* how) {
     j.begin_object().member("index", static_cast<u64>(k)).member_addr("pc", f.pc[k]);
     u64 off = 0;
     const char* name = debug::frame_symbol(f, k, &off);
-    if (name != nullptr)
-      j.member("symbol", name).member("offset", off);
-    else
-      j.key("symbol").null().key("offset").null();
+    monitor::symbol_members(j, name, off);
     j.member("exact", f.exact[k]).end_object();
   }
   j.end_array().member("end", f.end).end_object();
@@ -162,10 +160,7 @@ void slot_json(lib::Json& j, unsigned k) {
   j.begin_object().member("slot", k).member("kind", kind_name(s.kind)).member_addr("addr", s.addr);
   u64 off = 0;
   const char* name = kernel::ksyms::lookup(s.addr, &off);
-  if (name != nullptr)
-    j.member("symbol", name).member("offset", off);
-  else
-    j.key("symbol").null().key("offset").null();
+  monitor::symbol_members(j, name, off);
   if (s.kind != debug::BpKind::Exec)
     j.member("len", static_cast<u64>(s.len)).member("access", access_name(s.kind));
   else

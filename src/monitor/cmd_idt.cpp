@@ -5,6 +5,7 @@
 #include "kernel/ksyms.hpp"
 #include "lib/json.hpp"
 #include "lib/string.hpp"
+#include "monitor/examine.hpp"
 #include "monitor/monitor.hpp"
 #include "smp/bringup.hpp"
 #include "smp/percpu.hpp"
@@ -85,15 +86,8 @@ void idt_json(lib::Sink& out, const Idtr& idtr, bool all) {
     j.member_hex("sel", g.selector(), 4);
     u64 off = 0;
     const char* sym = kernel::ksyms::lookup(g.offset(), &off);
-    if (sym != nullptr)
-      j.member("symbol", sym).member("offset", off);
-    else
-      j.key("symbol").null().key("offset").null();
-    const char* name = vector_name(v);
-    if (lib::streq(name, "-"))
-      j.key("name").null();
-    else
-      j.member("name", name);
+    monitor::symbol_members(j, sym, off);
+    monitor::text_member(j, "name", vector_name(v));
     j.end_object();
   }
   j.end_array().member("present", u64{present}).end_object();
@@ -159,11 +153,7 @@ int cmd_intr(const monitor::Args& a) {
     j.begin_object().key("counts").begin_array();
     each_selected_count(all, index, [&](u64 cpu, unsigned v, u64 n) {
       j.begin_object().member("cpu", cpu).member("vec", u64{v}).member("count", n);
-      const char* name = vector_name(v);
-      if (lib::streq(name, "-"))
-        j.key("name").null();
-      else
-        j.member("name", name);
+      monitor::text_member(j, "name", vector_name(v));
       j.end_object();
     });
     j.end_array().end_object();

@@ -260,17 +260,29 @@ const char* ex_format_name(const ExSpec& spec) {
   }
 }
 
+void symbol_members(lib::Json& j, const char* name, u64 offset) {
+  if (name == nullptr) {
+    j.key("symbol").null().key("offset").null();
+    return;
+  }
+  j.member("symbol", name).member("offset", offset);
+}
+
+void text_member(lib::Json& j, const char* key, const char* text) {
+  if (text == nullptr || (text[0] == '-' && text[1] == '\0')) {
+    j.key(key).null();
+    return;
+  }
+  j.member(key, text);
+}
+
 namespace {
 
 // The symbol an address is in, as two members; both null without one.
 void symbol_members(lib::Json& j, ExSymbolizer f, u64 addr) {
   u64 off = 0;
   const char* name = f != nullptr ? f(addr, &off) : nullptr;
-  if (name == nullptr) {
-    j.key("symbol").null().key("offset").null();
-    return;
-  }
-  j.member("symbol", name).member("offset", off);
+  monitor::symbol_members(j, name, off);
 }
 
 void value_json(lib::Json& j, u64 raw, u8 unit, ExFormat f, const ExSymbols& syms) {

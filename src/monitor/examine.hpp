@@ -81,6 +81,12 @@ const char* ex_format_name(const ExSpec& spec);
 // kMaxStringBytes, the last unit).
 void examine_json(lib::Json& j, ExMemory& mem, u64 addr, const ExSpec& spec, u64 count, const ExSymbols& syms);
 
+// The views' shared members. A code address's symbol as two members, "symbol" (the name
+// as the text prints it) and "offset" (a number), both null without a name (the text's
+// `?`); a text column as a string, null for nullptr or the text's "-".
+void symbol_members(lib::Json& j, const char* name, u64 offset);
+void text_member(lib::Json& j, const char* key, const char* text);
+
 // x/i and dis: [{"address","symbol","offset","bytes","text"}...]: symbol and offset as the
 // line's prefix (null without one), bytes as one hex string ("4889e5"), text what the
 // line prints after them (disasm::format_insn_text).
