@@ -57,7 +57,7 @@ add_custom_command(OUTPUT ${ASM_OFFSETS_INC}
   VERBATIM)
 add_custom_target(asm_offsets DEPENDS ${ASM_OFFSETS_INC})
 set_source_files_properties(${KERNEL_ASM} PROPERTIES OBJECT_DEPENDS
-  "${ASM_OFFSETS_INC};${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc;${CMAKE_SOURCE_DIR}/src/arch/cfi.inc")
+  "${ASM_OFFSETS_INC};${CMAKE_SOURCE_DIR}/src/boot/boot_defs.inc;${CMAKE_SOURCE_DIR}/src/arch/cfi.inc;${CMAKE_SOURCE_DIR}/src/arch/apic_id.inc")
 
 # The AP trampoline: a flat binary (nasm -f bin), embedded by trampoline_blob.asm.
 set(TRAMPOLINE_BIN ${CMAKE_BINARY_DIR}/trampoline.bin)
@@ -94,6 +94,7 @@ if(KCONFIG_BENCH_FLOOR)
     COMMAND nasm -Werror -f bin -I${GEN_DIR}/ -I${CMAKE_SOURCE_DIR}/src/ -o ${FLOOR_BIN}
             -l ${CMAKE_BINARY_DIR}/floor_trampoline.lst ${CMAKE_SOURCE_DIR}/src/bench/floor_trampoline.asm
     DEPENDS ${CMAKE_SOURCE_DIR}/src/bench/floor_trampoline.asm ${ASM_OFFSETS_INC} ${FLOOR_OFFSETS_INC}
+            ${CMAKE_SOURCE_DIR}/src/arch/apic_id.inc
     COMMENT "Assembling the bench floor trampoline (flat binary)")
   add_custom_target(floor_trampoline DEPENDS ${FLOOR_BIN})
   set_source_files_properties(${CMAKE_SOURCE_DIR}/src/bench/floor_blob.asm PROPERTIES OBJECT_DEPENDS ${FLOOR_BIN})

@@ -5,6 +5,7 @@
 ; with one locked increment and halts. No stack, no paging, no mode switch.
 %include "asm_offsets.inc"
 %include "floor_offsets.inc"
+%include "arch/apic_id.inc"
 
 %macro AT 1
     times (%1) - ($ - $$) db 0
@@ -19,23 +20,7 @@ start16:
     mov edi, edx
     mov ax, cs
     mov ds, ax
-    ; APIC ID: CPUID 0xB EDX when leaf 0xB is implemented (EBX != 0 on subleaf 0), else
-    ; CPUID 1 EBX[31:24] (SDM Vol. 3A 11.4.6), the same choice as ap_entry.asm.
-    xor eax, eax
-    cpuid
-    cmp eax, CPUID_LEAF_TOPOLOGY
-    jb .legacy_id
-    mov eax, CPUID_LEAF_TOPOLOGY
-    xor ecx, ecx
-    cpuid
-    test ebx, ebx
-    jnz .have_id
-.legacy_id:
-    mov eax, CPUID_LEAF_FEATURES
-    cpuid
-    shr ebx, CPUID_LEAF1_EBX_APIC_ID_SHIFT
-    mov edx, ebx
-.have_id:
+    APIC_ID_TO_EDX                      ; as ap_entry.asm reads it
     cmp edx, FLOOR_MAX_APIC_IDS
     jae .no_stamp
     ; 32-bit addressing in real mode: the offset stays below the page's end (< 64 KiB).

@@ -4,6 +4,7 @@
 ; slot and calls ap_prepare(index), then ap_main(index). The slot geometry (mm/layout.hpp, config.hpp) comes from
 ; asm_offsets.inc, generated from the C++ with this build's KCONFIG settings.
 %include "asm_offsets.inc"
+%include "arch/apic_id.inc"
 %include "arch/cfi.inc"
 
 section .text
@@ -18,24 +19,8 @@ extern g_cpu_apic_ids, g_cpu_apic_count, ap_prepare, ap_main
 ap_long_entry:
     CFI_STARTPROC ap_long_entry
     CFI_UNDEFINED DW_RA                 ; the outermost frame of every AP: unwinding ends here
-    ; APIC ID: CPUID 0xB EDX (the full x2APIC ID) when leaf 0xB is implemented (EBX != 0
-    ; on subleaf 0), else CPUID 1 EBX[31:24] (SDM Vol. 3A 11.4.6, Vol. 2A CPUID).
-    xor eax, eax
-    cpuid
-    cmp eax, CPUID_LEAF_TOPOLOGY
-    jb .legacy_id
-    mov eax, CPUID_LEAF_TOPOLOGY
-    xor ecx, ecx
-    cpuid
-    test ebx, ebx
-    jz .legacy_id
+    APIC_ID_TO_EDX                      ; arch/apic_id.inc
     mov r8d, edx
-    jmp .search
-.legacy_id:
-    mov eax, CPUID_LEAF_FEATURES
-    cpuid
-    shr ebx, CPUID_LEAF1_EBX_APIC_ID_SHIFT
-    mov r8d, ebx
 .search:
     lea rsi, [rel g_cpu_apic_ids]
     mov rcx, [rel g_cpu_apic_count]
